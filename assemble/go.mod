@@ -1,0 +1,3 @@
+module github.com/folbricht/desync/assemble
+
+go 1.25

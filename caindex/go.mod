@@ -1,0 +1,3 @@
+module github.com/folbricht/desync/caindex
+
+go 1.25

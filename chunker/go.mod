@@ -1,0 +1,3 @@
+module github.com/folbricht/desync/chunker
+
+go 1.24

@@ -1,0 +1,3 @@
+module github.com/folbricht/desync/cli
+
+go 1.25

@@ -1,0 +1,3 @@
+module github.com/folbricht/desync/storage
+
+go 1.25

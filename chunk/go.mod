@@ -2,4 +2,4 @@ module github.com/folbricht/desync/chunk
 
 go 1.25
 
-require github.com/klauspost/compress v1.20.4 // indirect
+require github.com/klauspost/compress v1.20.4

@@ -1,0 +1,214 @@
+package chunk
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// MaxSize is the largest chunk casync accepts (128 MiB); it caps decoding
+// when nothing smaller is known.
+const MaxSize = 128 << 20
+
+// Converter turns plain chunk data into the form a store keeps and back.
+// Implementations are safe for concurrent use.
+type Converter interface {
+	// Encode appends the stored form of plain to dst.
+	Encode(dst, plain []byte) ([]byte, error)
+	// Decode appends the plain form of stored to dst.
+	Decode(dst, stored []byte) ([]byte, error)
+}
+
+// Uncompressed is the identity converter, for stores that keep plain chunks.
+type Uncompressed struct{}
+
+func (Uncompressed) Encode(dst, plain []byte) ([]byte, error) { return append(dst, plain...), nil }
+func (Uncompressed) Decode(dst, stored []byte) ([]byte, error) {
+	if len(stored) == 0 {
+		return nil, errors.New("empty chunk")
+	}
+	return append(dst, stored...), nil
+}
+
+// ZstdOptions configure [NewZstd]. The zero value is casync's setting.
+type ZstdOptions struct {
+	// Level is the zstd compression level, 1 (fastest) to 22; 0 means 3,
+	// casync's default. Chunks are named by content, so the level never
+	// changes an index, only store size and speed.
+	Level int
+	// MaxSize caps the decoded size of a chunk; 0 means [MaxSize]. Set it to
+	// the index's maximum chunk size so a hostile store cannot make the reader
+	// allocate more.
+	MaxSize int
+	// Concurrency is the number of encoders and decoders kept for parallel
+	// use; 0 means GOMAXPROCS.
+	Concurrency int
+}
+
+// Zstd is the converter for casync's .cacnk files: one zstd frame per chunk.
+// It reuses its encoders and decoders. Decode also reads gzip chunks (casync
+// --compression=gzip); xz chunks are reported as unsupported.
+type Zstd struct {
+	enc *zstd.Encoder
+	dec *zstd.Decoder
+	max int
+}
+
+// NewZstd returns a zstd converter.
+func NewZstd(o ZstdOptions) (*Zstd, error) {
+	if o.Level == 0 {
+		o.Level = 3
+	}
+	if o.MaxSize <= 0 || o.MaxSize > MaxSize {
+		o.MaxSize = MaxSize
+	}
+	enc, err := zstd.NewWriter(nil,
+		zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(o.Level)),
+		zstd.WithEncoderConcurrency(max(o.Concurrency, 0)),
+		zstd.WithEncoderCRC(false), // casync writes no checksum; chunks are verified by ID
+		zstd.WithLowerEncoderMem(true),
+	)
+	if err != nil {
+		return nil, err
+	}
+	dec, err := zstd.NewReader(nil,
+		zstd.WithDecoderConcurrency(max(o.Concurrency, 0)),
+		// The memory bound also limits the frame's window, and casync writes
+		// 2 MiB windows for small chunks; the exact size cap is checked after.
+		zstd.WithDecoderMaxMemory(uint64(max(o.MaxSize, 8<<20))),
+		zstd.WithDecoderLowmem(true),
+	)
+	if err != nil {
+		return nil, err
+	}
+	return &Zstd{enc: enc, dec: dec, max: o.MaxSize}, nil
+}
+
+// MaxSize returns the decoded-size cap.
+func (z *Zstd) MaxSize() int { return z.max }
+
+// Encode appends one zstd frame holding plain to dst.
+func (z *Zstd) Encode(dst, plain []byte) ([]byte, error) {
+	return z.enc.EncodeAll(plain, dst), nil
+}
+
+var (
+	magicZstd = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	magicGzip = []byte{0x1f, 0x8b}
+	magicXz   = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
+)
+
+// Decode appends the content of one compressed chunk to dst. It rejects
+// anything after the end of the frame, an empty result and a result larger
+// than the cap.
+func (z *Zstd) Decode(dst, stored []byte) ([]byte, error) {
+	start := len(dst)
+	var err error
+	switch {
+	case bytes.HasPrefix(stored, magicZstd):
+		var n int
+		if n, err = zstdFrameLen(stored); err != nil {
+			return nil, err
+		}
+		if n != len(stored) {
+			return nil, fmt.Errorf("zstd chunk has %d bytes of trailing garbage", len(stored)-n)
+		}
+		dst, err = z.dec.DecodeAll(stored, dst)
+	case bytes.HasPrefix(stored, magicGzip):
+		dst, err = gunzip(dst, stored, z.max)
+	case bytes.HasPrefix(stored, magicXz):
+		return nil, errors.New("xz-compressed chunks are not supported")
+	default:
+		return nil, fmt.Errorf("unknown chunk compression (first bytes % x)", stored[:min(len(stored), 6)])
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch n := len(dst) - start; {
+	case n == 0:
+		return nil, errors.New("chunk decodes to nothing")
+	case n > z.max:
+		return nil, fmt.Errorf("chunk decodes to more than the %d-byte limit", z.max)
+	}
+	return dst, nil
+}
+
+// zstdFrameLen returns the length of the zstd frame at the start of b by
+// walking its header and block headers, without decoding (RFC 8878 §3.1.1).
+func zstdFrameLen(b []byte) (int, error) {
+	truncated := errors.New("truncated zstd frame")
+	if len(b) < 5 {
+		return 0, truncated
+	}
+	fhd := b[4]
+	if fhd&0x08 != 0 {
+		return 0, errors.New("zstd frame header has the reserved bit set")
+	}
+	singleSegment := fhd&0x20 != 0
+	pos := 5
+	if !singleSegment {
+		pos++ // window descriptor
+	}
+	pos += [4]int{0, 1, 2, 4}[fhd&3] // dictionary ID
+	switch fcs := fhd >> 6; {
+	case fcs == 0 && singleSegment:
+		pos++
+	case fcs > 0:
+		pos += 1 << fcs
+	}
+	for {
+		if pos+3 > len(b) {
+			return 0, truncated
+		}
+		h := uint32(b[pos]) | uint32(b[pos+1])<<8 | uint32(b[pos+2])<<16
+		pos += 3
+		switch size := int(h >> 3); (h >> 1) & 3 {
+		case 0, 2: // raw, compressed
+			pos += size
+		case 1: // RLE
+			pos++
+		default:
+			return 0, errors.New("zstd block of reserved type")
+		}
+		if pos > len(b) {
+			return 0, truncated
+		}
+		if h&1 != 0 { // last block
+			break
+		}
+	}
+	if fhd&0x04 != 0 {
+		pos += 4 // content checksum
+	}
+	if pos > len(b) {
+		return 0, truncated
+	}
+	return pos, nil
+}
+
+func gunzip(dst, stored []byte, limit int) ([]byte, error) {
+	src := bytes.NewReader(stored) // a ByteReader: gzip reads no further than the member
+	r, err := gzip.NewReader(src)
+	if err != nil {
+		return nil, err
+	}
+	r.Multistream(false)
+	var buf bytes.Buffer
+	buf.Write(dst)
+	start := buf.Len()
+	if _, err := io.Copy(&buf, io.LimitReader(r, int64(limit)+1)); err != nil {
+		return nil, err
+	}
+	if buf.Len()-start > limit {
+		return nil, fmt.Errorf("chunk decodes to more than the %d-byte limit", limit)
+	}
+	// Anything after the gzip member is garbage, as for zstd.
+	if src.Len() != 0 {
+		return nil, errors.New("gzip chunk has trailing garbage")
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,232 @@
+package caindex
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/folbricht/desync/chunk"
+)
+
+// Record constants of the index format.
+const (
+	headerSize            = 48
+	typeIndex      uint64 = 0x96824d9c7b129ff9
+	typeTable      uint64 = 0xe75b9e112f17417d
+	tailMarker            = 0x4b4f050e5549ecd1
+	itemSize              = 40
+	tableStart            = headerSize + 16 // first item
+	chunkSizeLimit        = 128 << 20
+)
+
+// Chunk is one entry of an index: a chunk ID and the range of the stream it
+// covers.
+type Chunk struct {
+	ID    chunk.ID
+	Start uint64
+	Size  uint64
+}
+
+// End is the offset just past the chunk.
+func (c Chunk) End() uint64 { return c.Start + c.Size }
+
+// Index is a parsed .caibx or .caidx file.
+type Index struct {
+	// Flags are the feature flags; they select the digest (FlagSHA512_256)
+	// and, for .caidx, the archive features.
+	Flags         uint64
+	Min, Avg, Max uint64
+	Chunks        []Chunk
+}
+
+// New returns an empty blob index with the flags casync make writes for d.
+func New(d chunk.Digest, minSize, avgSize, maxSize uint64) *Index {
+	flags := BlobFlags
+	if d == chunk.SHA256 {
+		flags &^= FlagSHA512_256
+	}
+	return &Index{Flags: flags, Min: minSize, Avg: avgSize, Max: maxSize}
+}
+
+// Digest returns the hash that names the index's chunks.
+func (ix *Index) Digest() chunk.Digest {
+	if ix.Flags&FlagSHA512_256 != 0 {
+		return chunk.SHA512_256
+	}
+	return chunk.SHA256
+}
+
+// Size returns the length of the indexed stream.
+func (ix *Index) Size() uint64 {
+	if len(ix.Chunks) == 0 {
+		return 0
+	}
+	return ix.Chunks[len(ix.Chunks)-1].End()
+}
+
+// FormatError reports a malformed index and where.
+type FormatError struct {
+	Path   string // the file, when known
+	Offset int64  // byte offset in the index of the offending field
+	Msg    string
+}
+
+func (e *FormatError) Error() string {
+	if e.Path != "" {
+		return fmt.Sprintf("index %s: offset %d: %s", e.Path, e.Offset, e.Msg)
+	}
+	return fmt.Sprintf("index: offset %d: %s", e.Offset, e.Msg)
+}
+
+func formatErr(off int64, format string, a ...any) error {
+	return &FormatError{Offset: off, Msg: fmt.Sprintf(format, a...)}
+}
+
+// checkHeader validates the header fields; off is the offset of the flags.
+func checkHeader(flags, minSize, avgSize, maxSize uint64) error {
+	switch {
+	case flags&^knownMask != 0:
+		return formatErr(16, "feature flags %#x have unknown bits %#x", flags, flags&^knownMask)
+	case Normalize(flags) != flags:
+		return formatErr(16, "feature flags %#x are not normalized (want %#x)", flags, Normalize(flags))
+	case minSize < 1 || minSize > chunkSizeLimit:
+		return formatErr(24, "min chunk size %d out of range [1, %d]", minSize, chunkSizeLimit)
+	case avgSize < 1 || avgSize > chunkSizeLimit:
+		return formatErr(32, "avg chunk size %d out of range [1, %d]", avgSize, chunkSizeLimit)
+	case maxSize < 1 || maxSize > chunkSizeLimit:
+		return formatErr(40, "max chunk size %d out of range [1, %d]", maxSize, chunkSizeLimit)
+	case minSize > avgSize:
+		return formatErr(24, "min chunk size %d above avg %d", minSize, avgSize)
+	case avgSize > maxSize:
+		return formatErr(32, "avg chunk size %d above max %d", avgSize, maxSize)
+	}
+	return nil
+}
+
+// Read parses and validates an index as casync does: exact header, normalized
+// flags without unknown bits, sizes in [1, 128 MiB] and ordered, strictly
+// increasing chunk ends, no chunk larger than max, a consistent tail and
+// nothing after it. Errors are *FormatError with the offending offset.
+func Read(r io.Reader) (*Index, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var hdr [tableStart]byte
+	if n, err := io.ReadFull(br, hdr[:]); err != nil {
+		return nil, formatErr(int64(n), "truncated header (%d of %d bytes)", n, len(hdr))
+	}
+	le := binary.LittleEndian
+	if v := le.Uint64(hdr[0:]); v != headerSize {
+		return nil, formatErr(0, "header size %d, want %d", v, headerSize)
+	}
+	if v := le.Uint64(hdr[8:]); v != typeIndex {
+		return nil, formatErr(8, "not an index (type %#x)", v)
+	}
+	ix := &Index{Flags: le.Uint64(hdr[16:]), Min: le.Uint64(hdr[24:]), Avg: le.Uint64(hdr[32:]), Max: le.Uint64(hdr[40:])}
+	if err := checkHeader(ix.Flags, ix.Min, ix.Avg, ix.Max); err != nil {
+		return nil, err
+	}
+	if v := le.Uint64(hdr[48:]); v != ^uint64(0) {
+		return nil, formatErr(48, "table header size %#x, want 0xffffffffffffffff", v)
+	}
+	if v := le.Uint64(hdr[56:]); v != typeTable {
+		return nil, formatErr(56, "table type %#x, want %#x", v, typeTable)
+	}
+
+	off := int64(tableStart)
+	var item [itemSize]byte
+	var end uint64
+	for {
+		if n, err := io.ReadFull(br, item[:]); err != nil {
+			return nil, formatErr(off+int64(n), "truncated chunk table (no tail after %d chunks)", len(ix.Chunks))
+		}
+		next := le.Uint64(item[0:])
+		if next == 0 { // the tail: two zero words, index offset, table size, marker
+			n := uint64(len(ix.Chunks))
+			switch {
+			case le.Uint64(item[8:]) != 0:
+				return nil, formatErr(off+8, "bad table tail: second word %#x, want 0", le.Uint64(item[8:]))
+			case le.Uint64(item[16:]) != headerSize:
+				return nil, formatErr(off+16, "bad table tail: index offset %d, want %d", le.Uint64(item[16:]), headerSize)
+			case le.Uint64(item[24:]) != 16+itemSize*n+itemSize:
+				return nil, formatErr(off+24, "bad table tail: table size %d, want %d for %d chunks", le.Uint64(item[24:]), 16+itemSize*n+itemSize, n)
+			case le.Uint64(item[32:]) != tailMarker:
+				return nil, formatErr(off+32, "bad table tail marker %#x", le.Uint64(item[32:]))
+			}
+			break
+		}
+		if next <= end {
+			return nil, formatErr(off, "chunk %d ends at %d, not after the previous end %d", len(ix.Chunks), next, end)
+		}
+		if next-end > ix.Max {
+			return nil, formatErr(off, "chunk %d is %d bytes, more than the max chunk size %d", len(ix.Chunks), next-end, ix.Max)
+		}
+		c := Chunk{Start: end, Size: next - end}
+		copy(c.ID[:], item[8:])
+		ix.Chunks = append(ix.Chunks, c)
+		end = next
+		off += itemSize
+	}
+	off += itemSize
+	if _, err := br.ReadByte(); err == nil {
+		return nil, formatErr(off, "data after the end of the index")
+	} else if !errors.Is(err, io.EOF) {
+		return nil, formatErr(off, "%v", err)
+	}
+	return ix, nil
+}
+
+// ReadFile reads and validates the index at path; errors name the file.
+func ReadFile(path string) (*Index, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ix, err := Read(f)
+	var fe *FormatError
+	if errors.As(err, &fe) {
+		fe.Path = path
+	}
+	return ix, err
+}
+
+// Validate checks that ix can be written as a valid index: the header rules of
+// Read, chunks that are contiguous from 0, non-empty and no larger than Max.
+func (ix *Index) Validate() error {
+	if err := checkHeader(ix.Flags, ix.Min, ix.Avg, ix.Max); err != nil {
+		return err
+	}
+	var end uint64
+	for i, c := range ix.Chunks {
+		if c.Start != end || c.Size == 0 || c.Size > ix.Max {
+			return formatErr(tableStart+int64(i)*itemSize, "chunk %d [%d,+%d) does not continue at %d with a size in [1, %d]", i, c.Start, c.Size, end, ix.Max)
+		}
+		end = c.End()
+	}
+	return nil
+}
+
+// WriteTo writes ix in casync's format, byte-identical to what casync writes
+// for the same chunks and flags.
+func (ix *Index) WriteTo(w io.Writer) (int64, error) {
+	if err := ix.Validate(); err != nil {
+		return 0, err
+	}
+	n := uint64(len(ix.Chunks))
+	buf := make([]byte, 0, tableStart+itemSize*(n+1))
+	le := binary.LittleEndian
+	for _, v := range []uint64{headerSize, typeIndex, ix.Flags, ix.Min, ix.Avg, ix.Max, ^uint64(0), typeTable} {
+		buf = le.AppendUint64(buf, v)
+	}
+	for _, c := range ix.Chunks {
+		buf = le.AppendUint64(buf, c.End())
+		buf = append(buf, c.ID[:]...)
+	}
+	for _, v := range []uint64{0, 0, headerSize, 16 + itemSize*n + itemSize, tailMarker} {
+		buf = le.AppendUint64(buf, v)
+	}
+	m, err := w.Write(buf)
+	return int64(m), err
+}

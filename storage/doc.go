@@ -1,0 +1,14 @@
+// Package storage holds desync's chunk and index stores that need nothing
+// beyond the standard library, and (in later releases) the composition
+// types that combine stores.
+//
+// What lives here now:
+//   - [Local]: a chunk store in a directory, laid out like casync's
+//     (<dir>/<4 hex>/<id>.cacnk, zstd; or <id> for uncompressed stores).
+//     Reads are decoded with a size cap and verified against the chunk ID;
+//     writes go through a synced temporary file renamed into place, and an
+//     existing chunk is never rewritten.
+//   - [LocalIndex]: indexes by name under a directory; names cannot escape it.
+//   - The index store interfaces [IndexStore] and [IndexWriteStore] (the
+//     chunk store interfaces live in package chunk).
+package storage

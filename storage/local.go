@@ -1,0 +1,180 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/folbricht/desync/chunk"
+)
+
+// LocalOptions configure a [Local] store. The zero value reads and writes
+// zstd chunks, verifies every read against SHA-512/256, and caps decoded
+// chunks at 128 MiB.
+type LocalOptions struct {
+	// Digest names the chunks; reads are verified with it.
+	Digest chunk.Digest
+	// MaxChunkSize caps the decoded size of a chunk (0: chunk.MaxSize). Set it
+	// to the index's max chunk size.
+	MaxChunkSize int
+	// Uncompressed keeps plain chunks named <id> instead of <id>.cacnk.
+	Uncompressed bool
+	// SkipVerify trusts the store: reads are decoded but not hashed.
+	SkipVerify bool
+	// Converter overrides the zstd converter made from the options above,
+	// so callers can share one set of encoders among stores.
+	Converter chunk.Converter
+	// Logger receives debug messages; nil discards them.
+	Logger *slog.Logger
+}
+
+// Local is a chunk store in a directory, laid out as casync lays it out:
+// <dir>/<first 4 hex digits>/<id>.cacnk. The directory is created on the
+// first write. Writes go to a temporary file that is synced and renamed into
+// place, so a chunk file under its name is always complete; an existing chunk
+// is never rewritten. Chunk files are read-only (0444), as casync makes them.
+type Local struct {
+	dir    string
+	o      LocalOptions
+	conv   chunk.Converter
+	suffix string
+}
+
+// NewLocal returns the store at dir. dir need not exist yet, but if it does
+// it must be a directory.
+func NewLocal(dir string, o LocalOptions) (*Local, error) {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("store %s: not a directory", dir)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("store %s: %w", dir, err)
+	}
+	s := &Local{dir: dir, o: o, conv: o.Converter, suffix: ".cacnk"}
+	if o.Uncompressed {
+		s.suffix = ""
+		if s.conv == nil {
+			s.conv = chunk.Uncompressed{}
+		}
+	}
+	if s.conv == nil {
+		z, err := chunk.NewZstd(chunk.ZstdOptions{MaxSize: o.MaxChunkSize})
+		if err != nil {
+			return nil, err
+		}
+		s.conv = z
+	}
+	if s.o.Logger == nil {
+		s.o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// Path returns the file that holds (or would hold) chunk id.
+func (s *Local) Path(id chunk.ID) string {
+	h := id.String()
+	return filepath.Join(s.dir, h[:4], h+s.suffix)
+}
+
+// GetChunk reads, decodes and (unless SkipVerify) verifies a chunk.
+func (s *Local) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(s.Path(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &chunk.MissingError{ID: id, Store: s.dir}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store %s: chunk %s: %w", s.dir, id, err)
+	}
+	c := chunk.NewStored(id, b, s.conv)
+	check := c.Verify
+	if s.o.SkipVerify {
+		check = func(chunk.Digest) error { _, err := c.Plain(); return err }
+	}
+	if err := check(s.o.Digest); err != nil {
+		var inv *chunk.InvalidError
+		if errors.As(err, &inv) {
+			inv.Store = s.dir
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// HasChunk reports whether the chunk file exists; it does not read it.
+func (s *Local) HasChunk(ctx context.Context, id chunk.ID) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	_, err := os.Lstat(s.Path(id))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, fmt.Errorf("store %s: chunk %s: %w", s.dir, id, err)
+}
+
+// StoreChunk writes c unless the store already has it.
+func (s *Local) StoreChunk(ctx context.Context, c *chunk.Chunk) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	path := s.Path(c.ID())
+	if _, err := os.Lstat(path); err == nil {
+		return nil
+	}
+	b, err := c.Stored(s.conv)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("store %s: writing chunk %s: %w", s.dir, c.ID(), err)
+		}
+	}()
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+c.ID().String()+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(b); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o444); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	s.o.Logger.Debug("stored chunk", "store", s.dir, "id", c.ID(), "bytes", len(b))
+	return nil
+}
+
+// Close releases nothing; it exists to satisfy chunk.Store.
+func (s *Local) Close() error { return nil }
+
+// String returns the store's directory.
+func (s *Local) String() string { return s.dir }
+
+var _ chunk.WriteStore = (*Local)(nil)

@@ -17,7 +17,8 @@ type Store interface {
 }
 
 // WriteStore is a store that accepts chunks. Storing a chunk the store already
-// holds is not an error and need not rewrite it.
+// holds is not an error and need not rewrite it. StoreChunk must not keep a
+// reference to the chunk's plain data after it returns: callers reuse it.
 type WriteStore interface {
 	Store
 	StoreChunk(ctx context.Context, c *Chunk) error

@@ -1,0 +1,360 @@
+package assemble
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/folbricht/desync/caindex"
+	"github.com/folbricht/desync/chunk"
+	"github.com/folbricht/desync/chunker"
+	"github.com/folbricht/desync/storage"
+)
+
+// vectors are casync's blob indexes, the input each was made from and the
+// store that holds its chunks (testdata, copied from shared/testdata/casync).
+var vectors = []struct{ index, input, store string }{
+	{"blob1.caibx", "blob1.bin", "blob.castr"},
+	{"blob2.caibx", "blob2.bin", "blob.castr"},
+	{"zero.caibx", "zero.bin", "blob.castr"},
+	{"empty.caibx", "empty.bin", "blob.castr"},
+	{"tiny.caibx", "tiny.bin", "blob.castr"},
+	{"text.caibx", "text.bin", "blob.castr"},
+	{"text.fixed8k.caibx", "text.bin", "blob.castr"},
+	{"blob1.cs16k.caibx", "blob1.bin", "blob-cs16k.castr"},
+	{"text.sha256.caibx", "text.bin", "text-sha256.castr"},
+}
+
+func readIndex(t testing.TB, name string) *caindex.Index {
+	t.Helper()
+	ix, err := caindex.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
+func localStore(t testing.TB, dir string, ix *caindex.Index) *storage.Local {
+	t.Helper()
+	s, err := storage.NewLocal(dir, storage.LocalOptions{Digest: ix.Digest(), MaxChunkSize: int(ix.Max)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestMakeVectors makes every vector with casync's options: the index must be
+// byte-identical, and the store must hold exactly the index's chunks, each
+// decoding to data that hashes to its name.
+func TestMakeVectors(t *testing.T) {
+	ctx := context.Background()
+	for _, v := range vectors {
+		t.Run(v.index, func(t *testing.T) {
+			want, _ := os.ReadFile(filepath.Join("testdata", v.index))
+			ref := readIndex(t, v.index)
+			in, err := os.Open(filepath.Join("testdata/inputs", v.input))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.Close()
+			dir := t.TempDir()
+			store := localStore(t, dir, ref)
+			ix, stats, err := Make(ctx, iotest.HalfReader(in), MakeOptions{
+				Params: chunker.Params{Min: ref.Min, Avg: ref.Avg, Max: ref.Max},
+				Digest: ref.Digest(),
+				Store:  store,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			ix.WriteTo(&got)
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Fatalf("index differs from casync's")
+			}
+			ids := map[chunk.ID]bool{}
+			for _, c := range ix.Chunks {
+				ids[c.ID] = true
+			}
+			if stats.UniqueChunks != len(ids) || stats.StoredChunks != len(ids) || stats.Chunks != len(ix.Chunks) {
+				t.Errorf("stats %+v for %d chunks, %d unique", stats, len(ix.Chunks), len(ids))
+			}
+			files := 0
+			z, _ := chunk.NewZstd(chunk.ZstdOptions{})
+			filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+				if d.IsDir() {
+					return nil
+				}
+				files++
+				id, err := chunk.ParseID(strings.TrimSuffix(d.Name(), ".cacnk"))
+				if err != nil || !ids[id] {
+					t.Errorf("unexpected file %s in store", p)
+					return nil
+				}
+				b, _ := os.ReadFile(p)
+				if err := chunk.NewStored(id, b, z).Verify(ix.Digest()); err != nil {
+					t.Errorf("stored chunk: %v", err)
+				}
+				return nil
+			})
+			if files != len(ids) {
+				t.Errorf("%d files in store, want %d", files, len(ids))
+			}
+			// A second make into the same store writes nothing.
+			in.Seek(0, io.SeekStart)
+			_, stats, err = Make(ctx, in, MakeOptions{Params: chunker.Params{Min: ref.Min, Avg: ref.Avg, Max: ref.Max}, Digest: ref.Digest(), Store: store})
+			if err != nil || stats.StoredChunks != 0 || stats.InStore != len(ids) {
+				t.Errorf("second make: %+v, %v", stats, err)
+			}
+		})
+	}
+}
+
+func TestMakeConcurrencyAndBlocks(t *testing.T) {
+	// Inputs larger than one read block, with chunks straddling blocks, give
+	// the same index at every concurrency.
+	data := bytes.Repeat(mustRead(t, "testdata/inputs/blob2.bin"), 9)
+	var first []byte
+	for _, n := range []int{1, 2, 7} {
+		ix, _, err := Make(context.Background(), bytes.NewReader(data), MakeOptions{Concurrency: n, Params: chunker.Params{Min: 4096, Avg: 16384, Max: 65536}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		ix.WriteTo(&b)
+		if first == nil {
+			first = b.Bytes()
+			want := chunkAll(t, data, ix)
+			if len(want) != len(ix.Chunks) {
+				t.Fatalf("%d chunks, chunker says %d", len(ix.Chunks), len(want))
+			}
+		} else if !bytes.Equal(first, b.Bytes()) {
+			t.Fatalf("concurrency %d gives a different index", n)
+		}
+	}
+}
+
+func chunkAll(t *testing.T, data []byte, ix *caindex.Index) []int {
+	c, _ := chunker.New(chunker.Params{Min: ix.Min, Avg: ix.Avg, Max: ix.Max})
+	ends := c.Split(data)
+	for i, e := range ends {
+		if ix.Chunks[i].End() != uint64(e) || ix.Chunks[i].ID != chunk.SHA512_256.Sum(data[ix.Chunks[i].Start:e]) {
+			t.Fatalf("chunk %d differs from the chunker's", i)
+		}
+	}
+	return ends
+}
+
+func mustRead(t testing.TB, p string) []byte {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestMakeErrors(t *testing.T) {
+	boom := errors.New("disk on fire")
+	_, _, err := Make(context.Background(), io.MultiReader(bytes.NewReader(make([]byte, 5<<20)), iotest.ErrReader(boom)), MakeOptions{})
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "offset 5242880") {
+		t.Errorf("read error: %v", err)
+	}
+	if _, _, err := Make(context.Background(), bytes.NewReader(nil), MakeOptions{Params: chunker.Params{Min: 9, Avg: 8, Max: 7}}); err == nil {
+		t.Error("bad params accepted")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := Make(ctx, bytes.NewReader(make([]byte, 10<<20)), MakeOptions{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled make: %v", err)
+	}
+	// A store that cannot be written fails the make, naming chunk and offset.
+	file := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(file, nil, 0o644)
+	s, _ := storage.NewLocal(filepath.Join(t.TempDir(), "s"), storage.LocalOptions{})
+	blocker := filepath.Dir(s.Path(chunk.SHA512_256.Sum([]byte("hello world")))) // a file where the 0ac5 directory goes
+	os.MkdirAll(filepath.Dir(blocker), 0o755)
+	os.WriteFile(blocker, nil, 0o644)
+	_, _, err = Make(context.Background(), strings.NewReader("hello world"), MakeOptions{Store: s})
+	if err == nil || !strings.Contains(err.Error(), "0ac561fa") || !strings.Contains(err.Error(), "offset 0") {
+		t.Errorf("unwritable store: %v", err)
+	}
+}
+
+// TestExtractVectors rebuilds every input from casync's own stores.
+func TestExtractVectors(t *testing.T) {
+	ctx := context.Background()
+	for _, v := range vectors {
+		t.Run(v.index, func(t *testing.T) {
+			ix := readIndex(t, v.index)
+			want := mustRead(t, filepath.Join("testdata/inputs", v.input))
+			store := localStore(t, filepath.Join("testdata", v.store), ix)
+			out := filepath.Join(t.TempDir(), "out")
+			stats, err := ExtractFile(ctx, ix, out, ExtractOptions{Store: store})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := mustRead(t, out); !bytes.Equal(got, want) {
+				t.Fatal("extracted file differs")
+			}
+			if stats.ChunksTotal != len(ix.Chunks) || stats.ChunksFromStore+stats.ChunksZero != len(ix.Chunks) {
+				t.Errorf("stats %+v", stats)
+			}
+			var buf bytes.Buffer
+			if _, err := ExtractWriter(ctx, ix, &buf, ExtractOptions{Store: store, Concurrency: 3}); err != nil || !bytes.Equal(buf.Bytes(), want) {
+				t.Fatalf("ExtractWriter: %v", err)
+			}
+			if err := VerifyIndex(ctx, ix, bytes.NewReader(want), int64(len(want)), 2); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestExtractZeroIsSparse(t *testing.T) {
+	ix := readIndex(t, "zero.caibx")
+	out := filepath.Join(t.TempDir(), "out")
+	stats, err := ExtractFile(context.Background(), ix, out, ExtractOptions{Store: localStore(t, "testdata/blob.castr", ix)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 4 chunks are the null chunk (never fetched), the last is zero content.
+	if stats.ChunksZero != 5 || stats.ChunksFetched != 1 {
+		t.Errorf("stats %+v, want 5 zero chunks, 1 fetched", stats)
+	}
+	if blocks := allocatedBytes(t, out); blocks > 64<<10 {
+		t.Errorf("%d bytes allocated for an all-zero file, want a hole", blocks)
+	}
+}
+
+// TestExtractFailures checks that every failure names what went wrong,
+// leaves no temporary file, and leaves an existing output untouched.
+func TestExtractFailures(t *testing.T) {
+	ctx := context.Background()
+	ix := readIndex(t, "blob1.caibx")
+	victim := ix.Chunks[7]
+
+	// A copy of the store that we can damage.
+	copyStore := func(t *testing.T) *storage.Local {
+		dir := t.TempDir()
+		if err := os.CopyFS(dir, os.DirFS("testdata/blob.castr")); err != nil {
+			t.Fatal(err)
+		}
+		return localStore(t, dir, ix)
+	}
+	z, _ := chunk.NewZstd(chunk.ZstdOptions{})
+	replace := func(s *storage.Local, b []byte) {
+		os.Remove(s.Path(victim.ID))
+		os.WriteFile(s.Path(victim.ID), b, 0o644)
+	}
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T) (*caindex.Index, chunk.Store)
+		want  []string
+	}{
+		{"missing chunk", func(t *testing.T) (*caindex.Index, chunk.Store) {
+			s := copyStore(t)
+			os.Remove(s.Path(victim.ID))
+			return ix, s
+		}, []string{victim.ID.String(), fmt.Sprintf("offset %d", victim.Start), "missing"}},
+		{"content does not match name", func(t *testing.T) (*caindex.Index, chunk.Store) {
+			s := copyStore(t)
+			b, _ := z.Encode(nil, []byte("something else"))
+			replace(s, b)
+			return ix, s
+		}, []string{victim.ID.String(), "hashes to"}},
+		{"corrupt zstd frame", func(t *testing.T) (*caindex.Index, chunk.Store) {
+			s := copyStore(t)
+			b := mustRead(t, s.Path(victim.ID))
+			b[len(b)/2] ^= 0x55
+			replace(s, b)
+			return ix, s
+		}, []string{victim.ID.String(), "invalid chunk"}},
+		{"chunk larger than max", func(t *testing.T) (*caindex.Index, chunk.Store) {
+			s := copyStore(t)
+			b, _ := z.Encode(nil, make([]byte, ix.Max+1))
+			replace(s, b)
+			return ix, s
+		}, []string{victim.ID.String(), "limit"}},
+		{"chunk size differs from index", func(t *testing.T) (*caindex.Index, chunk.Store) {
+			bad := *ix
+			bad.Chunks = append([]caindex.Chunk(nil), ix.Chunks...)
+			// Make the last two entries claim the wrong split of the same bytes.
+			n := len(bad.Chunks)
+			bad.Chunks[n-2].Size += 10
+			bad.Chunks[n-1].Start += 10
+			bad.Chunks[n-1].Size -= 10
+			return &bad, localStore(t, "testdata/blob.castr", ix)
+		}, []string{"the index says"}},
+		{"digest of the other kind", func(t *testing.T) (*caindex.Index, chunk.Store) {
+			sha := readIndex(t, "text.sha256.caibx")
+			// A SHA-256 index against a store verifying SHA-512/256 names.
+			s, _ := storage.NewLocal("testdata/text-sha256.castr", storage.LocalOptions{Digest: chunk.SHA512_256})
+			return sha, s
+		}, []string{"hashes to"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ix, store := tc.setup(t)
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out.bin")
+			os.WriteFile(out, []byte("precious"), 0o600)
+			_, err := ExtractFile(ctx, ix, out, ExtractOptions{Store: store})
+			if err == nil {
+				t.Fatal("extract succeeded")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if b := mustRead(t, out); string(b) != "precious" {
+				t.Error("existing output was changed")
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+				t.Errorf("%d files left in the output directory, want 1", len(entries))
+			}
+			var buf bytes.Buffer
+			if _, err := ExtractWriter(ctx, ix, &buf, ExtractOptions{Store: store}); err == nil {
+				t.Error("ExtractWriter succeeded")
+			}
+		})
+	}
+}
+
+func TestExtractCancel(t *testing.T) {
+	ix := readIndex(t, "blob1.caibx")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := t.TempDir()
+	if _, err := ExtractFile(ctx, ix, filepath.Join(dir, "out"), ExtractOptions{Store: localStore(t, "testdata/blob.castr", ix)}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("%d files left behind", len(entries))
+	}
+}
+
+func TestVerifyIndexMismatch(t *testing.T) {
+	ix := readIndex(t, "blob1.caibx")
+	data := mustRead(t, "testdata/inputs/blob1.bin")
+	bad := bytes.Clone(data)
+	bad[ix.Chunks[3].Start+5] ^= 1
+	bad[ix.Chunks[11].Start] ^= 1
+	err := VerifyIndex(context.Background(), ix, bytes.NewReader(bad), int64(len(bad)), 2)
+	var me *MismatchError
+	if !errors.As(err, &me) || me.Count != 2 || me.Mismatches[0].Index != 3 || me.Mismatches[1].Index != 11 || !errors.Is(err, ErrMismatch) {
+		t.Fatalf("got %v", err)
+	}
+	if !strings.Contains(err.Error(), ix.Chunks[11].ID.String()) {
+		t.Errorf("error does not name the chunk: %v", err)
+	}
+	if err := VerifyIndex(context.Background(), ix, bytes.NewReader(data[:100]), 100, 2); !errors.Is(err, ErrMismatch) {
+		t.Errorf("short file: %v", err)
+	}
+}

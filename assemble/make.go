@@ -1,0 +1,224 @@
+package assemble
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/folbricht/desync/caindex"
+	"github.com/folbricht/desync/chunk"
+	"github.com/folbricht/desync/chunker"
+)
+
+// MakeOptions configure [Make].
+type MakeOptions struct {
+	// Params are the chunk sizes; the zero value means casync's defaults.
+	Params chunker.Params
+	// Digest names the chunks.
+	Digest chunk.Digest
+	// Store receives every chunk it does not have yet; nil makes only the index.
+	Store chunk.WriteStore
+	// Concurrency is the number of goroutines hashing, compressing and
+	// storing; 0 means GOMAXPROCS.
+	Concurrency int
+}
+
+// MakeStats describe a finished [Make].
+type MakeStats struct {
+	Bytes        uint64 `json:"bytes"`           // length of the input
+	Chunks       int    `json:"chunks"`          // chunks in the index
+	UniqueChunks int    `json:"unique-chunks"`   // distinct chunk IDs
+	StoredChunks int    `json:"stored-chunks"`   // chunks written to the store
+	StoredBytes  uint64 `json:"stored-bytes"`    // plain bytes of the chunks written
+	InStore      int    `json:"chunks-in-store"` // chunks the store already had
+}
+
+// blockSize is the read unit of Make; every block holds whole chunks (a
+// chunk that does not fit is carried over to the next block).
+const blockSize = 4 << 20
+
+// block is one read buffer; it goes back to the free list when the last
+// chunk cut from it has been processed.
+type block struct {
+	buf  []byte
+	refs atomic.Int32
+}
+
+type makeJob struct {
+	data []byte
+	slot *caindex.Chunk // where the worker writes the chunk's ID
+	blk  *block
+}
+
+// pageSize is the number of index entries per page; pages never move, so
+// workers can fill in IDs while the reader appends new pages.
+const pageSize = 4096
+
+// Make reads r once, cuts it into chunks, names each chunk, stores the ones
+// the store lacks, and returns the index. Reading and cutting run on the
+// calling goroutine; hashing, compression and writing run on Concurrency
+// workers. Memory is bounded by a fixed number of read blocks, whatever the
+// length of r. On error nothing is returned but the error; chunks already
+// stored stay (they are valid and named by content).
+func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, MakeStats, error) {
+	var stats MakeStats
+	if o.Params == (chunker.Params{}) {
+		o.Params = chunker.DefaultParams()
+	}
+	ck, err := chunker.New(o.Params)
+	if err != nil {
+		return nil, stats, err
+	}
+	workers := o.Concurrency
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	bsize := max(blockSize, 2*int(o.Params.Max))
+	free := make(chan *block, workers+2)
+	for range cap(free) {
+		free <- &block{buf: make([]byte, bsize)}
+	}
+	release := func(b *block) {
+		if b.refs.Add(-1) == 0 {
+			free <- b
+		}
+	}
+
+	w := &makeWorker{o: o, seen: make(map[chunk.ID]struct{})}
+	jobs := make(chan makeJob, 2*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if ctx.Err() == nil {
+					if err := w.process(ctx, j); err != nil {
+						cancel(err)
+					}
+				}
+				release(j.blk)
+			}
+		}()
+	}
+
+	var pages []*[pageSize]caindex.Chunk
+	n := 0
+	readErr := func() error {
+		var carry []byte // the unfinished chunk at the end of the previous block
+		var offset uint64
+		eof := false
+		for !eof {
+			var blk *block
+			select {
+			case blk = <-free:
+			case <-ctx.Done():
+				return nil
+			}
+			blk.refs.Store(1) // the reader's own reference
+			end := copy(blk.buf, carry)
+			for end < len(blk.buf) && !eof {
+				m, err := r.Read(blk.buf[end:])
+				end += m
+				if errors.Is(err, io.EOF) {
+					eof = true
+				} else if err != nil {
+					release(blk)
+					return fmt.Errorf("reading input at offset %d: %w", offset+uint64(end), err)
+				}
+			}
+			pos := 0
+			for pos < end {
+				size := ck.Next(blk.buf[pos:end], eof)
+				if size == 0 {
+					break
+				}
+				if n%pageSize == 0 {
+					pages = append(pages, new([pageSize]caindex.Chunk))
+				}
+				slot := &pages[n/pageSize][n%pageSize]
+				*slot = caindex.Chunk{Start: offset, Size: uint64(size)}
+				n++
+				blk.refs.Add(1)
+				select {
+				case jobs <- makeJob{data: blk.buf[pos : pos+size], slot: slot, blk: blk}:
+				case <-ctx.Done():
+					release(blk)
+					release(blk)
+					return nil
+				}
+				pos += size
+				offset += uint64(size)
+			}
+			carry = blk.buf[pos:end] // copied into the next block before this one can be reused
+			release(blk)
+		}
+		stats.Bytes = offset
+		return nil
+	}()
+	close(jobs)
+	wg.Wait()
+	if readErr != nil {
+		return nil, stats, readErr
+	}
+	if err := context.Cause(ctx); err != nil {
+		return nil, stats, err
+	}
+
+	ix := caindex.New(o.Digest, o.Params.Min, o.Params.Avg, o.Params.Max)
+	ix.Chunks = make([]caindex.Chunk, 0, n)
+	for i, p := range pages {
+		ix.Chunks = append(ix.Chunks, p[:min(pageSize, n-i*pageSize)]...)
+	}
+	stats.Chunks = n
+	stats.UniqueChunks = len(w.seen)
+	stats.StoredChunks = int(w.stored.Load())
+	stats.StoredBytes = w.storedBytes.Load()
+	stats.InStore = int(w.inStore.Load())
+	return ix, stats, nil
+}
+
+type makeWorker struct {
+	o           MakeOptions
+	mu          sync.Mutex
+	seen        map[chunk.ID]struct{} // IDs already handled in this run
+	stored      atomic.Int64
+	storedBytes atomic.Uint64
+	inStore     atomic.Int64
+}
+
+func (w *makeWorker) process(ctx context.Context, j makeJob) error {
+	id := w.o.Digest.Sum(j.data)
+	j.slot.ID = id
+	w.mu.Lock()
+	_, dup := w.seen[id]
+	w.seen[id] = struct{}{}
+	w.mu.Unlock()
+	if dup || w.o.Store == nil {
+		return nil
+	}
+	has, err := w.o.Store.HasChunk(ctx, id)
+	if err != nil {
+		return fmt.Errorf("chunk %s at offset %d: %w", id, j.slot.Start, err)
+	}
+	if has {
+		w.inStore.Add(1)
+		return nil
+	}
+	// The block is reused once this job is done, and stores may keep the
+	// chunk's plain form; Stored encodes from it right away, so the chunk does
+	// not outlive the call.
+	if err := w.o.Store.StoreChunk(ctx, chunk.New(id, j.data)); err != nil {
+		return fmt.Errorf("chunk %s at offset %d: %w", id, j.slot.Start, err)
+	}
+	w.stored.Add(1)
+	w.storedBytes.Add(uint64(len(j.data)))
+	return nil
+}

@@ -81,7 +81,9 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 	defer cancel(nil)
 
 	bsize := max(blockSize, 2*int(o.Params.Max))
-	free := make(chan *block, workers+2)
+	// Four blocks let the reader fill one while workers drain the others;
+	// more would only raise memory.
+	free := make(chan *block, 4)
 	for range cap(free) {
 		free <- &block{buf: make([]byte, bsize)}
 	}

@@ -40,8 +40,8 @@ func (c *Chunk) Plain() ([]byte, error) {
 // Stored returns the content as conv stores it, encoding on first use. If the
 // chunk arrived in conv's form it is returned unchanged.
 func (c *Chunk) Stored(conv Converter) ([]byte, error) {
-	if c.stored != nil && c.conv == conv {
-		return c.stored, nil
+	if b, ok := c.StoredAs(conv); ok {
+		return b, nil
 	}
 	plain, err := c.Plain()
 	if err != nil {
@@ -53,6 +53,15 @@ func (c *Chunk) Stored(conv Converter) ([]byte, error) {
 	}
 	c.stored, c.conv = b, conv
 	return b, nil
+}
+
+// StoredAs returns the stored form if the chunk holds it as conv encodes it,
+// without encoding.
+func (c *Chunk) StoredAs(conv Converter) ([]byte, bool) {
+	if c.stored != nil && c.conv == conv {
+		return c.stored, true
+	}
+	return nil, false
 }
 
 // Verify decodes the chunk if needed and checks that its content hashes to its

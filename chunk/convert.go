@@ -66,7 +66,15 @@ func NewZstd(o ZstdOptions) (*Zstd, error) {
 	if o.MaxSize <= 0 || o.MaxSize > MaxSize {
 		o.MaxSize = MaxSize
 	}
+	// Each chunk is one frame encoded on its own, so a window as large as
+	// the largest chunk finds every match there is; a larger one only costs
+	// memory per encoder.
+	window := zstd.MinWindowSize
+	for window < o.MaxSize && window < zstd.MaxWindowSize && window < 8<<20 {
+		window <<= 1
+	}
 	enc, err := zstd.NewWriter(nil,
+		zstd.WithWindowSize(window),
 		zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(o.Level)),
 		zstd.WithEncoderConcurrency(max(o.Concurrency, 0)),
 		zstd.WithEncoderCRC(false), // casync writes no checksum; chunks are verified by ID

@@ -1,3 +1,24 @@
 module github.com/folbricht/desync/cli
 
 go 1.25
+
+require (
+	github.com/folbricht/desync/assemble v0.0.0
+	github.com/folbricht/desync/caindex v0.0.0
+	github.com/folbricht/desync/chunk v0.0.0
+	github.com/folbricht/desync/chunker v0.0.0
+	github.com/folbricht/desync/storage v0.0.0
+	github.com/peterbourgon/ff/v3 v3.4.0
+)
+
+require github.com/klauspost/compress v1.20.4 // indirect
+
+replace github.com/folbricht/desync/chunk => ../chunk
+
+replace github.com/folbricht/desync/chunker => ../chunker
+
+replace github.com/folbricht/desync/caindex => ../caindex
+
+replace github.com/folbricht/desync/storage => ../storage
+
+replace github.com/folbricht/desync/assemble => ../assemble

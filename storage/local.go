@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/folbricht/desync/chunk"
 )
@@ -129,20 +130,51 @@ func (s *Local) StoreChunk(ctx context.Context, c *chunk.Chunk) (err error) {
 	if _, err := os.Lstat(path); err == nil {
 		return nil
 	}
-	b, err := c.Stored(s.conv)
+	b, release, err := s.encode(c)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("store %s: writing chunk %s: %w", s.dir, c.ID(), err)
-		}
-	}()
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return err
+	defer release()
+	if err := writeFileAtomic(path, "."+c.ID().String()+".*.tmp", b, 0o444); err != nil {
+		return fmt.Errorf("store %s: writing chunk %s: %w", s.dir, c.ID(), err)
 	}
-	f, err := os.CreateTemp(dir, "."+c.ID().String()+".*.tmp")
+	s.o.Logger.Debug("stored chunk", "store", s.dir, "id", c.ID(), "bytes", len(b))
+	return nil
+}
+
+// encode returns the stored form of c. Unless c already holds it, it is
+// encoded into a pooled buffer that release returns.
+func (s *Local) encode(c *chunk.Chunk) (b []byte, release func(), err error) {
+	if stored, ok := c.StoredAs(s.conv); ok {
+		return stored, func() {}, nil
+	}
+	plain, err := c.Plain()
+	if err != nil {
+		return nil, nil, err
+	}
+	buf := bufPool.Get().(*[]byte)
+	b, err = s.conv.Encode((*buf)[:0], plain)
+	if err != nil {
+		bufPool.Put(buf)
+		return nil, nil, fmt.Errorf("chunk %s: %w", c.ID(), err)
+	}
+	return b, func() { *buf = b; bufPool.Put(buf) }, nil
+}
+
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// writeFileAtomic writes b to a new temporary file (named by pattern) in
+// path's directory, creating the directory if needed, syncs it, and renames
+// it to path. On failure the temporary file is removed.
+func writeFileAtomic(path, pattern string, b []byte, mode os.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, pattern)
+	if errors.Is(err, fs.ErrNotExist) { // first chunk under this prefix
+		if err = os.MkdirAll(dir, 0o777); err != nil {
+			return err
+		}
+		f, err = os.CreateTemp(dir, pattern)
+	}
 	if err != nil {
 		return err
 	}
@@ -155,7 +187,7 @@ func (s *Local) StoreChunk(ctx context.Context, c *chunk.Chunk) (err error) {
 	if _, err = f.Write(b); err != nil {
 		return err
 	}
-	if err = f.Chmod(0o444); err != nil {
+	if err = f.Chmod(mode); err != nil {
 		return err
 	}
 	if err = f.Sync(); err != nil {
@@ -164,11 +196,7 @@ func (s *Local) StoreChunk(ctx context.Context, c *chunk.Chunk) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	s.o.Logger.Debug("stored chunk", "store", s.dir, "id", c.ID(), "bytes", len(b))
-	return nil
+	return os.Rename(f.Name(), path)
 }
 
 // Close releases nothing; it exists to satisfy chunk.Store.

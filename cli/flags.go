@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"flag"
+	"runtime"
+	"strings"
+
+	"github.com/folbricht/desync/chunk"
+	"github.com/folbricht/desync/chunker"
+)
+
+// multiFlag collects a repeatable string flag (-s A -s B).
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// paramsFlag is -m/--chunk-size.
+type paramsFlag struct{ p chunker.Params }
+
+func (f *paramsFlag) String() string { return "16:64:256" }
+func (f *paramsFlag) Set(v string) error {
+	p, err := chunker.ParseParams(v)
+	if err != nil {
+		return err
+	}
+	f.p = p
+	return nil
+}
+
+// digestFlag is --digest.
+type digestFlag struct{ d chunk.Digest }
+
+func (f *digestFlag) String() string { return f.d.String() }
+func (f *digestFlag) Set(v string) error {
+	d, err := chunk.ParseDigest(v)
+	f.d = d
+	return err
+}
+
+// commonFlags are shared by several commands, under desync's names.
+type commonFlags struct {
+	stores      multiFlag
+	concurrency int
+	printStats  bool
+	params      paramsFlag
+	digest      digestFlag
+}
+
+func (c *commonFlags) addStores(fs *flag.FlagSet, help string) {
+	fs.Var(&c.stores, "s", help)
+	fs.Var(&c.stores, "store", help)
+}
+
+func (c *commonFlags) addConcurrency(fs *flag.FlagSet) {
+	c.concurrency = max(runtime.GOMAXPROCS(0), 4)
+	fs.IntVar(&c.concurrency, "n", c.concurrency, "number of concurrent goroutines")
+	fs.IntVar(&c.concurrency, "concurrency", c.concurrency, "number of concurrent goroutines")
+}
+
+func (c *commonFlags) addStats(fs *flag.FlagSet) {
+	fs.BoolVar(&c.printStats, "print-stats", false, "print statistics as JSON")
+}
+
+func (c *commonFlags) addChunkSize(fs *flag.FlagSet) {
+	c.params.p = chunker.DefaultParams()
+	const help = "chunk sizes min:avg:max in KiB (16:64:256), or casync's forms (64K, 20000B:30000B:40000B)"
+	fs.Var(&c.params, "m", help)
+	fs.Var(&c.params, "chunk-size", help)
+}
+
+func (c *commonFlags) addDigest(fs *flag.FlagSet) {
+	fs.Var(&c.digest, "digest", "chunk digest: sha512-256 or sha256")
+}

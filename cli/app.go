@@ -50,12 +50,19 @@ Example:
   desync extract -s /var/store image.caibx image.copy
 
 Run "desync <command> --help" for a command's flags and an example.`,
-		FlagSet: flag.NewFlagSet("desync", flag.ContinueOnError),
-		Exec:    func(context.Context, []string) error { return flag.ErrHelp },
+		FlagSet:   flag.NewFlagSet("desync", flag.ContinueOnError),
+		UsageFunc: usage,
+		Exec: func(_ context.Context, args []string) error {
+			if len(args) > 0 {
+				return usageErr("unknown command %q; run desync --help for the list", args[0])
+			}
+			return flag.ErrHelp
+		},
 	}
 	byName := map[string]*command{}
 	for _, c := range cmds {
 		c.FlagSet.SetOutput(io.Err)
+		c.UsageFunc = usage
 		root.Subcommands = append(root.Subcommands, c.Command)
 		byName[c.Name] = c
 		exec := c.Exec
@@ -92,14 +99,10 @@ Run "desync <command> --help" for a command's flags and an example.`,
 	return 1
 }
 
+// isFlagError reports an error from parsing flags, which the flag package
+// has already printed together with the usage.
 func isFlagError(err error) bool {
-	s := err.Error()
-	for _, p := range []string{"flag provided but not defined", "invalid value", "invalid boolean", "flag needs an argument", "bad flag syntax", "unknown subcommand"} {
-		if strings.Contains(s, p) {
-			return true
-		}
-	}
-	return false
+	return strings.Contains(err.Error(), "error parsing commandline arguments")
 }
 
 // permute reorders args so that flags (with their values) come before the
@@ -137,10 +140,25 @@ func permute(fs *flag.FlagSet, args []string) []string {
 	return append(append(flags, "--"), pos...)
 }
 
-// openInput opens a file argument; "-" is stdin.
-func openInput(name string, stdin io.Reader) (io.ReadCloser, error) {
-	if name == "-" {
-		return io.NopCloser(stdin), nil
+// openInput opens a file argument; "-" is stdin. Reads from stdin end with
+// the context's error when ctx is cancelled, even while blocked on a pipe or
+// terminal that sends nothing.
+func openInput(ctx context.Context, name string, stdin io.Reader) (io.ReadCloser, error) {
+	if name != "-" {
+		return os.Open(name)
 	}
-	return os.Open(name)
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := io.Copy(pw, stdin)
+		pw.CloseWithError(err)
+	}()
+	stop := context.AfterFunc(ctx, func() { pr.CloseWithError(context.Cause(ctx)) })
+	return readCloser{pr, func() error { stop(); return pr.Close() }}, nil
 }
+
+type readCloser struct {
+	io.Reader
+	close func() error
+}
+
+func (r readCloser) Close() error { return r.close() }

@@ -119,7 +119,7 @@ Example:
 			}
 			store = s
 		}
-		in, err := openInput(inputPath, io.In)
+		in, err := openInput(ctx, inputPath, io.In)
 		if err != nil {
 			return err
 		}
@@ -210,7 +210,7 @@ Example:
 	f.addConcurrency(fs)
 	f.addDigest(fs)
 	c.Exec = func(ctx context.Context, args []string) error {
-		in, err := openInput(args[0], io.In)
+		in, err := openInput(ctx, args[0], io.In)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,204 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/folbricht/desync/caindex"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func run(t *testing.T, stdin []byte, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), args, Stdio{In: bytes.NewReader(stdin), Out: &out, Err: &errb})
+	return result{code, out.String(), errb.String()}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestMakeMatchesCasync makes casync's vectors through the command line, with
+// each spelling of the chunk size, and compares the index bytes.
+func TestMakeMatchesCasync(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		want string
+		args []string
+	}{
+		{"blob1.caibx", []string{"testdata/blob1.bin"}},
+		{"blob1.caibx", []string{"-m", "16:64:256", "testdata/blob1.bin"}},
+		{"blob1.cs16k.caibx", []string{"-m", "4:16:64", "testdata/blob1.bin"}},
+		{"blob1.cs16k.caibx", []string{"--chunk-size", "4096B:16384B:65536B", "testdata/blob1.bin"}},
+		{"blob1.cs16k.caibx", []string{"--chunk-size=16K", "testdata/blob1.bin"}},
+		{"text.fixed8k.caibx", []string{"-m", "8K:8K:8K", "testdata/text.bin"}},
+		{"text.sha256.caibx", []string{"--digest", "sha256", "testdata/text.bin"}},
+		// Flags after the positional arguments, as desync allows.
+		{"blob1.cs16k.caibx", []string{"testdata/blob1.bin", "-m", "4:16:64", "-n", "3"}},
+	} {
+		out := filepath.Join(dir, "out.caibx")
+		args := append([]string{"make", out}, tc.args...)
+		if r := run(t, nil, args...); r.code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, r.code, r.stderr)
+		}
+		if !bytes.Equal(mustRead(t, out), mustRead(t, filepath.Join("testdata", tc.want))) {
+			t.Errorf("%v: index differs from casync's %s", args, tc.want)
+		}
+	}
+}
+
+func TestRoundTripAndStdio(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store.castr")
+	idx := filepath.Join(dir, "text.caibx")
+	input := mustRead(t, "testdata/text.bin")
+
+	// make from stdin, index to a file, with stats.
+	r := run(t, input, "make", "-s", store, "--print-stats", idx, "-")
+	if r.code != 0 {
+		t.Fatalf("make: %s", r.stderr)
+	}
+	var stats map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &stats); err != nil || stats["chunks"].(float64) != 6 || stats["stored-chunks"].(float64) != 6 {
+		t.Fatalf("make stats %q: %v", r.stdout, err)
+	}
+	// make with the index to stdout: stats go to stderr.
+	r = run(t, nil, "make", "--print-stats", "-", "testdata/text.bin")
+	if r.code != 0 || !bytes.Equal([]byte(r.stdout), mustRead(t, idx)) || !strings.Contains(r.stderr, `"chunks": 6`) {
+		t.Fatalf("make to stdout: %d %s", r.code, r.stderr)
+	}
+
+	out := filepath.Join(dir, "text.out")
+	if r := run(t, nil, "extract", idx, out, "-s", store); r.code != 0 || !bytes.Equal(mustRead(t, out), input) {
+		t.Fatalf("extract: %d %s", r.code, r.stderr)
+	}
+	// index from stdin, data to stdout.
+	if r := run(t, mustRead(t, idx), "extract", "-s", store, "-", "-"); r.code != 0 || r.stdout != string(input) {
+		t.Fatalf("extract to stdout: %d %s", r.code, r.stderr)
+	}
+	if r := run(t, nil, "verify-index", idx, out); r.code != 0 {
+		t.Fatalf("verify-index: %s", r.stderr)
+	}
+	r = run(t, nil, "list-chunks", idx)
+	ix, _ := caindex.ReadFile(idx)
+	lines := strings.Fields(r.stdout)
+	if r.code != 0 || len(lines) != len(ix.Chunks) || lines[2] != ix.Chunks[2].ID.String() {
+		t.Fatalf("list-chunks: %q", r.stdout)
+	}
+	r = run(t, nil, "chunk", "testdata/text.bin")
+	if first := strings.Split(r.stdout, "\n")[0]; r.code != 0 || first != "0\t49172\t958c2c2d4aa0fe35bd4e873ccf3797f77654af22a0396f2511ea69d366f58cfa" {
+		t.Fatalf("chunk: %q %s", first, r.stderr)
+	}
+	r = run(t, nil, "info", "-s", store, idx)
+	var info indexInfo
+	if err := json.Unmarshal([]byte(r.stdout), &info); err != nil || info.Total != 6 || info.Unique != 6 || info.InStore == nil || *info.InStore != 6 || info.Size != 300000 || info.Max != 262144 {
+		t.Fatalf("info: %s %v", r.stdout, err)
+	}
+}
+
+// TestBadInput checks exit status, message and that nothing is left behind
+// or changed for each kind of bad input.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store.castr")
+	idx := filepath.Join(dir, "blob1.caibx")
+	if r := run(t, nil, "make", "-s", store, idx, "testdata/blob1.bin"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	ix, _ := caindex.ReadFile(idx)
+	victim := ix.Chunks[4].ID.String()
+	os.Remove(filepath.Join(store, victim[:4], victim+".cacnk"))
+
+	corrupt := filepath.Join(dir, "corrupt.caibx")
+	b := mustRead(t, idx)
+	b[36] ^= 0xff // the avg chunk size
+	os.WriteFile(corrupt, b, 0o644)
+	truncated := filepath.Join(dir, "truncated.caibx")
+	os.WriteFile(truncated, mustRead(t, idx)[:500], 0o644)
+
+	precious := filepath.Join(dir, "precious")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"no arguments", []string{"make"}, 2, []string{"wrong number of arguments"}},
+		{"unknown flag", []string{"make", "--frobnicate", "a", "b"}, 2, []string{"frobnicate"}},
+		{"unknown command", []string{"frobnicate"}, 2, nil},
+		{"bad chunk size", []string{"make", "-m", "64:16:256", "x.caibx", "testdata/blob1.bin"}, 2, []string{"min ≤ avg"}},
+		{"two-field chunk size", []string{"make", "-m", "16:64", "x.caibx", "testdata/blob1.bin"}, 2, []string{"MIN:AVG:MAX"}},
+		{"bad digest", []string{"make", "--digest", "md5", "x.caibx", "testdata/blob1.bin"}, 2, []string{"md5"}},
+		{"unreadable input", []string{"make", filepath.Join(dir, "x.caibx"), filepath.Join(dir, "nope.bin")}, 1, []string{"nope.bin"}},
+		{"input is a directory", []string{"make", filepath.Join(dir, "x.caibx"), dir}, 1, []string{dir}},
+		{"index is the input", []string{"make", "testdata/blob1.bin", "testdata/blob1.bin"}, 2, []string{"is the input"}},
+		{"extract without store", []string{"extract", idx, precious}, 2, []string{"no store"}},
+		{"remote store", []string{"extract", "-s", "s3+http://x/y", idx, precious}, 1, []string{"unsupported location"}},
+		{"output is the index", []string{"extract", "-s", store, idx, idx}, 2, []string{"is the index"}},
+		{"missing chunk", []string{"extract", "-s", store, idx, precious}, 1, []string{victim, "missing", store}},
+		{"corrupt index", []string{"extract", "-s", store, corrupt, precious}, 1, []string{corrupt, "offset 32"}},
+		{"truncated index", []string{"extract", "-s", store, truncated, precious}, 1, []string{truncated, "truncated chunk table"}},
+		{"missing index", []string{"extract", "-s", store, filepath.Join(dir, "nope.caibx"), precious}, 1, []string{"nope.caibx"}},
+		{"index of the other digest", []string{"extract", "-s", store, "testdata/text.sha256.caibx", precious}, 1, []string{"missing"}},
+		{"verify mismatch", []string{"verify-index", idx, "testdata/text.bin"}, 1, []string{"does not match"}},
+		{"corrupt index for info", []string{"info", corrupt}, 1, []string{"offset 32"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.WriteFile(precious, []byte("keep me"), 0o644)
+			r := run(t, nil, tc.args...)
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr: %s", r.code, tc.code, r.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr %q does not mention %q", r.stderr, w)
+				}
+			}
+			if string(mustRead(t, precious)) != "keep me" {
+				t.Error("existing output changed")
+			}
+			matches, _ := filepath.Glob(filepath.Join(dir, ".*.tmp"))
+			if len(matches) > 0 {
+				t.Errorf("temporary files left: %v", matches)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "x.caibx")); err == nil {
+				t.Error("an index was written by a failed make")
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, cmd := range []string{"make", "extract", "chunk", "list-chunks", "info", "verify-index"} {
+		r := run(t, nil, cmd, "--help")
+		if r.code != 0 || !strings.Contains(r.stderr, "Example:") || !strings.Contains(r.stderr, "desync "+cmd) {
+			t.Errorf("%s --help: exit %d, output %q", cmd, r.code, r.stderr)
+		}
+	}
+	if r := run(t, nil, "--help"); r.code != 0 || !strings.Contains(r.stderr, "verify-index") {
+		t.Errorf("desync --help: %q", r.stderr)
+	}
+}
+
+func TestPermute(t *testing.T) {
+	c := makeCmd(Stdio{})
+	got := strings.Join(permute(c.FlagSet, []string{"idx", "-s", "st", "file", "--print-stats", "-m=1:2:3", "-", "--", "-x"}), " ")
+	if want := "-s st --print-stats -m=1:2:3 -- idx file - -x"; got != want {
+		t.Errorf("permute = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/peterbourgon/ff/v3/ffcli"
+)
+
+// usage prints a command's help with each flag's aliases on one line
+// ("-s, --store"), short names with one dash and long names with two.
+func usage(c *ffcli.Command) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "USAGE\n  %s\n\n", c.ShortUsage)
+	if c.ShortHelp != "" {
+		fmt.Fprintf(&b, "%s\n\n", c.ShortHelp)
+	}
+	if c.LongHelp != "" {
+		fmt.Fprintf(&b, "%s\n\n", c.LongHelp)
+	}
+	tw := tabwriter.NewWriter(&b, 0, 2, 2, ' ', 0)
+	if len(c.Subcommands) > 0 {
+		fmt.Fprintln(&b, "COMMANDS")
+		for _, sc := range c.Subcommands {
+			fmt.Fprintf(tw, "  %s\t%s\n", sc.Name, sc.ShortHelp)
+		}
+		tw.Flush()
+		fmt.Fprintln(&b)
+	}
+	type group struct {
+		names []string
+		f     *flag.Flag
+	}
+	var groups []*group
+	byValue := map[flag.Value]*group{}
+	c.FlagSet.VisitAll(func(f *flag.Flag) {
+		if g, ok := byValue[f.Value]; ok {
+			g.names = append(g.names, f.Name)
+			return
+		}
+		g := &group{names: []string{f.Name}, f: f}
+		byValue[f.Value] = g
+		groups = append(groups, g)
+	})
+	if len(groups) > 0 {
+		fmt.Fprintln(&b, "FLAGS")
+		for _, g := range groups {
+			slices.SortFunc(g.names, func(x, y string) int { return len(x) - len(y) })
+			names := make([]string, len(g.names))
+			for i, n := range g.names {
+				names[i] = "-" + n
+				if len(n) > 1 {
+					names[i] = "--" + n
+				}
+			}
+			arg := " value"
+			if bf, ok := g.f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+				arg = ""
+			}
+			def := ""
+			if g.f.DefValue != "" && g.f.DefValue != "false" {
+				def = fmt.Sprintf(" (default %s)", g.f.DefValue)
+			}
+			fmt.Fprintf(tw, "  %s%s\t%s%s\n", strings.Join(names, ", "), arg, g.f.Usage, def)
+		}
+		tw.Flush()
+	}
+	return b.String()
+}

@@ -152,7 +152,7 @@ func openInput(ctx context.Context, name string, stdin io.Reader) (io.ReadCloser
 		_, err := io.Copy(pw, stdin)
 		pw.CloseWithError(err)
 	}()
-	stop := context.AfterFunc(ctx, func() { pr.CloseWithError(context.Cause(ctx)) })
+	stop := context.AfterFunc(ctx, func() { pw.CloseWithError(context.Cause(ctx)) })
 	return readCloser{pr, func() error { stop(); return pr.Close() }}, nil
 }
 

@@ -185,27 +185,3 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
-
-func TestWriteFile(t *testing.T) {
-	dir := t.TempDir()
-	ix, _ := ReadFile("testdata/blob2.caibx")
-	path := filepath.Join(dir, "out.caibx")
-	if err := ix.WriteFile(path); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := os.ReadFile(path)
-	want, _ := os.ReadFile("testdata/blob2.caibx")
-	if !bytes.Equal(got, want) {
-		t.Fatal("written file differs")
-	}
-	bad := &Index{Flags: BlobFlags, Min: 1, Avg: 2, Max: 3, Chunks: []Chunk{{Size: 4}}}
-	if err := bad.WriteFile(path); err == nil {
-		t.Fatal("invalid index written")
-	}
-	if again, _ := os.ReadFile(path); !bytes.Equal(again, want) {
-		t.Fatal("failed write changed the existing file")
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Fatalf("%d files in the directory, want only the index", len(entries))
-	}
-}

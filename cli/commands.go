@@ -136,7 +136,7 @@ Example:
 			if _, err := ix.WriteTo(io.Out); err != nil {
 				return err
 			}
-		} else if err := ix.WriteFile(indexPath); err != nil {
+		} else if err := storage.NewLocalIndex(filepath.Dir(indexPath)).StoreIndex(ctx, filepath.Base(indexPath), ix); err != nil {
 			return err
 		}
 		if f.printStats {

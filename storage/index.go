@@ -1,12 +1,12 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/folbricht/desync/caindex"
@@ -52,16 +52,22 @@ func (s *LocalIndex) GetIndex(ctx context.Context, name string) (*caindex.Index,
 	return ix, err
 }
 
-// StoreIndex writes an index atomically, creating directories as needed.
+// StoreIndex writes an index atomically (a synced temporary file renamed
+// over the name), creating directories as needed. On failure an existing
+// index of that name is left as it was.
 func (s *LocalIndex) StoreIndex(ctx context.Context, name string, ix *caindex.Index) error {
 	p, err := s.path(name)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
-		return err
+	var b bytes.Buffer
+	if _, err := ix.WriteTo(&b); err != nil {
+		return fmt.Errorf("index %s: %w", p, err)
 	}
-	return ix.WriteFile(p)
+	if err := writeFileAtomic(p, "."+filepath.Base(p)+".*.tmp", b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("writing index %s: %w", p, err)
+	}
+	return nil
 }
 
 func (s *LocalIndex) Close() error   { return nil }

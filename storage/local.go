@@ -169,7 +169,7 @@ var bufPool = sync.Pool{New: func() any { return new([]byte) }}
 func writeFileAtomic(path, pattern string, b []byte, mode os.FileMode) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, pattern)
-	if errors.Is(err, fs.ErrNotExist) { // first chunk under this prefix
+	if errors.Is(err, fs.ErrNotExist) { // the directory does not exist yet
 		if err = os.MkdirAll(dir, 0o777); err != nil {
 			return err
 		}

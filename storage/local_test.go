@@ -240,6 +240,17 @@ func TestLocalIndex(t *testing.T) {
 			t.Errorf("StoreIndex(%q) allowed", name)
 		}
 	}
+	// A failed write leaves the existing index and no temporary file.
+	before, _ := os.ReadFile(filepath.Join(s.String(), "sub/a.caibx"))
+	bad := caindex.New(chunk.SHA512_256, 16, 64, 256)
+	bad.Chunks = []caindex.Chunk{{Start: 0, Size: 300}} // above max
+	if err := s.StoreIndex(ctx, "sub/a.caibx", bad); err == nil {
+		t.Error("invalid index stored")
+	}
+	if after, _ := os.ReadFile(filepath.Join(s.String(), "sub/a.caibx")); !bytes.Equal(before, after) {
+		t.Error("failed StoreIndex changed the existing index")
+	}
+	assertNoTemp(t, s.String())
 	if _, err := s.GetIndex(ctx, "nope.caibx"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing index: %v", err)
 	}

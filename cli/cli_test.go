@@ -77,6 +77,14 @@ func TestRoundTripAndStdio(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &stats); err != nil || stats["chunks"].(float64) != 6 || stats["stored-chunks"].(float64) != 6 {
 		t.Fatalf("make stats %q: %v", r.stdout, err)
 	}
+	// A higher level gives the same index and a smaller store.
+	store19 := filepath.Join(dir, "store19.castr")
+	if r := run(t, nil, "make", "-s", store19, "--compression-level", "19", filepath.Join(dir, "19.caibx"), "testdata/text.bin"); r.code != 0 {
+		t.Fatalf("make level 19: %s", r.stderr)
+	}
+	if !bytes.Equal(mustRead(t, filepath.Join(dir, "19.caibx")), mustRead(t, idx)) || dirSize(t, store19) >= dirSize(t, store) {
+		t.Errorf("level 19: index differs or store not smaller (%d vs %d bytes)", dirSize(t, store19), dirSize(t, store))
+	}
 	// make with the index to stdout: stats go to stderr.
 	r = run(t, nil, "make", "--print-stats", "-", "testdata/text.bin")
 	if r.code != 0 || !bytes.Equal([]byte(r.stdout), mustRead(t, idx)) || !strings.Contains(r.stderr, `"chunks": 6`) {
@@ -143,6 +151,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 2, nil},
 		{"bad chunk size", []string{"make", "-m", "64:16:256", "x.caibx", "testdata/blob1.bin"}, 2, []string{"min ≤ avg"}},
 		{"two-field chunk size", []string{"make", "-m", "16:64", "x.caibx", "testdata/blob1.bin"}, 2, []string{"MIN:AVG:MAX"}},
+		{"bad compression level", []string{"make", "--compression-level", "30", "x.caibx", "testdata/blob1.bin"}, 2, []string{"compression-level 30"}},
 		{"bad digest", []string{"make", "--digest", "md5", "x.caibx", "testdata/blob1.bin"}, 2, []string{"md5"}},
 		{"unreadable input", []string{"make", filepath.Join(dir, "x.caibx"), filepath.Join(dir, "nope.bin")}, 1, []string{"nope.bin"}},
 		{"input is a directory", []string{"make", filepath.Join(dir, "x.caibx"), dir}, 1, []string{dir}},
@@ -201,4 +210,16 @@ func TestPermute(t *testing.T) {
 	if want := "-s st --print-stats -m=1:2:3 -- idx file - -x"; got != want {
 		t.Errorf("permute = %q, want %q", got, want)
 	}
+}
+
+func dirSize(t *testing.T, dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			fi, _ := d.Info()
+			n += fi.Size()
+		}
+		return nil
+	})
+	return n
 }

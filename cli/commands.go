@@ -39,8 +39,9 @@ func newCommand(name, usage, short, long string, minArgs, maxArgs int) *command 
 }
 
 // openStore opens the single local chunk store of a command. Chunks are
-// verified with digest and capped at maxChunk bytes.
-func openStore(locations []string, digest chunk.Digest, maxChunk uint64) (*storage.Local, error) {
+// verified with digest, capped at maxChunk bytes and written at the given
+// zstd level (0: the default).
+func openStore(locations []string, digest chunk.Digest, maxChunk uint64, level int) (*storage.Local, error) {
 	switch {
 	case len(locations) == 0:
 		return nil, usageErr("no store given (-s)")
@@ -51,7 +52,7 @@ func openStore(locations []string, digest chunk.Digest, maxChunk uint64) (*stora
 	if i := strings.Index(loc, "://"); i > 0 || strings.Contains(loc, "|") {
 		return nil, fmt.Errorf("store %s: unsupported location; this release supports local directories", loc)
 	}
-	return storage.NewLocal(loc, storage.LocalOptions{Digest: digest, MaxChunkSize: int(maxChunk)})
+	return storage.NewLocal(loc, storage.LocalOptions{Digest: digest, MaxChunkSize: int(maxChunk), CompressionLevel: level})
 }
 
 // readIndex reads an index file argument; "-" is stdin.
@@ -106,14 +107,19 @@ Example:
 	f.addConcurrency(fs)
 	f.addDigest(fs)
 	f.addStats(fs)
+	level := chunk.DefaultLevel
+	fs.IntVar(&level, "compression-level", level, "zstd level of stored chunks, 1-22 (casync uses 3; the index is the same)")
 	c.Exec = func(ctx context.Context, args []string) error {
 		indexPath, inputPath := args[0], args[1]
+		if level < 1 || level > 22 {
+			return usageErr("make: --compression-level %d out of range 1-22", level)
+		}
 		if samePath(indexPath, inputPath) {
 			return usageErr("make: the index %s is the input file", indexPath)
 		}
 		var store chunk.WriteStore
 		if len(f.stores) > 0 {
-			s, err := openStore(f.stores, f.digest.d, f.params.p.Max)
+			s, err := openStore(f.stores, f.digest.d, f.params.p.Max, level)
 			if err != nil {
 				return err
 			}
@@ -172,7 +178,7 @@ Example:
 		if err != nil {
 			return err
 		}
-		store, err := openStore(f.stores, ix.Digest(), ix.Max)
+		store, err := openStore(f.stores, ix.Digest(), ix.Max, 0)
 		if err != nil {
 			return err
 		}
@@ -291,7 +297,7 @@ Example:
 		}
 		info.Unique = len(seen)
 		if len(f.stores) > 0 {
-			s, err := openStore(f.stores, ix.Digest(), ix.Max)
+			s, err := openStore(f.stores, ix.Digest(), ix.Max, 0)
 			if err != nil {
 				return err
 			}

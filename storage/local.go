@@ -22,6 +22,8 @@ type LocalOptions struct {
 	// MaxChunkSize caps the decoded size of a chunk (0: chunk.MaxSize). Set it
 	// to the index's max chunk size.
 	MaxChunkSize int
+	// CompressionLevel is the zstd level of written chunks (0: chunk.DefaultLevel).
+	CompressionLevel int
 	// Uncompressed keeps plain chunks named <id> instead of <id>.cacnk.
 	Uncompressed bool
 	// SkipVerify trusts the store: reads are decoded but not hashed.
@@ -61,7 +63,7 @@ func NewLocal(dir string, o LocalOptions) (*Local, error) {
 		}
 	}
 	if s.conv == nil {
-		z, err := chunk.NewZstd(chunk.ZstdOptions{MaxSize: o.MaxChunkSize})
+		z, err := chunk.NewZstd(chunk.ZstdOptions{MaxSize: o.MaxChunkSize, Level: o.CompressionLevel})
 		if err != nil {
 			return nil, err
 		}

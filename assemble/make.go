@@ -63,7 +63,8 @@ const pageSize = 4096
 // calling goroutine; hashing, compression and writing run on Concurrency
 // workers. Memory is bounded by a fixed number of read blocks, whatever the
 // length of r. On error nothing is returned but the error; chunks already
-// stored stay (they are valid and named by content).
+// stored stay (they are valid and named by content). On success the store is
+// flushed (chunk.Flusher) before the index is returned.
 func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, MakeStats, error) {
 	var stats MakeStats
 	if o.Params == (chunker.Params{}) {
@@ -172,6 +173,12 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 	}
 	if err := context.Cause(ctx); err != nil {
 		return nil, stats, err
+	}
+	// The index is the commit record: its chunks must be durable first.
+	if f, ok := o.Store.(chunk.Flusher); ok {
+		if err := f.Flush(ctx); err != nil {
+			return nil, stats, err
+		}
 	}
 
 	ix := caindex.New(o.Digest, o.Params.Min, o.Params.Avg, o.Params.Max)

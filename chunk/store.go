@@ -29,3 +29,10 @@ type PruneStore interface {
 	WriteStore
 	Prune(ctx context.Context, keep func(ID) bool) error
 }
+
+// Flusher is a store that may hold written chunks back (to batch syncing);
+// Flush makes every chunk stored so far durable and visible to others. Write
+// an index that refers to chunks only after flushing the store they went to.
+type Flusher interface {
+	Flush(ctx context.Context) error
+}

@@ -123,6 +123,7 @@ Example:
 			if err != nil {
 				return err
 			}
+			defer s.Close() // flushes chunks a failed or interrupted make left pending
 			store = s
 		}
 		in, err := openInput(ctx, inputPath, io.In)
@@ -182,6 +183,7 @@ Example:
 		if err != nil {
 			return err
 		}
+		defer store.Close()
 		o := assemble.ExtractOptions{Store: store, Concurrency: f.concurrency}
 		var stats assemble.ExtractStats
 		statsOut := io.Out
@@ -301,6 +303,7 @@ Example:
 			if err != nil {
 				return err
 			}
+			defer s.Close()
 			n := 0
 			for id := range seen {
 				ok, err := s.HasChunk(ctx, id)

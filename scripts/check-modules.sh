@@ -33,9 +33,10 @@ declare -A TABLE_SIB=(
 	[fuse]="assemble catar storage"
 	[cli]="*"
 )
+# storage uses golang.org/x/sys/unix for syncfs (batched chunk durability on Linux).
 declare -A TABLE_3RD=(
 	[chunker]="" [chunk]="github.com/klauspost/compress" [caindex]="" [catar]="github.com/dchest/siphash"
-	[storage]="" [assemble]=""
+	[storage]="golang.org/x/sys" [assemble]=""
 )
 
 FAILS=()

@@ -37,15 +37,30 @@ type LocalOptions struct {
 
 // Local is a chunk store in a directory, laid out as casync lays it out:
 // <dir>/<first 4 hex digits>/<id>.cacnk. The directory is created on the
-// first write. Writes go to a temporary file that is synced and renamed into
-// place, so a chunk file under its name is always complete; an existing chunk
-// is never rewritten. Chunk files are read-only (0444), as casync makes them.
+// first write. Chunk files are read-only (0444), as casync makes them, and an
+// existing chunk is never rewritten.
+//
+// A chunk is written to a temporary file next to its final name and renamed
+// into place only after its data is on stable storage, so a file under a
+// chunk's name is always complete, even after a crash. On Linux the syncing is
+// batched: temporary files accumulate until 256 are pending or [Local.Flush]
+// (or Close) is called, then one syncfs makes them all durable before they are
+// renamed. Pending chunks are visible through this store's GetChunk and
+// HasChunk at once, and to other processes after the flush. Elsewhere each
+// file is synced before its rename.
 type Local struct {
 	dir    string
 	o      LocalOptions
 	conv   chunk.Converter
 	suffix string
+
+	flushMu sync.Mutex // one Flush at a time
+	mu      sync.Mutex
+	pending map[chunk.ID]string // chunks written to temporary files, not yet synced and renamed
 }
+
+// syncBatch is the number of pending chunks that triggers a Flush.
+const syncBatch = 256
 
 // NewLocal returns the store at dir. dir need not exist yet, but if it does
 // it must be a directory.
@@ -55,7 +70,7 @@ func NewLocal(dir string, o LocalOptions) (*Local, error) {
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("store %s: %w", dir, err)
 	}
-	s := &Local{dir: dir, o: o, conv: o.Converter, suffix: ".cacnk"}
+	s := &Local{dir: dir, o: o, conv: o.Converter, suffix: ".cacnk", pending: map[chunk.ID]string{}}
 	if o.Uncompressed {
 		s.suffix = ""
 		if s.conv == nil {
@@ -88,6 +103,11 @@ func (s *Local) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error)
 	}
 	b, err := os.ReadFile(s.Path(id))
 	if errors.Is(err, fs.ErrNotExist) {
+		if tmp, ok := s.pendingFile(id); ok {
+			b, err = os.ReadFile(tmp)
+		}
+	}
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &chunk.MissingError{ID: id, Store: s.dir}
 	}
 	if err != nil {
@@ -118,7 +138,8 @@ func (s *Local) HasChunk(ctx context.Context, id chunk.ID) (bool, error) {
 	case err == nil:
 		return true, nil
 	case errors.Is(err, fs.ErrNotExist):
-		return false, nil
+		_, ok := s.pendingFile(id)
+		return ok, nil
 	}
 	return false, fmt.Errorf("store %s: chunk %s: %w", s.dir, id, err)
 }
@@ -128,20 +149,75 @@ func (s *Local) StoreChunk(ctx context.Context, c *chunk.Chunk) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	path := s.Path(c.ID())
-	if _, err := os.Lstat(path); err == nil {
-		return nil
+	if has, err := s.HasChunk(ctx, c.ID()); has || err != nil {
+		return err
 	}
 	b, release, err := s.encode(c)
 	if err != nil {
 		return err
 	}
 	defer release()
-	if err := writeFileAtomic(path, "."+c.ID().String()+".*.tmp", b, 0o444); err != nil {
+	path, pattern := s.Path(c.ID()), "."+c.ID().String()+".*.tmp"
+	if !batchedSync {
+		if err := writeFileAtomic(path, pattern, b, 0o444); err != nil {
+			return fmt.Errorf("store %s: writing chunk %s: %w", s.dir, c.ID(), err)
+		}
+		return nil
+	}
+	tmp, err := writeTemp(path, pattern, b, 0o444)
+	if err != nil {
 		return fmt.Errorf("store %s: writing chunk %s: %w", s.dir, c.ID(), err)
 	}
+	s.mu.Lock()
+	s.pending[c.ID()] = tmp
+	n := len(s.pending)
+	s.mu.Unlock()
 	s.o.Logger.Debug("stored chunk", "store", s.dir, "id", c.ID(), "bytes", len(b))
+	if n >= syncBatch {
+		return s.Flush(ctx)
+	}
 	return nil
+}
+
+func (s *Local) pendingFile(id chunk.ID) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tmp, ok := s.pending[id]
+	return tmp, ok
+}
+
+// Flush makes every chunk stored so far durable and visible under its name:
+// one syncfs, then a rename per chunk. It is called every 256 chunks, by
+// Close, and by callers (such as assemble.Make) before they write an index
+// that refers to the chunks.
+func (s *Local) Flush(ctx context.Context) error {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	s.mu.Lock()
+	batch := make(map[chunk.ID]string, len(s.pending))
+	for id, tmp := range s.pending {
+		batch[id] = tmp
+	}
+	s.mu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	if err := syncFS(s.dir); err != nil {
+		return fmt.Errorf("store %s: %w", s.dir, err)
+	}
+	var errs []error
+	for id, tmp := range batch {
+		if err := os.Rename(tmp, s.Path(id)); err != nil {
+			errs = append(errs, fmt.Errorf("store %s: chunk %s: %w", s.dir, id, err))
+			os.Remove(tmp)
+		}
+	}
+	s.mu.Lock()
+	for id := range batch {
+		delete(s.pending, id)
+	}
+	s.mu.Unlock()
+	return errors.Join(errs...)
 }
 
 // encode returns the stored form of c. Unless c already holds it, it is
@@ -168,17 +244,35 @@ var bufPool = sync.Pool{New: func() any { return new([]byte) }}
 // writeFileAtomic writes b to a new temporary file (named by pattern) in
 // path's directory, creating the directory if needed, syncs it, and renames
 // it to path. On failure the temporary file is removed.
-func writeFileAtomic(path, pattern string, b []byte, mode os.FileMode) (err error) {
+func writeFileAtomic(path, pattern string, b []byte, mode os.FileMode) error {
+	tmp, err := writeFile(path, pattern, b, mode, true)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// writeTemp writes b to a new temporary file in path's directory without
+// syncing it and returns its name.
+func writeTemp(path, pattern string, b []byte, mode os.FileMode) (string, error) {
+	return writeFile(path, pattern, b, mode, false)
+}
+
+func writeFile(path, pattern string, b []byte, mode os.FileMode, sync bool) (name string, err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, pattern)
 	if errors.Is(err, fs.ErrNotExist) { // the directory does not exist yet
 		if err = os.MkdirAll(dir, 0o777); err != nil {
-			return err
+			return "", err
 		}
 		f, err = os.CreateTemp(dir, pattern)
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer func() {
 		if err != nil {
@@ -187,22 +281,21 @@ func writeFileAtomic(path, pattern string, b []byte, mode os.FileMode) (err erro
 		}
 	}()
 	if _, err = f.Write(b); err != nil {
-		return err
+		return "", err
 	}
 	if err = f.Chmod(mode); err != nil {
-		return err
+		return "", err
 	}
-	if err = f.Sync(); err != nil {
-		return err
+	if sync {
+		if err = f.Sync(); err != nil {
+			return "", err
+		}
 	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return f.Name(), f.Close()
 }
 
-// Close releases nothing; it exists to satisfy chunk.Store.
-func (s *Local) Close() error { return nil }
+// Close flushes the chunks still pending.
+func (s *Local) Close() error { return s.Flush(context.Background()) }
 
 // String returns the store's directory.
 func (s *Local) String() string { return s.dir }

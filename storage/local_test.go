@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,6 +74,9 @@ func TestStoreAndGet(t *testing.T) {
 			t.Fatalf("missing chunk: %v", err)
 		}
 		if err := s.StoreChunk(ctx, chunk.New(id, plain)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
 		want := filepath.Join(dir, id.String()[:4], id.String()+".cacnk")
@@ -175,7 +179,11 @@ func TestConcurrentWriters(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			s, _ := NewLocal(dir, LocalOptions{}) // separate stores: separate processes
-			errs <- s.StoreChunk(ctx, chunk.New(id, plain))
+			if err := s.StoreChunk(ctx, chunk.New(id, plain)); err != nil {
+				errs <- err
+				return
+			}
+			errs <- s.Close()
 		}()
 	}
 	wg.Wait()
@@ -188,6 +196,47 @@ func TestConcurrentWriters(t *testing.T) {
 	s, _ := NewLocal(dir, LocalOptions{})
 	if _, err := s.GetChunk(ctx, id); err != nil {
 		t.Fatal(err)
+	}
+	assertNoTemp(t, dir)
+}
+
+// TestBatchedSync checks the batch: pending chunks are readable through the
+// store before the flush, absent under their names until then (where
+// batching applies), renamed by Flush/Close, and no temporary file remains.
+func TestBatchedSync(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, _ := NewLocal(dir, LocalOptions{})
+	var ids []chunk.ID
+	for i := range syncBatch + 10 { // one automatic flush, 10 left pending
+		plain := []byte(fmt.Sprintf("chunk %d", i))
+		id := chunk.SHA512_256.Sum(plain)
+		ids = append(ids, id)
+		if err := s.StoreChunk(ctx, chunk.New(id, plain)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	onDisk := func(id chunk.ID) bool { _, err := os.Stat(s.Path(id)); return err == nil }
+	last := ids[len(ids)-1]
+	if batchedSync && onDisk(last) {
+		t.Error("chunk renamed into place before the flush")
+	}
+	if !onDisk(ids[0]) {
+		t.Error("chunk not flushed after a full batch")
+	}
+	if ok, _ := s.HasChunk(ctx, last); !ok {
+		t.Error("pending chunk not visible through HasChunk")
+	}
+	if c, err := s.GetChunk(ctx, last); err != nil || c.ID() != last {
+		t.Errorf("pending chunk not readable: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if !onDisk(id) {
+			t.Fatalf("chunk %s not in place after Close", id)
+		}
 	}
 	assertNoTemp(t, dir)
 }

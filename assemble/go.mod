@@ -1,6 +1,6 @@
 module github.com/folbricht/desync/assemble
 
-go 1.25
+go 1.26.0
 
 require (
 	github.com/folbricht/desync/caindex v0.0.0
@@ -9,7 +9,10 @@ require (
 	github.com/folbricht/desync/storage v0.0.0
 )
 
-require github.com/klauspost/compress v1.20.4 // indirect
+require (
+	github.com/klauspost/compress v1.20.4 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+)
 
 replace github.com/folbricht/desync/chunk => ../chunk
 

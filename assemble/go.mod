@@ -11,7 +11,7 @@ require (
 
 require (
 	github.com/klauspost/compress v1.20.4 // indirect
-	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 )
 
 replace github.com/folbricht/desync/chunk => ../chunk

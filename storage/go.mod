@@ -1,11 +1,11 @@
 module github.com/folbricht/desync/storage
 
-go 1.26.0
+go 1.25.0
 
 require (
 	github.com/folbricht/desync/caindex v0.0.0
 	github.com/folbricht/desync/chunk v0.0.0
-	golang.org/x/sys v0.50.0
+	golang.org/x/sys v0.47.0
 )
 
 require github.com/klauspost/compress v1.20.4 // indirect

@@ -1,6 +1,6 @@
 module github.com/folbricht/desync/caindex
 
-go 1.25
+go 1.25.0
 
 require github.com/folbricht/desync/chunk v0.0.0
 

@@ -1,5 +1,5 @@
 module github.com/folbricht/desync/chunk
 
-go 1.25
+go 1.25.0
 
 require github.com/klauspost/compress v1.20.4

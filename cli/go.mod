@@ -1,6 +1,6 @@
 module github.com/folbricht/desync/cli
 
-go 1.26.0
+go 1.25.0
 
 require (
 	github.com/folbricht/desync/assemble v0.0.0

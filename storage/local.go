@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -96,15 +97,19 @@ func (s *Local) Path(id chunk.ID) string {
 	return filepath.Join(s.dir, h[:4], h+s.suffix)
 }
 
-// GetChunk reads, decodes and (unless SkipVerify) verifies a chunk.
+// GetChunk reads, decodes and (unless SkipVerify) verifies a chunk. The
+// returned chunk holds only the plain form; the file is read into a pooled
+// buffer.
 func (s *Local) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(s.Path(id))
+	buf := bufPool.Get().(*[]byte)
+	defer bufPool.Put(buf)
+	b, err := readFile(s.Path(id), (*buf)[:0])
 	if errors.Is(err, fs.ErrNotExist) {
 		if tmp, ok := s.pendingFile(id); ok {
-			b, err = os.ReadFile(tmp)
+			b, err = readFile(tmp, (*buf)[:0])
 		}
 	}
 	if errors.Is(err, fs.ErrNotExist) {
@@ -113,19 +118,47 @@ func (s *Local) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error)
 	if err != nil {
 		return nil, fmt.Errorf("store %s: chunk %s: %w", s.dir, id, err)
 	}
-	c := chunk.NewStored(id, b, s.conv)
-	check := c.Verify
-	if s.o.SkipVerify {
-		check = func(chunk.Digest) error { _, err := c.Plain(); return err }
+	*buf = b
+	plain, err := s.conv.Decode(nil, b)
+	if err != nil {
+		return nil, &chunk.InvalidError{ID: id, Store: s.dir, Err: err}
 	}
-	if err := check(s.o.Digest); err != nil {
-		var inv *chunk.InvalidError
-		if errors.As(err, &inv) {
-			inv.Store = s.dir
+	c := chunk.New(id, plain)
+	if !s.o.SkipVerify {
+		if err := c.Verify(s.o.Digest); err != nil {
+			var inv *chunk.InvalidError
+			if errors.As(err, &inv) {
+				inv.Store = s.dir
+			}
+			return nil, err
 		}
-		return nil, err
 	}
 	return c, nil
+}
+
+// readFile appends the content of the file at path to buf.
+func readFile(path string, buf []byte) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && int64(cap(buf)) < fi.Size()+1 {
+		buf = make([]byte, 0, fi.Size()+512)
+	}
+	for {
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+	}
 }
 
 // HasChunk reports whether the chunk file exists; it does not read it.

@@ -31,13 +31,15 @@ type ExtractStats struct {
 	BytesTotal      uint64 `json:"bytes-total"`
 	ChunksFromStore int    `json:"chunks-from-store"` // chunk occurrences filled from the store
 	BytesFromStore  uint64 `json:"bytes-from-store"`
-	ChunksFetched   int    `json:"chunks-fetched"` // distinct chunks read from the store
+	ChunksFetched   int    `json:"chunks-fetched"` // chunk reads from the store (ExtractFile reads each distinct chunk once)
 	ChunksZero      int    `json:"chunks-zero"`    // all-zero chunks left as holes
 }
 
-func (o *ExtractOptions) workers() int {
-	if o.Concurrency > 0 {
-		return o.Concurrency
+// workerCount turns a Concurrency option into a goroutine count: n, or
+// GOMAXPROCS when n is not positive.
+func workerCount(n int) int {
+	if n > 0 {
+		return n
 	}
 	return runtime.GOMAXPROCS(0)
 }
@@ -144,11 +146,10 @@ func writeChunks(ctx context.Context, ix *caindex.Index, f io.WriterAt, o Extrac
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	var next atomic.Int64
-	var zero, fromStore atomic.Int64
+	var next, fetched, zero, fromStore atomic.Int64
 	var fromStoreBytes atomic.Uint64
 	var wg sync.WaitGroup
-	for range min(o.workers(), max(len(order), 1)) {
+	for range min(workerCount(o.Concurrency), max(len(order), 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -164,6 +165,7 @@ func writeChunks(ctx context.Context, ix *caindex.Index, f io.WriterAt, o Extrac
 					cancel(err)
 					return
 				}
+				fetched.Add(1)
 				if isZero(b) {
 					zero.Add(int64(len(occ)))
 					continue
@@ -185,10 +187,7 @@ func writeChunks(ctx context.Context, ix *caindex.Index, f io.WriterAt, o Extrac
 		}()
 	}
 	wg.Wait()
-	stats.ChunksFetched = int(next.Load())
-	if stats.ChunksFetched > len(order) {
-		stats.ChunksFetched = len(order)
-	}
+	stats.ChunksFetched = int(fetched.Load())
 	stats.ChunksZero += int(zero.Load())
 	stats.ChunksFromStore = int(fromStore.Load())
 	stats.BytesFromStore = fromStoreBytes.Load()
@@ -209,8 +208,8 @@ func ExtractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o Extrac
 		b   []byte
 		err error
 	}
-	pending := make(chan chan result, 2*o.workers())
-	sem := make(chan struct{}, o.workers())
+	pending := make(chan chan result, 2*workerCount(o.Concurrency))
+	sem := make(chan struct{}, workerCount(o.Concurrency))
 	go func() {
 		defer close(pending)
 		for _, c := range ix.Chunks {

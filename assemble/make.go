@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -74,10 +73,7 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 	if err != nil {
 		return nil, stats, err
 	}
-	workers := o.Concurrency
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+	workers := workerCount(o.Concurrency)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 

@@ -52,7 +52,6 @@ func VerifyIndex(ctx context.Context, ix *caindex.Index, r io.ReaderAt, size int
 	if uint64(size) != ix.Size() {
 		return fmt.Errorf("size %d %w of %d bytes", size, ErrMismatch, ix.Size())
 	}
-	o := ExtractOptions{Concurrency: concurrency}
 	d := ix.Digest()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -60,7 +59,7 @@ func VerifyIndex(ctx context.Context, ix *caindex.Index, r io.ReaderAt, size int
 	var mu sync.Mutex
 	var bad []Mismatch
 	var wg sync.WaitGroup
-	for range o.workers() {
+	for range workerCount(concurrency) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

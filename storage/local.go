@@ -106,10 +106,13 @@ func (s *Local) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error)
 	}
 	buf := bufPool.Get().(*[]byte)
 	defer bufPool.Put(buf)
-	b, err := readFile(s.Path(id), (*buf)[:0])
+	b, err := readFile(s.Path(id), *buf)
 	if errors.Is(err, fs.ErrNotExist) {
 		if tmp, ok := s.pendingFile(id); ok {
-			b, err = readFile(tmp, (*buf)[:0])
+			b, err = readFile(tmp, *buf)
+			if errors.Is(err, fs.ErrNotExist) { // renamed by a Flush in between
+				b, err = readFile(s.Path(id), *buf)
+			}
 		}
 	}
 	if errors.Is(err, fs.ErrNotExist) {
@@ -136,29 +139,27 @@ func (s *Local) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error)
 	return c, nil
 }
 
-// readFile appends the content of the file at path to buf.
+// readFile reads the file at path into buf, growing it if needed. Chunk
+// files are written once, completely, so their size at open is their size.
 func readFile(path string, buf []byte) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && int64(cap(buf)) < fi.Size()+1 {
-		buf = make([]byte, 0, fi.Size()+512)
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
 	}
-	for {
-		n, err := f.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
+	n := int(fi.Size())
+	if cap(buf) < n {
+		buf = make([]byte, n)
 	}
+	buf = buf[:n]
+	if _, err := io.ReadFull(f, buf); err != nil {
+		return nil, err
+	}
+	return buf, nil
 }
 
 // HasChunk reports whether the chunk file exists; it does not read it.

@@ -304,3 +304,30 @@ func TestLocalIndex(t *testing.T) {
 		t.Errorf("missing index: %v", err)
 	}
 }
+
+// TestReadDuringFlush reads pending chunks while Flush renames them: a read
+// must never find a chunk missing in between.
+func TestReadDuringFlush(t *testing.T) {
+	ctx := context.Background()
+	for round := range 20 {
+		s, _ := NewLocal(t.TempDir(), LocalOptions{})
+		var ids []chunk.ID
+		for i := range 50 {
+			plain := []byte(fmt.Sprintf("round %d chunk %d", round, i))
+			ids = append(ids, chunk.SHA512_256.Sum(plain))
+			if err := s.StoreChunk(ctx, chunk.New(ids[i], plain)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		done := make(chan error, 1)
+		go func() { done <- s.Flush(ctx) }()
+		for _, id := range ids {
+			if _, err := s.GetChunk(ctx, id); err != nil {
+				t.Fatalf("read during flush: %v", err)
+			}
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -106,14 +106,17 @@ func (s *Local) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error)
 	}
 	buf := bufPool.Get().(*[]byte)
 	defer bufPool.Put(buf)
-	b, err := readFile(s.Path(id), *buf)
+	// Pending first: Flush renames a chunk before it leaves the pending set,
+	// so a chunk not pending now is already under its final name (or absent),
+	// and a pending one is in its temporary file or, if renamed meanwhile,
+	// under its final name.
+	var b []byte
+	err := fs.ErrNotExist
+	if tmp, ok := s.pendingFile(id); ok {
+		b, err = readFile(tmp, *buf)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
-		if tmp, ok := s.pendingFile(id); ok {
-			b, err = readFile(tmp, *buf)
-			if errors.Is(err, fs.ErrNotExist) { // renamed by a Flush in between
-				b, err = readFile(s.Path(id), *buf)
-			}
-		}
+		b, err = readFile(s.Path(id), *buf)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &chunk.MissingError{ID: id, Store: s.dir}
@@ -167,13 +170,15 @@ func (s *Local) HasChunk(ctx context.Context, id chunk.ID) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
+	if _, ok := s.pendingFile(id); ok { // pending first, as in GetChunk
+		return true, nil
+	}
 	_, err := os.Lstat(s.Path(id))
 	switch {
 	case err == nil:
 		return true, nil
 	case errors.Is(err, fs.ErrNotExist):
-		_, ok := s.pendingFile(id)
-		return ok, nil
+		return false, nil
 	}
 	return false, fmt.Errorf("store %s: chunk %s: %w", s.dir, id, err)
 }

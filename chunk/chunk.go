@@ -1,11 +1,17 @@
 package chunk
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // Chunk is one chunk in its plain form, its stored form (as a Converter
 // encodes it, e.g. zstd), or both; the missing form is produced on first use
-// and kept. A Chunk is not safe for concurrent use.
+// and kept. A Chunk is safe for concurrent use, so stores that share one
+// fetch among several callers can hand out the same Chunk; the byte slices it
+// returns are shared and must not be modified.
 type Chunk struct {
+	mu     sync.Mutex // guards the lazy conversions
 	id     ID
 	plain  []byte
 	stored []byte
@@ -27,6 +33,8 @@ func (c *Chunk) ID() ID { return c.id }
 // Plain returns the uncompressed content, decoding it on first use. A decoding
 // failure is an *InvalidError.
 func (c *Chunk) Plain() ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.plain == nil {
 		b, err := c.conv.Decode(nil, c.stored)
 		if err != nil {
@@ -51,13 +59,17 @@ func (c *Chunk) Stored(conv Converter) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chunk %s: %w", c.id, err)
 	}
+	c.mu.Lock()
 	c.stored, c.conv = b, conv
+	c.mu.Unlock()
 	return b, nil
 }
 
 // StoredAs returns the stored form if the chunk holds it as conv encodes it,
 // without encoding.
 func (c *Chunk) StoredAs(conv Converter) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.stored != nil && c.conv == conv {
 		return c.stored, true
 	}

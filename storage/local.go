@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/folbricht/desync/chunk"
 )
@@ -339,4 +342,137 @@ func (s *Local) Close() error { return s.Flush(context.Background()) }
 // String returns the store's directory.
 func (s *Local) String() string { return s.dir }
 
-var _ chunk.WriteStore = (*Local)(nil)
+// ListChunks yields the ID of every chunk file in the store, in directory
+// order. Files that are not chunks (temporary files, stray names) are
+// skipped. A store directory that does not exist yet holds no chunks.
+func (s *Local) ListChunks(ctx context.Context) iter.Seq2[chunk.ID, error] {
+	return func(yield func(chunk.ID, error) bool) {
+		if err := s.Flush(ctx); err != nil {
+			yield(chunk.ID{}, err)
+			return
+		}
+		dirs, err := os.ReadDir(s.dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			return
+		}
+		if err != nil {
+			yield(chunk.ID{}, fmt.Errorf("store %s: %w", s.dir, err))
+			return
+		}
+		for _, d := range dirs {
+			if !d.IsDir() || len(d.Name()) != 4 {
+				continue
+			}
+			names, err := readDirNames(filepath.Join(s.dir, d.Name()))
+			if err != nil {
+				yield(chunk.ID{}, fmt.Errorf("store %s: %w", s.dir, err))
+				return
+			}
+			for _, name := range names {
+				if err := ctx.Err(); err != nil {
+					yield(chunk.ID{}, err)
+					return
+				}
+				id, ok := s.chunkName(d.Name(), name)
+				if ok && !yield(id, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// chunkName parses a file name in the store's sub-directory dir as a chunk
+// file name.
+func (s *Local) chunkName(dir, name string) (chunk.ID, bool) {
+	h, ok := strings.CutSuffix(name, s.suffix)
+	if !ok || len(h) != 64 || !strings.HasPrefix(h, dir) {
+		return chunk.ID{}, false
+	}
+	id, err := chunk.ParseID(h)
+	return id, err == nil
+}
+
+func readDirNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
+
+// RemoveChunk deletes a chunk's file; a chunk not in the store is no error.
+func (s *Local) RemoveChunk(ctx context.Context, id chunk.ID) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	tmp, ok := s.pending[id]
+	delete(s.pending, id)
+	s.mu.Unlock()
+	if ok {
+		os.Remove(tmp)
+	}
+	if err := os.Remove(s.Path(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("store %s: removing chunk %s: %w", s.dir, id, err)
+	}
+	return nil
+}
+
+// Prune deletes every chunk for which keep returns false, and temporary
+// files left behind by interrupted writers (older than an hour, so a
+// writer's batch waiting to be synced is not touched). Chunks are deleted one by one,
+// so an interrupted prune leaves a store in which every kept chunk is
+// intact. Do not run it while another process writes to the store: a chunk
+// written after its index was read for the keep set could be deleted.
+func (s *Local) Prune(ctx context.Context, keep func(chunk.ID) bool) error {
+	if err := s.Flush(ctx); err != nil {
+		return err
+	}
+	dirs, err := os.ReadDir(s.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store %s: %w", s.dir, err)
+	}
+	for _, d := range dirs {
+		if !d.IsDir() || len(d.Name()) != 4 {
+			continue
+		}
+		sub := filepath.Join(s.dir, d.Name())
+		names, err := readDirNames(sub)
+		if err != nil {
+			return fmt.Errorf("store %s: %w", s.dir, err)
+		}
+		for _, name := range names {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			id, isChunk := s.chunkName(d.Name(), name)
+			stale := strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp") && isOld(filepath.Join(sub, name))
+			if (isChunk && !keep(id)) || stale {
+				if err := os.Remove(filepath.Join(sub, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("store %s: pruning %s: %w", s.dir, name, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// staleTemp is the age after which a temporary file in the store is
+// considered abandoned.
+const staleTemp = time.Hour
+
+func isOld(path string) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && time.Since(fi.ModTime()) > staleTemp
+}
+
+var (
+	_ chunk.PruneStore = (*Local)(nil)
+	_ Lister           = (*Local)(nil)
+	_ Remover          = (*Local)(nil)
+)

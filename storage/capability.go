@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"iter"
 
 	"github.com/folbricht/desync/chunk"
@@ -21,3 +22,29 @@ type Lister interface {
 type Remover interface {
 	RemoveChunk(ctx context.Context, id chunk.ID) error
 }
+
+// Wrapper is a store that decorates another (a [Retry], a [Dedup], a
+// [NullChunk]); [As] looks through it.
+type Wrapper interface {
+	Unwrap() chunk.Store
+}
+
+// As finds the first store in the chain s, s.Unwrap(), … that has the
+// capability T, like errors.As does for errors: for example
+// As[chunk.PruneStore](s) finds the prunable local store under a Dedup.
+func As[T any](s chunk.Store) (T, bool) {
+	for s != nil {
+		if t, ok := s.(T); ok {
+			return t, true
+		}
+		w, ok := s.(Wrapper)
+		if !ok {
+			break
+		}
+		s = w.Unwrap()
+	}
+	var zero T
+	return zero, false
+}
+
+func errReadOnly(s chunk.Store) error { return fmt.Errorf("store %s does not accept chunks", s) }

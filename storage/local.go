@@ -476,3 +476,6 @@ var (
 	_ Lister           = (*Local)(nil)
 	_ Remover          = (*Local)(nil)
 )
+
+// Uncompressed reports whether the store keeps plain chunks.
+func (s *Local) Uncompressed() bool { return s.o.Uncompressed }

@@ -1,0 +1,116 @@
+package assemble
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/folbricht/desync/caindex"
+	"github.com/folbricht/desync/chunk"
+)
+
+// ChopOptions configure [Chop].
+type ChopOptions struct {
+	// Store receives the chunks.
+	Store chunk.WriteStore
+	// Concurrency is the number of chunks read, hashed and stored in
+	// parallel; 0 means GOMAXPROCS.
+	Concurrency int
+	// Skip, if set, names chunks not to store (desync's --ignore).
+	Skip func(chunk.ID) bool
+}
+
+// ChopStats describe a finished [Chop].
+type ChopStats struct {
+	ChunksTotal   int    `json:"chunks-total"`   // distinct chunks in the index
+	ChunksSkipped int    `json:"chunks-skipped"` // left out by Skip
+	ChunksPresent int    `json:"chunks-present"` // already in the store
+	ChunksStored  int    `json:"chunks-stored"`
+	BytesStored   uint64 `json:"bytes-stored"` // plain bytes of the stored chunks
+}
+
+// Chop stores the chunks of ix, reading them from r (the file the index was
+// made from) at the index's offsets instead of chunking it again. Every
+// chunk read is hashed and must match its ID: a file that changed since the
+// index was made is an error naming the chunk and offset. The store is
+// flushed before Chop returns.
+func Chop(ctx context.Context, ix *caindex.Index, r io.ReaderAt, o ChopOptions) (ChopStats, error) {
+	var stats ChopStats
+	seen := make(map[chunk.ID]bool, len(ix.Chunks))
+	var todo []caindex.Chunk
+	for _, c := range ix.Chunks {
+		if seen[c.ID] {
+			continue
+		}
+		seen[c.ID] = true
+		stats.ChunksTotal++
+		if o.Skip != nil && o.Skip(c.ID) {
+			stats.ChunksSkipped++
+			continue
+		}
+		todo = append(todo, c)
+	}
+	digest := ix.Digest()
+	var present, stored atomic.Int64
+	var bytes atomic.Uint64
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	work := make(chan caindex.Chunk)
+	var wg sync.WaitGroup
+	for range workerCount(o.Concurrency) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf []byte
+			for c := range work {
+				has, err := o.Store.HasChunk(ctx, c.ID)
+				if err != nil {
+					cancel(fmt.Errorf("chunk %s: %w", c.ID, err))
+					continue
+				}
+				if has {
+					present.Add(1)
+					continue
+				}
+				if uint64(cap(buf)) < c.Size {
+					buf = make([]byte, c.Size)
+				}
+				buf = buf[:c.Size]
+				if _, err := r.ReadAt(buf, int64(c.Start)); err != nil {
+					cancel(fmt.Errorf("reading chunk %s at offset %d: %w", c.ID, c.Start, err))
+					continue
+				}
+				if sum := digest.Sum(buf); sum != c.ID {
+					cancel(fmt.Errorf("data at offset %d (%d bytes) hashes to %s, the index says chunk %s: the file does not match the index", c.Start, c.Size, sum, c.ID))
+					continue
+				}
+				if err := o.Store.StoreChunk(ctx, chunk.New(c.ID, buf)); err != nil {
+					cancel(err)
+					continue
+				}
+				stored.Add(1)
+				bytes.Add(c.Size)
+			}
+		}()
+	}
+feed:
+	for _, c := range todo {
+		select {
+		case work <- c:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	stats.ChunksPresent, stats.ChunksStored, stats.BytesStored = int(present.Load()), int(stored.Load()), bytes.Load()
+	err := context.Cause(ctx)
+	if f, ok := o.Store.(chunk.Flusher); ok {
+		if ferr := f.Flush(context.WithoutCancel(ctx)); err == nil {
+			err = ferr
+		}
+	}
+	return stats, err
+}

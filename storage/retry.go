@@ -1,0 +1,111 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/folbricht/desync/chunk"
+)
+
+// Defaults of desync's -e/--error-retry and -b/--error-retry-base-interval.
+const (
+	DefaultErrorRetry             = 3
+	DefaultErrorRetryBaseInterval = 500 * time.Millisecond
+)
+
+// RetryOptions configure a [Retry].
+type RetryOptions struct {
+	// Retries is how many times a failed call is repeated (0: never).
+	Retries int
+	// BaseInterval is the wait before the first retry; retry n waits n times
+	// as long, as in desync.
+	BaseInterval time.Duration
+	// Logger receives a warning for every retry; nil discards.
+	Logger *slog.Logger
+}
+
+// Retry repeats store calls that fail with a transient error ([IsTransient]):
+// never a missing or invalid chunk, a cancelled context, or a [Permanent]
+// error. The wait ends early when the context does.
+type Retry struct {
+	s chunk.Store
+	o RetryOptions
+}
+
+// NewRetry wraps s. StoreChunk is retried too, if s is a chunk.WriteStore.
+func NewRetry(s chunk.Store, o RetryOptions) *Retry {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Retry{s: s, o: o}
+}
+
+func (r *Retry) do(ctx context.Context, op string, id chunk.ID, fn func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if attempt > r.o.Retries || !IsTransient(err) || ctx.Err() != nil {
+			if err != nil && attempt > 1 {
+				return fmt.Errorf("%w (after %d attempts)", err, attempt)
+			}
+			return err
+		}
+		wait := time.Duration(attempt) * r.o.BaseInterval
+		r.o.Logger.Warn("retrying store call", "store", r.s.String(), "op", op, "id", id.String(),
+			"attempt", attempt, "wait", wait, "error", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (giving up retries: %w)", err, context.Cause(ctx))
+		case <-t.C:
+		}
+	}
+}
+
+// GetChunk reads a chunk, retrying transient failures.
+func (r *Retry) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error) {
+	var c *chunk.Chunk
+	err := r.do(ctx, "get", id, func() (err error) {
+		c, err = r.s.GetChunk(ctx, id)
+		return err
+	})
+	return c, err
+}
+
+// HasChunk asks the store, retrying transient failures.
+func (r *Retry) HasChunk(ctx context.Context, id chunk.ID) (bool, error) {
+	var ok bool
+	err := r.do(ctx, "has", id, func() (err error) {
+		ok, err = r.s.HasChunk(ctx, id)
+		return err
+	})
+	return ok, err
+}
+
+// StoreChunk writes a chunk, retrying transient failures. It fails if the
+// wrapped store does not accept chunks.
+func (r *Retry) StoreChunk(ctx context.Context, c *chunk.Chunk) error {
+	w, ok := r.s.(chunk.WriteStore)
+	if !ok {
+		return errReadOnly(r.s)
+	}
+	return r.do(ctx, "store", c.ID(), func() error { return w.StoreChunk(ctx, c) })
+}
+
+// Flush flushes the wrapped store if it batches writes.
+func (r *Retry) Flush(ctx context.Context) error { return flush(ctx, r.s) }
+
+// Unwrap returns the wrapped store.
+func (r *Retry) Unwrap() chunk.Store { return r.s }
+
+func (r *Retry) Close() error   { return r.s.Close() }
+func (r *Retry) String() string { return r.s.String() }
+
+func flush(ctx context.Context, s chunk.Store) error {
+	if f, ok := s.(chunk.Flusher); ok {
+		return f.Flush(ctx)
+	}
+	return nil
+}

@@ -59,7 +59,7 @@ func (c *Cache) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error)
 		return nil, err
 	}
 	if repair {
-		rm, ok := c.cache.(Remover)
+		rm, ok := As[Remover](c.cache)
 		if !ok {
 			return nil, fmt.Errorf("cache %s: cannot replace invalid chunk %s: the store cannot delete chunks", c.cache, id)
 		}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -36,7 +37,8 @@ type command struct {
 // returns the process exit status: 0 on success, 1 when the work failed, 2 for
 // usage errors. ctx cancels the work (main wires it to SIGINT/SIGTERM).
 func Run(ctx context.Context, args []string, io Stdio) int {
-	cmds := commands(io)
+	a := &app{io: io, log: slog.New(slog.NewTextHandler(io.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	cmds := commands(a)
 	root := &ffcli.Command{
 		Name:       "desync",
 		ShortUsage: "desync <command> [flags] [args...]",
@@ -50,7 +52,7 @@ Example:
   desync extract -s /var/store image.caibx image.copy
 
 Run "desync <command> --help" for a command's flags and an example.`,
-		FlagSet:   flag.NewFlagSet("desync", flag.ContinueOnError),
+		FlagSet:   rootFlags(a),
 		UsageFunc: usage,
 		Exec: func(_ context.Context, args []string) error {
 			if len(args) > 0 {
@@ -97,6 +99,12 @@ Run "desync <command> --help" for a command's flags and an example.`,
 	}
 	fmt.Fprintf(io.Err, "desync: %v\n", err)
 	return 1
+}
+
+func rootFlags(a *app) *flag.FlagSet {
+	fs := flag.NewFlagSet("desync", flag.ContinueOnError)
+	fs.StringVar(&a.configPath, "config", "", "config file (default $HOME/.config/desync/config.json)")
+	return fs
 }
 
 // isFlagError reports an error from parsing flags, which the flag package

@@ -114,7 +114,7 @@ func TestRoundTripAndStdio(t *testing.T) {
 	}
 	r = run(t, nil, "info", "-s", store, idx)
 	var info indexInfo
-	if err := json.Unmarshal([]byte(r.stdout), &info); err != nil || info.Total != 6 || info.Unique != 6 || info.InStore == nil || *info.InStore != 6 || info.Size != 300000 || info.Max != 262144 {
+	if err := json.Unmarshal([]byte(r.stdout), &info); err != nil || info.Total != 6 || info.Unique != 6 || info.InStore != 6 || info.SizeNotInSeedNorCache != 300000 || info.Size != 300000 || info.Max != 262144 {
 		t.Fatalf("info: %s %v", r.stdout, err)
 	}
 }
@@ -157,7 +157,7 @@ func TestBadInput(t *testing.T) {
 		{"input is a directory", []string{"make", filepath.Join(dir, "x.caibx"), dir}, 1, []string{dir}},
 		{"index is the input", []string{"make", "testdata/blob1.bin", "testdata/blob1.bin"}, 2, []string{"is the input"}},
 		{"extract without store", []string{"extract", idx, precious}, 2, []string{"no store"}},
-		{"remote store", []string{"extract", "-s", "s3+http://x/y", idx, precious}, 1, []string{"unsupported location"}},
+		{"remote store", []string{"extract", "-s", "s3+http://x/y", idx, precious}, 1, []string{`unknown scheme "s3+http"`, "known schemes"}},
 		{"output is the index", []string{"extract", "-s", store, idx, idx}, 2, []string{"is the index"}},
 		{"missing chunk", []string{"extract", "-s", store, idx, precious}, 1, []string{victim, "missing", store}},
 		{"corrupt index", []string{"extract", "-s", store, corrupt, precious}, 1, []string{corrupt, "offset 32"}},
@@ -193,7 +193,8 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"make", "extract", "chunk", "list-chunks", "info", "verify-index"} {
+	for _, c := range commands(&app{}) {
+		cmd := c.Name
 		r := run(t, nil, cmd, "--help")
 		if r.code != 0 || !strings.Contains(r.stderr, "Example:") || !strings.Contains(r.stderr, "desync "+cmd) {
 			t.Errorf("%s --help: exit %d, output %q", cmd, r.code, r.stderr)
@@ -205,7 +206,7 @@ func TestHelp(t *testing.T) {
 }
 
 func TestPermute(t *testing.T) {
-	c := makeCmd(Stdio{})
+	c := (&app{}).makeCmd()
 	got := strings.Join(permute(c.FlagSet, []string{"idx", "-s", "st", "file", "--print-stats", "-m=1:2:3", "-", "--", "-x"}), " ")
 	if want := "-s st --print-stats -m=1:2:3 -- idx file - -x"; got != want {
 		t.Errorf("permute = %q, want %q", got, want)

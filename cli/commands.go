@@ -7,9 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/folbricht/desync/assemble"
 	"github.com/folbricht/desync/caindex"
@@ -18,53 +18,74 @@ import (
 	"github.com/peterbourgon/ff/v3/ffcli"
 )
 
-func commands(io Stdio) []*command {
+// app is one run of the command line: its streams, the config file and
+// the logger that store warnings (retries, failovers, repairs) go to.
+type app struct {
+	io         Stdio
+	configPath string // --config
+	cfg        *config
+	log        *slog.Logger
+}
+
+func commands(a *app) []*command {
 	return []*command{
-		makeCmd(io), extractCmd(io), chunkCmd(io), listChunksCmd(io), infoCmd(io), verifyIndexCmd(io),
+		a.makeCmd(), a.extractCmd(), a.catCmd(), a.chopCmd(), a.cacheCmd(), a.pruneCmd(), a.verifyCmd(),
+		a.infoCmd(), a.listChunksCmd(), a.inspectChunksCmd(), a.chunkCmd(), a.verifyIndexCmd(), a.configCmd(),
 	}
 }
 
-func newCommand(name, usage, short, long string, minArgs, maxArgs int) *command {
+func (a *app) newCommand(name, usage, short, long string, minArgs, maxArgs int) *command {
+	fs := flag.NewFlagSet("desync "+name, flag.ContinueOnError)
+	fs.StringVar(&a.configPath, "config", "", "config file (default $HOME/.config/desync/config.json)")
 	return &command{
 		Command: &ffcli.Command{
 			Name:       name,
 			ShortUsage: usage,
 			ShortHelp:  short,
 			LongHelp:   long,
-			FlagSet:    flag.NewFlagSet("desync "+name, flag.ContinueOnError),
+			FlagSet:    fs,
 		},
 		minArgs: minArgs,
 		maxArgs: maxArgs,
 	}
 }
 
-// openStore opens the single local chunk store of a command. Chunks are
-// verified with digest, capped at maxChunk bytes and written at the given
-// zstd level (0: the default).
-func openStore(locations []string, digest chunk.Digest, maxChunk uint64, level int) (*storage.Local, error) {
-	switch {
-	case len(locations) == 0:
-		return nil, usageErr("no store given (-s)")
-	case len(locations) > 1:
-		return nil, usageErr("%d stores given; this release reads from one store (-s)", len(locations))
+// config loads the config file on first use.
+func (a *app) config() (*config, error) {
+	if a.cfg == nil {
+		cfg, err := loadConfig(a.configPath)
+		if err != nil {
+			return nil, err
+		}
+		a.cfg = cfg
 	}
-	loc := locations[0]
-	if i := strings.Index(loc, "://"); i > 0 || strings.Contains(loc, "|") {
-		return nil, fmt.Errorf("store %s: unsupported location; this release supports local directories", loc)
-	}
-	return storage.NewLocal(loc, storage.LocalOptions{Digest: digest, MaxChunkSize: int(maxChunk), CompressionLevel: level})
+	return a.cfg, nil
 }
 
-// readIndex reads an index file argument; "-" is stdin.
-func readIndex(name string, stdin io.Reader) (*caindex.Index, error) {
+// readIndex reads an index argument: a file, "-" for stdin, or the
+// location of an index in an index store (https://host/dir/x.caibx).
+func (a *app) readIndex(ctx context.Context, name string) (*caindex.Index, error) {
 	if name == "-" {
-		ix, err := caindex.Read(stdin)
+		ix, err := caindex.Read(a.io.In)
 		if err != nil {
 			return nil, fmt.Errorf("index from stdin: %w", err)
 		}
 		return ix, nil
 	}
-	return caindex.ReadFile(name)
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
+	}
+	dir, _, err := storage.SplitIndexLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	o, err := cfg.storeOptions(dir)
+	if err != nil {
+		return nil, err
+	}
+	o.Logger = a.log
+	return storage.ReadIndex(ctx, name, o)
 }
 
 // samePath reports whether two path arguments name the same file.
@@ -89,9 +110,10 @@ func printStats(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func makeCmd(io Stdio) *command {
+func (a *app) makeCmd() *command {
 	var f commonFlags
-	c := newCommand("make", "desync make [flags] <index> <file>",
+	var sf storeFlags
+	c := a.newCommand("make", "desync make [flags] <index> <file>",
 		"cut a file into chunks, store them and write its index",
 		`Reads <file> ("-" for stdin) once, cuts it into content-defined chunks,
 writes the chunks the store does not have yet into the store (-s; without
@@ -102,7 +124,7 @@ sizes and digest.
 Example:
   desync make -s /var/store -m 16:64:256 image.caibx image.raw`, 2, 2)
 	fs := c.FlagSet
-	f.addStores(fs, "chunk store to write to (a directory)")
+	addStoreFlags(fs, &sf, "chunk store to write to", false)
 	f.addChunkSize(fs)
 	f.addConcurrency(fs)
 	f.addDigest(fs)
@@ -118,15 +140,19 @@ Example:
 			return usageErr("make: the index %s is the input file", indexPath)
 		}
 		var store chunk.WriteStore
-		if len(f.stores) > 0 {
-			s, err := openStore(f.stores, f.digest.d, f.params.p.Max, level)
+		if len(sf.stores) > 0 {
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			s, err := sf.openWrite(ctx, cfg, a.setup(f.digest.d, f.params.p.Max, level, f.concurrency))
 			if err != nil {
 				return err
 			}
 			defer s.Close() // flushes chunks a failed or interrupted make left pending
 			store = s
 		}
-		in, err := openInput(ctx, inputPath, io.In)
+		in, err := openInput(ctx, inputPath, a.io.In)
 		if err != nil {
 			return err
 		}
@@ -137,10 +163,10 @@ Example:
 		if err != nil {
 			return fmt.Errorf("make %s: %w", inputPath, err)
 		}
-		statsOut := io.Out
+		statsOut := a.io.Out
 		if indexPath == "-" {
-			statsOut = io.Err
-			if _, err := ix.WriteTo(io.Out); err != nil {
+			statsOut = a.io.Err
+			if _, err := ix.WriteTo(a.io.Out); err != nil {
 				return err
 			}
 		} else if err := storage.NewLocalIndex(filepath.Dir(indexPath)).StoreIndex(ctx, filepath.Base(indexPath), ix); err != nil {
@@ -154,20 +180,37 @@ Example:
 	return c
 }
 
-func extractCmd(io Stdio) *command {
+// setup describes the stores a command opens.
+func (a *app) setup(d chunk.Digest, maxChunk uint64, level, n int) storeSetup {
+	return storeSetup{digest: d, maxChunk: maxChunk, level: level, n: n, log: a.log}
+}
+
+// openRead reads the config and opens the stores of sf for reading the
+// chunks of ix.
+func (a *app) openRead(ctx context.Context, sf *storeFlags, ix *caindex.Index, n int) (chunk.Store, error) {
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
+	}
+	return sf.openRead(ctx, cfg, a.setup(ix.Digest(), ix.Max, 0, n), ix)
+}
+
+func (a *app) extractCmd() *command {
 	var f commonFlags
-	c := newCommand("extract", "desync extract -s <store> [flags] <index> <output>",
-		"rebuild a file from its index and a chunk store",
-		`Reads <index> ("-" for stdin) and writes the file it describes to <output>
-("-" for stdout), fetching chunks from the store in parallel. Every chunk is
-verified against its ID. The file is written to a temporary file next to
-<output> and renamed into place only when complete; on failure <output> is
-left as it was. All-zero chunks become holes.
+	var sf storeFlags
+	c := a.newCommand("extract", "desync extract -s <store> [flags] <index> <output>",
+		"rebuild a file from its index and chunk stores",
+		`Reads <index> ("-" for stdin, or an index store URL) and writes the file it
+describes to <output> ("-" for stdout), fetching chunks in parallel from the
+stores (-s, tried in order; "a|b" is a failover group) through the cache
+(-c). Every chunk is verified against its ID. The file is written to a
+temporary file next to <output> and renamed into place only when complete;
+on failure <output> is left as it was. All-zero chunks become holes.
 
 Example:
-  desync extract -s /var/store image.caibx image.raw`, 2, 2)
+  desync extract -s /var/store -c /var/cache image.caibx image.raw`, 2, 2)
 	fs := c.FlagSet
-	f.addStores(fs, "chunk store to read from (a directory)")
+	addStoreFlags(fs, &sf, "chunk store to read from; repeat to add fallbacks", true)
 	f.addConcurrency(fs)
 	f.addStats(fs)
 	c.Exec = func(ctx context.Context, args []string) error {
@@ -175,21 +218,21 @@ Example:
 		if samePath(indexPath, outPath) {
 			return usageErr("extract: the output %s is the index", outPath)
 		}
-		ix, err := readIndex(indexPath, io.In)
+		ix, err := a.readIndex(ctx, indexPath)
 		if err != nil {
 			return err
 		}
-		store, err := openStore(f.stores, ix.Digest(), ix.Max, 0)
+		store, err := a.openRead(ctx, &sf, ix, f.concurrency)
 		if err != nil {
 			return err
 		}
 		defer store.Close()
 		o := assemble.ExtractOptions{Store: store, Concurrency: f.concurrency}
 		var stats assemble.ExtractStats
-		statsOut := io.Out
+		statsOut := a.io.Out
 		if outPath == "-" {
-			statsOut = io.Err
-			stats, err = assemble.ExtractWriter(ctx, ix, io.Out, o)
+			statsOut = a.io.Err
+			stats, err = assemble.ExtractWriter(ctx, ix, a.io.Out, o)
 		} else {
 			stats, err = assemble.ExtractFile(ctx, ix, outPath, o)
 		}
@@ -204,9 +247,9 @@ Example:
 	return c
 }
 
-func chunkCmd(io Stdio) *command {
+func (a *app) chunkCmd() *command {
 	var f commonFlags
-	c := newCommand("chunk", "desync chunk [flags] <file>",
+	c := a.newCommand("chunk", "desync chunk [flags] <file>",
 		"list the chunks of a file without storing them",
 		`Cuts <file> ("-" for stdin) into chunks and prints one line per chunk:
 start offset, size and chunk ID, separated by tabs.
@@ -218,7 +261,7 @@ Example:
 	f.addConcurrency(fs)
 	f.addDigest(fs)
 	c.Exec = func(ctx context.Context, args []string) error {
-		in, err := openInput(ctx, args[0], io.In)
+		in, err := openInput(ctx, args[0], a.io.In)
 		if err != nil {
 			return err
 		}
@@ -227,7 +270,7 @@ Example:
 		if err != nil {
 			return fmt.Errorf("chunk %s: %w", args[0], err)
 		}
-		w := bufio.NewWriterSize(io.Out, 64<<10)
+		w := bufio.NewWriterSize(a.io.Out, 64<<10)
 		for _, c := range ix.Chunks {
 			fmt.Fprintf(w, "%d\t%d\t%s\n", c.Start, c.Size, c.ID)
 		}
@@ -236,8 +279,8 @@ Example:
 	return c
 }
 
-func listChunksCmd(io Stdio) *command {
-	c := newCommand("list-chunks", "desync list-chunks <index>",
+func (a *app) listChunksCmd() *command {
+	c := a.newCommand("list-chunks", "desync list-chunks <index>",
 		"list the chunk IDs of an index",
 		`Prints the ID of every chunk in <index> ("-" for stdin), one per line, in
 index order (repeated chunks are listed each time).
@@ -245,11 +288,11 @@ index order (repeated chunks are listed each time).
 Example:
   desync list-chunks image.caibx | sort -u | wc -l`, 1, 1)
 	c.Exec = func(ctx context.Context, args []string) error {
-		ix, err := readIndex(args[0], io.In)
+		ix, err := a.readIndex(ctx, args[0])
 		if err != nil {
 			return err
 		}
-		w := bufio.NewWriterSize(io.Out, 64<<10)
+		w := bufio.NewWriterSize(a.io.Out, 64<<10)
 		for _, c := range ix.Chunks {
 			fmt.Fprintln(w, c.ID)
 		}
@@ -258,72 +301,9 @@ Example:
 	return c
 }
 
-// indexInfo is info's output, with desync's JSON keys.
-type indexInfo struct {
-	Total     int    `json:"total"`
-	Unique    int    `json:"unique"`
-	InStore   *int   `json:"in-store,omitempty"`
-	Size      uint64 `json:"size"`
-	DedupSize uint64 `json:"dedup-size"`
-	Min       uint64 `json:"chunk-size-min"`
-	Avg       uint64 `json:"chunk-size-avg"`
-	Max       uint64 `json:"chunk-size-max"`
-	Digest    string `json:"digest"`
-	Flags     string `json:"feature-flags"`
-}
-
-func infoCmd(io Stdio) *command {
+func (a *app) verifyIndexCmd() *command {
 	var f commonFlags
-	c := newCommand("info", "desync info [-s <store>] <index>",
-		"show information about an index",
-		`Prints, as JSON, the number of chunks in <index> ("-" for stdin), how many
-are distinct, the size of the file and of its distinct chunks, the chunk
-sizes, and, with -s, how many distinct chunks the store holds.
-
-Example:
-  desync info -s /var/store image.caibx`, 1, 1)
-	f.addStores(c.FlagSet, "chunk store to count chunks in")
-	c.Exec = func(ctx context.Context, args []string) error {
-		ix, err := readIndex(args[0], io.In)
-		if err != nil {
-			return err
-		}
-		info := indexInfo{Total: len(ix.Chunks), Size: ix.Size(), Min: ix.Min, Avg: ix.Avg, Max: ix.Max,
-			Digest: ix.Digest().String(), Flags: fmt.Sprintf("%#x", ix.Flags)}
-		seen := map[chunk.ID]bool{}
-		for _, c := range ix.Chunks {
-			if !seen[c.ID] {
-				seen[c.ID] = true
-				info.DedupSize += c.Size
-			}
-		}
-		info.Unique = len(seen)
-		if len(f.stores) > 0 {
-			s, err := openStore(f.stores, ix.Digest(), ix.Max, 0)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			n := 0
-			for id := range seen {
-				ok, err := s.HasChunk(ctx, id)
-				if err != nil {
-					return err
-				}
-				if ok {
-					n++
-				}
-			}
-			info.InStore = &n
-		}
-		return printStats(io.Out, info)
-	}
-	return c
-}
-
-func verifyIndexCmd(io Stdio) *command {
-	var f commonFlags
-	c := newCommand("verify-index", "desync verify-index [flags] <index> <file>",
+	c := a.newCommand("verify-index", "desync verify-index [flags] <index> <file>",
 		"check that a file matches an index",
 		`Hashes every chunk of <file> at the offsets <index> gives and reports the
 chunks that differ. Exits 0 when the file matches, 1 otherwise.
@@ -332,7 +312,7 @@ Example:
   desync verify-index image.caibx /dev/sda2`, 2, 2)
 	f.addConcurrency(c.FlagSet)
 	c.Exec = func(ctx context.Context, args []string) error {
-		ix, err := readIndex(args[0], io.In)
+		ix, err := a.readIndex(ctx, args[0])
 		if err != nil {
 			return err
 		}
@@ -341,7 +321,7 @@ Example:
 			return err
 		}
 		defer file.Close()
-		size, err := file.Seek(0, 2)
+		size, err := file.Seek(0, io.SeekEnd)
 		if err != nil {
 			return err
 		}
@@ -349,6 +329,65 @@ Example:
 			return fmt.Errorf("%s: %w", args[1], err)
 		}
 		return nil
+	}
+	return c
+}
+
+func (a *app) catCmd() *command {
+	var f commonFlags
+	var sf storeFlags
+	var offset, length int64
+	c := a.newCommand("cat", "desync cat -s <store> [flags] <index> [<output>]",
+		"stream the content of an index",
+		`Writes the file <index> describes, or the part of it selected by -o and -l,
+to <output> or stdout, in order, fetching chunks ahead in parallel. Unlike
+extract it writes to pipes and other outputs that cannot seek.
+
+Example:
+  desync cat -s /var/store -o 1048576 -l 512 image.caibx | xxd`, 1, 2)
+	fs := c.FlagSet
+	addStoreFlags(fs, &sf, "chunk store to read from; repeat to add fallbacks", true)
+	f.addConcurrency(fs)
+	fs.Int64Var(&offset, "o", 0, "offset in bytes to start at")
+	fs.Int64Var(&offset, "offset", 0, "offset in bytes to start at")
+	fs.Int64Var(&length, "l", 0, "number of bytes to write (0: to the end)")
+	fs.Int64Var(&length, "length", 0, "number of bytes to write (0: to the end)")
+	c.Exec = func(ctx context.Context, args []string) error {
+		if offset < 0 || length < 0 {
+			return usageErr("cat: negative offset or length")
+		}
+		if len(args) == 2 && samePath(args[0], args[1]) {
+			return usageErr("cat: the output %s is the index", args[1])
+		}
+		ix, err := a.readIndex(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		if size := int64(ix.Size()); offset > size || (length > 0 && offset+length > size) {
+			return usageErr("cat: range %d+%d is beyond the end of the file (%d bytes)", offset, length, size)
+		}
+		s, err := a.openRead(ctx, &sf, ix, f.concurrency)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		r := assemble.NewReader(ctx, ix, assemble.ReaderOptions{Store: s, Concurrency: f.concurrency})
+		defer r.Close()
+		if _, err := r.Seek(offset, io.SeekStart); err != nil {
+			return err
+		}
+		return writeOutput(args, 1, func(w io.Writer) error {
+			var err error
+			if length > 0 {
+				_, err = io.CopyN(w, r, length)
+			} else {
+				_, err = io.Copy(w, r)
+			}
+			if err != nil {
+				return fmt.Errorf("cat %s: %w", args[0], err)
+			}
+			return nil
+		}, a.io.Out)
 	}
 	return c
 }

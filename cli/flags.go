@@ -40,16 +40,10 @@ func (f *digestFlag) Set(v string) error {
 
 // commonFlags are shared by several commands, under desync's names.
 type commonFlags struct {
-	stores      multiFlag
 	concurrency int
 	printStats  bool
 	params      paramsFlag
 	digest      digestFlag
-}
-
-func (c *commonFlags) addStores(fs *flag.FlagSet, help string) {
-	fs.Var(&c.stores, "s", help)
-	fs.Var(&c.stores, "store", help)
 }
 
 func (c *commonFlags) addConcurrency(fs *flag.FlagSet) {

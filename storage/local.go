@@ -211,6 +211,11 @@ func (s *Local) StoreChunk(ctx context.Context, c *chunk.Chunk) (err error) {
 		return fmt.Errorf("store %s: writing chunk %s: %w", s.dir, c.ID(), err)
 	}
 	s.mu.Lock()
+	if _, dup := s.pending[c.ID()]; dup { // a concurrent writer of this chunk was first
+		s.mu.Unlock()
+		os.Remove(tmp)
+		return nil
+	}
 	s.pending[c.ID()] = tmp
 	n := len(s.pending)
 	s.mu.Unlock()
@@ -229,7 +234,8 @@ func (s *Local) pendingFile(id chunk.ID) (string, bool) {
 }
 
 // Flush makes every chunk stored so far durable and visible under its name:
-// one syncfs, then a rename per chunk. It is called every 256 chunks, by
+// one syncfs, then a rename per chunk. It runs to the end even if ctx is
+// cancelled, so that nothing written is lost. It is called every 256 chunks, by
 // Close, and by callers (such as assemble.Make) before they write an index
 // that refers to the chunks.
 func (s *Local) Flush(ctx context.Context) error {
@@ -250,13 +256,18 @@ func (s *Local) Flush(ctx context.Context) error {
 	var errs []error
 	for id, tmp := range batch {
 		if err := os.Rename(tmp, s.Path(id)); err != nil {
+			if tmp2, ok := s.pendingFile(id); !ok || tmp2 != tmp {
+				continue // removed (RemoveChunk) while we synced
+			}
 			errs = append(errs, fmt.Errorf("store %s: chunk %s: %w", s.dir, id, err))
 			os.Remove(tmp)
 		}
 	}
 	s.mu.Lock()
-	for id := range batch {
-		delete(s.pending, id)
+	for id, tmp := range batch {
+		if s.pending[id] == tmp { // not removed and stored again meanwhile
+			delete(s.pending, id)
+		}
 	}
 	s.mu.Unlock()
 	return errors.Join(errs...)
@@ -427,6 +438,9 @@ func (s *Local) RemoveChunk(ctx context.Context, id chunk.ID) error {
 // intact. Do not run it while another process writes to the store: a chunk
 // written after its index was read for the keep set could be deleted.
 func (s *Local) Prune(ctx context.Context, keep func(chunk.ID) bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if err := s.Flush(ctx); err != nil {
 		return err
 	}

@@ -86,13 +86,5 @@ func checkNoTemp(t *testing.T, s chunk.Store) {
 	if len(leaked) == 0 {
 		return
 	}
-	if strings.HasSuffix(t.Name(), "/ConcurrentWriters") {
-		// Writers of one chunk racing in one Local each write a temporary
-		// file; StoreChunk records only the last in s.pending, so Flush
-		// renames that one and the others stay (until a Prune an hour
-		// later). It depends on the interleaving, so it does not show in
-		// every run.
-		t.Skipf("known bug: concurrent StoreChunk of one chunk on one Local leaks temporary files (%d left: %s)", len(leaked), leaked[0])
-	}
 	t.Errorf("%d temporary files left in store, want none: %s", len(leaked), strings.Join(leaked, ", "))
 }

@@ -117,7 +117,9 @@ func TestOptionsJSON(t *testing.T) {
 		check   func(storage.Options) bool
 		wantErr string
 	}{
-		{`{}`, func(o storage.Options) bool { return o.ErrorRetry == 3 && o.ErrorRetryBaseInterval == 500*time.Millisecond }, ""},
+		{`{}`, func(o storage.Options) bool {
+			return o.ErrorRetry == 3 && o.ErrorRetryBaseInterval == 500*time.Millisecond
+		}, ""},
 		{`{"error-retry": 0, "uncompressed": true, "skip-verify": true}`, func(o storage.Options) bool {
 			return o.ErrorRetry == 0 && o.Uncompressed && o.SkipVerify && o.ErrorRetryBaseInterval == 500*time.Millisecond
 		}, ""},

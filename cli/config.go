@@ -1,0 +1,216 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/folbricht/desync/storage"
+)
+
+// config is desync's config.json: per-store options keyed by location (with
+// glob patterns) and S3 credentials keyed by scheme://host.
+type config struct {
+	HTTPTimeout    json.RawMessage            `json:"http-timeout,omitempty"`     // desync's deprecated global; kept for round trips
+	HTTPErrorRetry json.RawMessage            `json:"http-error-retry,omitempty"` // likewise
+	S3Credentials  map[string]s3Credentials   `json:"s3-credentials"`
+	StoreOptions   map[string]json.RawMessage `json:"store-options"`
+
+	path string // where it was read from; "" if no file
+}
+
+// s3Credentials are one entry of "s3-credentials", desync's keys.
+type s3Credentials struct {
+	AccessKey          string `json:"access-key,omitempty"`
+	SecretKey          string `json:"secret-key,omitempty"`
+	SessionToken       string `json:"session-token,omitempty"`
+	AwsCredentialsFile string `json:"aws-credentials-file,omitempty"`
+	AwsProfile         string `json:"aws-profile,omitempty"`
+	AwsRegion          string `json:"aws-region,omitempty"`
+}
+
+// defaultConfigPath is $HOME/.config/desync/config.json, desync's location.
+func defaultConfigPath() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".config", "desync", "config.json")
+}
+
+// loadConfig reads the config file at p, or the default file when p is "".
+// A missing default file is an empty config; a missing file named with
+// --config is an error. Mistakes are reported with the file's line and
+// column.
+func loadConfig(p string) (*config, error) {
+	explicit := p != ""
+	if !explicit {
+		p = defaultConfigPath()
+	}
+	cfg := &config{path: p}
+	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) && !explicit {
+		return cfg, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(cfg); err != nil {
+		return nil, configError(p, data, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("config %s:%s: unexpected data after the JSON object", p, lineCol(data, int(dec.InputOffset())))
+	}
+	// Check every store's options now, not when the store is first used.
+	for _, loc := range sortedKeys(cfg.StoreOptions) {
+		o := storage.DefaultOptions()
+		if err := json.Unmarshal(cfg.StoreOptions[loc], &o); err != nil {
+			where := keyOffset(data, "store-options", loc)
+			var oe *storage.OptionError
+			if errors.As(err, &oe) {
+				where = keyOffset(data, "store-options", loc, oe.Key)
+			}
+			return nil, fmt.Errorf("config %s:%s: store-options %q: %w", p, lineCol(data, where), loc, err)
+		}
+	}
+	return cfg, nil
+}
+
+// configError turns a JSON decoding error into one naming file, line and
+// column.
+func configError(p string, data []byte, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Errorf("config %s:%s: invalid JSON: %v", p, lineCol(data, int(syn.Offset)), err)
+	case errors.As(err, &typ):
+		return fmt.Errorf("config %s:%s: %q wants a %s, not a JSON %s", p, lineCol(data, int(typ.Offset)), typ.Field, typ.Type, typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("config %s:%s: invalid JSON: unexpected end of file", p, lineCol(data, len(data)))
+	}
+	if k, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		k, _ = strconv.Unquote(k)
+		return fmt.Errorf("config %s:%s: unknown key %q", p, lineCol(data, keyOffset(data, k)), k)
+	}
+	return fmt.Errorf("config %s: %w", p, err)
+}
+
+// keyOffset finds the JSON object keys in data, each after the previous one,
+// and returns the offset of the last one found (0 if none). Good enough to
+// point a user at the line of a mistake.
+func keyOffset(data []byte, keys ...string) int {
+	off, at := 0, 0
+	for _, k := range keys {
+		q, _ := json.Marshal(k)
+		i := bytes.Index(data[off:], q)
+		if i < 0 {
+			break
+		}
+		at = off + i
+		off = at + len(q)
+	}
+	return at
+}
+
+// lineCol formats a byte offset as 1-based "line:column".
+func lineCol(data []byte, off int) string {
+	off = min(max(off, 0), len(data))
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	col := off - bytes.LastIndexByte(data[:off], '\n')
+	return fmt.Sprintf("%d:%d", line, col)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// storeOptions returns the options of the store at location: desync's
+// defaults, then the config entry whose pattern matches the location (two
+// matching entries are an error).
+func (c *config) storeOptions(location string) (storage.Options, error) {
+	o := storage.DefaultOptions()
+	var match string
+	for _, pattern := range sortedKeys(c.StoreOptions) {
+		if !locationMatch(pattern, location) {
+			continue
+		}
+		if match != "" {
+			return o, fmt.Errorf("config %s: store %q matches two store-options entries, %q and %q", c.path, location, match, pattern)
+		}
+		match = pattern
+	}
+	if match != "" {
+		if err := json.Unmarshal(c.StoreOptions[match], &o); err != nil {
+			return o, fmt.Errorf("config %s: store-options %q: %w", c.path, match, err)
+		}
+	}
+	return o, nil
+}
+
+// locationMatch reports whether a store location matches a store-options
+// key. Keys may hold glob patterns (path.Match for URLs, where "*" does not
+// cross "/"; filepath.Match for local paths). A trailing slash does not
+// matter, and relative paths are made absolute first.
+func locationMatch(pattern, location string) bool {
+	pu, lu := strings.Contains(pattern, "://"), strings.Contains(location, "://")
+	if pu != lu {
+		return false
+	}
+	if !pu {
+		p, err1 := filepath.Abs(pattern)
+		l, err2 := filepath.Abs(location)
+		ok, err := filepath.Match(p, l)
+		return err1 == nil && err2 == nil && err == nil && ok
+	}
+	p, err1 := url.Parse(pattern)
+	l, err2 := url.Parse(location)
+	if err1 != nil || err2 != nil || p.Scheme != l.Scheme {
+		return false
+	}
+	if ok, err := path.Match(p.Host, l.Host); err != nil || !ok {
+		return false
+	}
+	ok, err := path.Match(strings.TrimSuffix(p.Path, "/"), strings.TrimSuffix(l.Path, "/"))
+	return err == nil && ok
+}
+
+// effective is the config as the program sees it: every store-options entry
+// with the defaults filled in.
+func (c *config) effective() (any, error) {
+	opts := map[string]storage.Options{}
+	for _, loc := range sortedKeys(c.StoreOptions) {
+		o := storage.DefaultOptions()
+		if err := json.Unmarshal(c.StoreOptions[loc], &o); err != nil {
+			return nil, err
+		}
+		opts[loc] = o
+	}
+	creds := c.S3Credentials
+	if creds == nil {
+		creds = map[string]s3Credentials{}
+	}
+	return struct {
+		HTTPTimeout    json.RawMessage            `json:"http-timeout,omitempty"`
+		HTTPErrorRetry json.RawMessage            `json:"http-error-retry,omitempty"`
+		S3Credentials  map[string]s3Credentials   `json:"s3-credentials"`
+		StoreOptions   map[string]storage.Options `json:"store-options"`
+	}{c.HTTPTimeout, c.HTTPErrorRetry, creds, opts}, nil
+}

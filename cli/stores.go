@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/folbricht/desync/caindex"
+	"github.com/folbricht/desync/chunk"
+	"github.com/folbricht/desync/storage"
+)
+
+// storeFlags are desync's store options on the command line. Flags given
+// explicitly override the config file, which overrides the defaults.
+type storeFlags struct {
+	fs             *flag.FlagSet
+	stores         multiFlag
+	cache          string
+	clientCert     string
+	clientKey      string
+	caCert         string
+	trustInsecure  bool
+	cacheRepair    bool
+	errorRetry     int
+	errorRetryBase time.Duration
+}
+
+// addStoreFlags registers the store options; withCache adds -c and -r.
+func addStoreFlags(fs *flag.FlagSet, f *storeFlags, storeHelp string, withCache bool) {
+	f.fs = fs
+	fs.Var(&f.stores, "s", storeHelp)
+	fs.Var(&f.stores, "store", storeHelp)
+	if withCache {
+		fs.StringVar(&f.cache, "c", "", "store to use as a cache (a local directory)")
+		fs.StringVar(&f.cache, "cache", "", "store to use as a cache (a local directory)")
+		f.cacheRepair = true
+		fs.BoolVar(&f.cacheRepair, "r", true, "replace invalid chunks in the cache from the stores")
+		fs.BoolVar(&f.cacheRepair, "cache-repair", true, "replace invalid chunks in the cache from the stores")
+	}
+	fs.StringVar(&f.clientCert, "client-cert", "", "client certificate for TLS authentication")
+	fs.StringVar(&f.clientKey, "client-key", "", "client key for TLS authentication")
+	fs.StringVar(&f.caCert, "ca-cert", "", "trust the CAs in this file instead of the system's")
+	fs.BoolVar(&f.trustInsecure, "t", false, "trust invalid TLS certificates")
+	fs.BoolVar(&f.trustInsecure, "trust-insecure", false, "trust invalid TLS certificates")
+	f.errorRetry, f.errorRetryBase = storage.DefaultErrorRetry, storage.DefaultErrorRetryBaseInterval
+	fs.IntVar(&f.errorRetry, "e", f.errorRetry, "number of times to retry a failed call to a remote store")
+	fs.IntVar(&f.errorRetry, "error-retry", f.errorRetry, "number of times to retry a failed call to a remote store")
+	fs.DurationVar(&f.errorRetryBase, "b", f.errorRetryBase, "wait before the first retry; it grows linearly with each retry")
+	fs.DurationVar(&f.errorRetryBase, "error-retry-base-interval", f.errorRetryBase, "wait before the first retry; it grows linearly with each retry")
+}
+
+// isSet reports whether any of the named flags was given.
+func (f *storeFlags) isSet(names ...string) bool {
+	set := false
+	f.fs.Visit(func(fl *flag.Flag) {
+		for _, n := range names {
+			set = set || fl.Name == n
+		}
+	})
+	return set
+}
+
+func (f *storeFlags) validate() error {
+	if (f.clientCert == "") != (f.clientKey == "") {
+		return usageErr("--client-cert and --client-key go together")
+	}
+	if f.errorRetry < 0 {
+		return usageErr("--error-retry %d is negative", f.errorRetry)
+	}
+	return nil
+}
+
+// storeSetup is what a command knows about the stores it opens.
+type storeSetup struct {
+	digest   chunk.Digest
+	maxChunk uint64 // caps decoded chunks; 0: chunk.MaxSize
+	level    int    // zstd level of written chunks
+	n        int    // -n
+	log      *slog.Logger
+}
+
+// options returns the options of one store location: config, then flags.
+func (f *storeFlags) options(cfg *config, s storeSetup) func(string) (storage.Options, error) {
+	return func(location string) (storage.Options, error) {
+		o, err := cfg.storeOptions(location)
+		if err != nil {
+			return o, err
+		}
+		if o.N == 0 {
+			o.N = s.n
+		}
+		if f.isSet("client-cert") {
+			o.ClientCert, o.ClientKey = f.clientCert, f.clientKey
+		}
+		if f.isSet("ca-cert") {
+			o.CACert = f.caCert
+		}
+		if f.trustInsecure {
+			o.TrustInsecure = true
+		}
+		if f.isSet("e", "error-retry") {
+			o.ErrorRetry = f.errorRetry
+		}
+		if f.isSet("b", "error-retry-base-interval") {
+			o.ErrorRetryBaseInterval = f.errorRetryBase
+		}
+		o.Digest, o.MaxChunkSize, o.CompressionLevel, o.Logger = s.digest, int(s.maxChunk), s.level, s.log
+		return o, nil
+	}
+}
+
+// openRead opens the stores of -s as a router, in order, with the -c cache
+// in front, concurrent requests for a chunk merged, and the index's
+// all-zero chunk answered without a fetch (when ix is not nil).
+func (f *storeFlags) openRead(ctx context.Context, cfg *config, s storeSetup, ix *caindex.Index) (chunk.Store, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
+	if len(f.stores) == 0 {
+		return nil, usageErr("no store given (-s)")
+	}
+	opts := f.options(cfg, s)
+	var stores []chunk.Store
+	closeAll := func() {
+		for _, st := range stores {
+			st.Close()
+		}
+	}
+	for _, loc := range f.stores {
+		st, err := storage.OpenWith(ctx, loc, opts)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		stores = append(stores, st)
+	}
+	var st chunk.Store = stores[0]
+	if len(stores) > 1 {
+		st = storage.NewRouter(stores...)
+	}
+	if f.cache != "" {
+		c, err := storage.OpenWith(ctx, f.cache, opts)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		w, ok := c.(chunk.WriteStore)
+		if !ok {
+			closeAll()
+			c.Close()
+			return nil, fmt.Errorf("cache %s does not accept chunks", f.cache)
+		}
+		st = storage.NewCache(st, w, storage.CacheOptions{Repair: f.cacheRepair, Logger: s.log})
+	}
+	st = storage.NewDedup(st)
+	if ix != nil {
+		st = storage.NewNullChunk(st, ix.Digest(), int(ix.Max))
+	}
+	return st, nil
+}
+
+// openWrite opens the single store of -s that a command writes to.
+func (f *storeFlags) openWrite(ctx context.Context, cfg *config, s storeSetup) (chunk.WriteStore, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case len(f.stores) == 0:
+		return nil, usageErr("no store given (-s)")
+	case len(f.stores) > 1:
+		return nil, usageErr("%d stores given; chunks are written to one store (-s)", len(f.stores))
+	}
+	st, err := storage.OpenWith(ctx, f.stores[0], f.options(cfg, s))
+	if err != nil {
+		return nil, err
+	}
+	w, ok := st.(chunk.WriteStore)
+	if !ok {
+		st.Close()
+		return nil, fmt.Errorf("store %s does not accept chunks", f.stores[0])
+	}
+	return w, nil
+}

@@ -393,3 +393,49 @@ func TestAs(t *testing.T) {
 		t.Error("As found a router that is not there")
 	}
 }
+
+// TestPruneInterrupted stops a prune half-way: what it deleted is gone,
+// every kept chunk is intact, and a second prune finishes the job.
+func TestPruneInterrupted(t *testing.T) {
+	cs := testChunks(40)
+	s := newLocal(t, cs...)
+	keep := map[chunk.ID]bool{}
+	for _, c := range cs[:10] {
+		keep[c.ID()] = true
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := 0
+	err := s.Prune(ctx, func(id chunk.ID) bool {
+		if calls++; calls == 20 {
+			cancel()
+		}
+		return keep[id]
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted prune: %v", err)
+	}
+	remaining := 0
+	for _, err := range s.ListChunks(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		remaining++
+	}
+	if remaining <= len(keep) || remaining >= len(cs) {
+		t.Errorf("%d chunks after an interrupted prune; want some but not all of the %d unkept ones deleted", remaining, len(cs)-len(keep))
+	}
+	for _, c := range cs[:10] {
+		wantChunk(t, s, c)
+	}
+	if err := s.Prune(context.Background(), func(id chunk.ID) bool { return keep[id] }); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs[10:] {
+		if ok, _ := s.HasChunk(context.Background(), c.ID()); ok {
+			t.Errorf("chunk %s survived the second prune", c.ID())
+		}
+	}
+	for _, c := range cs[:10] {
+		wantChunk(t, s, c)
+	}
+}

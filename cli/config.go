@@ -214,3 +214,27 @@ func (c *config) effective() (any, error) {
 		StoreOptions   map[string]storage.Options `json:"store-options"`
 	}{c.HTTPTimeout, c.HTTPErrorRetry, creds, opts}, nil
 }
+
+// s3CredentialsFor returns the S3 credentials for a store URL, as desync
+// finds them: S3_ACCESS_KEY / S3_SECRET_KEY / S3_SESSION_TOKEN (else the
+// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN) from the
+// environment win; otherwise the s3-credentials entry for the URL's
+// scheme (without "s3+") and host. S3_REGION overrides the region.
+func (c *config) s3CredentialsFor(u *url.URL, getenv func(string) string) s3Credentials {
+	var cr s3Credentials
+	key := (&url.URL{Scheme: strings.TrimPrefix(u.Scheme, "s3+"), Host: u.Host}).String()
+	if e, ok := c.S3Credentials[key]; ok {
+		cr = e
+	}
+	access, secret, token := getenv("S3_ACCESS_KEY"), getenv("S3_SECRET_KEY"), getenv("S3_SESSION_TOKEN")
+	if access == "" && secret == "" {
+		access, secret, token = getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SESSION_TOKEN")
+	}
+	if access != "" || secret != "" {
+		cr = s3Credentials{AccessKey: access, SecretKey: secret, SessionToken: token, AwsRegion: cr.AwsRegion}
+	}
+	if r := getenv("S3_REGION"); r != "" {
+		cr.AwsRegion = r
+	}
+	return cr
+}

@@ -40,7 +40,8 @@ func NewCache(store chunk.Store, cache chunk.WriteStore, o CacheOptions) *Cache 
 
 // GetChunk returns the cached chunk, or fetches it from the store and caches
 // it. A failure to write the cache is an error: a cache that cannot be
-// written is a problem the user should see.
+// written is a problem the user should see. A missing chunk's error names
+// the cache's String (the store and the cache).
 func (c *Cache) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error) {
 	ch, err := c.cache.GetChunk(ctx, id)
 	var inv *chunk.InvalidError
@@ -55,6 +56,10 @@ func (c *Cache) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error)
 		return nil, err
 	}
 	ch, err = c.store.GetChunk(ctx, id)
+	if errors.Is(err, chunk.ErrMissing) {
+		// Name the cache too: the chunk is missing from both.
+		return nil, &chunk.MissingError{ID: id, Store: c.String()}
+	}
 	if err != nil {
 		return nil, err
 	}

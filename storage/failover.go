@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -40,13 +41,18 @@ func (f *Failover) do(ctx context.Context, fn func(chunk.Store) error) error {
 	for i := range f.stores {
 		idx := (start + i) % len(f.stores)
 		err := fn(f.stores[idx])
-		if err != nil && ctx.Err() != nil {
-			return err
-		}
 		if err == nil || errors.Is(err, chunk.ErrMissing) {
 			if i > 0 && f.active.CompareAndSwap(int64(start), int64(idx)) {
 				f.log.Warn("failover group switched store", "group", f.String(),
 					"from", f.stores[start].String(), "to", f.stores[idx].String(), "error", errs[len(errs)-1])
+			}
+			return err
+		}
+		if ctx.Err() != nil {
+			// The caller gave up: no failover, and the error says so even
+			// if the member's (a store that is down, say) does not.
+			if !errors.Is(err, ctx.Err()) {
+				err = fmt.Errorf("%w (%w)", err, context.Cause(ctx))
 			}
 			return err
 		}
@@ -55,13 +61,18 @@ func (f *Failover) do(ctx context.Context, fn func(chunk.Store) error) error {
 	return &GroupError{Group: f.String(), Errs: errs}
 }
 
-// GetChunk reads from the active member, failing over as described.
+// GetChunk reads from the active member, failing over as described. A
+// missing chunk's error names the group.
 func (f *Failover) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error) {
 	var c *chunk.Chunk
 	err := f.do(ctx, func(s chunk.Store) (err error) {
 		c, err = s.GetChunk(ctx, id)
 		return err
 	})
+	if errors.Is(err, chunk.ErrMissing) {
+		// Name the group, as a Router does: the members are the same.
+		return nil, &chunk.MissingError{ID: id, Store: f.String()}
+	}
 	return c, err
 }
 

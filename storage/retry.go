@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -45,6 +46,11 @@ func NewRetry(s chunk.Store, o RetryOptions) *Retry {
 func (r *Retry) do(ctx context.Context, op string, id chunk.ID, fn func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := fn()
+		if attempt <= r.o.Retries && IsTransient(err) && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			// A retry is due but the caller has given up: say so, as when
+			// the wait is cut short.
+			return fmt.Errorf("%w (giving up retries: %w)", err, context.Cause(ctx))
+		}
 		if attempt > r.o.Retries || !IsTransient(err) || ctx.Err() != nil {
 			if err != nil && attempt > 1 {
 				return fmt.Errorf("%w (after %d attempts)", err, attempt)

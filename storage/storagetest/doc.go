@@ -24,6 +24,37 @@
 // every store must see its own writes before a flush. The data is
 // deterministic (seeded ChaCha8), and no subtest depends on timing.
 //
+// # Stores that are not written to directly
+//
+// A store that reads what others write (a router, a failover group, a
+// cache: not chunk.WriteStores; or a wrapper whose StoreChunk reaches a
+// read-only store) sets Harness.Writer, which returns the store the suite
+// writes into so that the store under test serves the chunks: for a router
+// its last member (every read first finds the chunk missing from the
+// others), for a failover group a writer to every member (mirrors), for a
+// cache the store behind it (reads take the cache-miss path). Then:
+//
+//   - every StoreChunk goes to the Writer's store and every GetChunk and
+//     HasChunk to the store under test, so the write subtests (RoundTrip,
+//     CallerReusesBuffer, StoredForm, StoreExisting, ManyChunks, WrongID,
+//     ConcurrentWriters, Close) check that what was written is read back
+//     through it, complete, missing or invalid as the backend has it;
+//   - Flush goes to the Writer's store, then to the store under test if it
+//     is a chunk.Flusher; the store under test must see the chunks before;
+//   - Canceled checks GetChunk and HasChunk only: the Writer's store is the
+//     harness's, not under test;
+//   - Corrupt must damage every copy a read can reach (each member of a
+//     failover group: a group that reads a good copy from another member
+//     when one is bad does its job; the store behind a cache, which a fresh
+//     cache has not read yet);
+//   - Prune, PruneCanceled, List and Remove run only if the store under test
+//     itself has the capability. The composition types do not (storage.As
+//     finds the backend's, which runs the suite on its own), so they skip
+//     them.
+//
+// storage/compose_conformance_test.go runs the suite on every composition
+// type that way.
+//
 // The subtests, and what each requires:
 //
 //   - RoundTrip: chunks of 1 byte to 256 KiB, random and compressible, are
@@ -34,7 +65,8 @@
 //     (chunk.NewStored) round-trip too.
 //   - Missing: GetChunk of an absent chunk fails with an error matching
 //     chunk.ErrMissing (and not *chunk.InvalidError) whose message holds the
-//     chunk ID and the store's String; HasChunk says false, nil.
+//     chunk ID and the store's String (a composition's own, not only a
+//     member's); HasChunk says false, nil.
 //   - StoreExisting: storing a chunk again (same Chunk, a copy, the stored
 //     form, before and after Flush) is no error and changes nothing; a
 //     Lister lists it once.
@@ -55,9 +87,10 @@
 //     or not) while 4 store other chunks and 4 read the first; no error,
 //     readers see the chunk missing or whole, and afterwards every chunk
 //     reads back and a Lister lists each exactly once.
-//   - Canceled: GetChunk, HasChunk, StoreChunk, ListChunks and RemoveChunk
-//     with a cancelled context fail with an error matching context.Canceled,
-//     and the store still works afterwards.
+//   - Canceled: GetChunk, HasChunk, StoreChunk (not with Harness.Writer),
+//     ListChunks and RemoveChunk with a cancelled context fail with an error
+//     matching context.Canceled, even where an inner store fails for another
+//     reason first, and the store still works afterwards.
 //   - Prune, PruneCanceled: pruning an empty store is no error; of six
 //     chunks (some flushed, some maybe not) the two kept remain readable,
 //     the four others are missing, a Lister lists exactly the two. A Prune

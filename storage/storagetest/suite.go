@@ -19,8 +19,22 @@ import (
 type Harness struct {
 	// New returns a fresh, empty store. It is called once per subtest; the
 	// suite closes the store when the subtest ends. If the store is a
-	// chunk.WriteStore the write tests run, otherwise they are skipped.
+	// chunk.WriteStore (or Writer is set) the write tests run, otherwise
+	// they are skipped.
 	New func(t *testing.T) chunk.Store
+
+	// Writer, if set, returns the store the suite writes its chunks into
+	// so that s (a store from New) serves them. It is for stores that are
+	// not a chunk.WriteStore, or whose StoreChunk does not reach what they
+	// read, such as compositions: for a router its last member, for a
+	// failover group a writer to every member, for a cache the store behind
+	// it (so reads take the cache-miss path). With Writer every chunk the
+	// suite stores goes to the Writer's store, never to s.StoreChunk, and
+	// every read goes to s; s must see the writes before a Flush, as a store
+	// sees its own. The suite flushes the Writer's store (if a
+	// chunk.Flusher) where it flushes s, but does not close it: closing s
+	// must release it. Writer is called once per subtest, after New.
+	Writer func(s chunk.Store) chunk.WriteStore
 
 	// Digest names the store's chunks. The zero value is chunk.SHA512_256
 	// (that constant is 0), casync's default.
@@ -40,7 +54,9 @@ type Harness struct {
 
 	// Corrupt, if set, puts stored (raw backend bytes) under id's name in
 	// s's backend, replacing whatever is there, including a chunk the store
-	// still holds back (flush first). Nil skips the Corrupt subtests.
+	// still holds back (flush first). With Writer, the backend is where the
+	// Writer's store keeps the chunk (every copy a read through s could
+	// fall back to). Nil skips the Corrupt subtests.
 	Corrupt func(t *testing.T, s chunk.Store, id chunk.ID, stored []byte)
 
 	// Check, if set, is called when a subtest ends, after the store is
@@ -83,11 +99,12 @@ func Run(t *testing.T, h Harness) {
 
 // fixture is one subtest's store.
 type fixture struct {
-	h      Harness
-	s      chunk.Store
-	ws     chunk.WriteStore // nil unless s is a chunk.WriteStore
-	closed bool
-	seed   uint64
+	h         Harness
+	s         chunk.Store
+	ws        chunk.WriteStore // where chunks are stored: Harness.Writer(s), or s if a chunk.WriteStore, or nil
+	viaWriter bool             // ws is from Harness.Writer
+	closed    bool
+	seed      uint64
 }
 
 func (h Harness) open(t *testing.T) *fixture {
@@ -96,7 +113,6 @@ func (h Harness) open(t *testing.T) *fixture {
 		t.Fatal("Harness.New returned a nil store")
 	}
 	f := &fixture{h: h, s: s}
-	f.ws, _ = s.(chunk.WriteStore)
 	t.Cleanup(func() {
 		if !f.closed {
 			if err := s.Close(); err != nil {
@@ -107,6 +123,14 @@ func (h Harness) open(t *testing.T) *fixture {
 			h.Check(t, s)
 		}
 	})
+	if h.Writer != nil {
+		f.viaWriter = true
+		if f.ws = h.Writer(s); f.ws == nil {
+			t.Fatalf("Harness.Writer returned nil for store %s (%T)", s, s)
+		}
+	} else {
+		f.ws, _ = s.(chunk.WriteStore)
+	}
 	return f
 }
 
@@ -114,7 +138,7 @@ func (h Harness) open(t *testing.T) *fixture {
 func (f *fixture) needWrite(t *testing.T) chunk.WriteStore {
 	t.Helper()
 	if f.ws == nil {
-		t.Skipf("store %s (%T) is not a chunk.WriteStore", f.s, f.s)
+		t.Skipf("store %s (%T) is not a chunk.WriteStore and Harness.Writer is nil", f.s, f.s)
 	}
 	return f.ws
 }
@@ -160,8 +184,16 @@ func (f *fixture) store(t *testing.T, ctx context.Context, c *chunk.Chunk) {
 	}
 }
 
+// flush flushes the Writer's store, if any, and then s.
 func (f *fixture) flush(t *testing.T, ctx context.Context) {
 	t.Helper()
+	if f.viaWriter {
+		if fl, ok := f.ws.(chunk.Flusher); ok {
+			if err := fl.Flush(ctx); err != nil {
+				t.Fatalf("Flush of the Harness.Writer store %s: %v, want nil", f.ws, err)
+			}
+		}
+	}
 	if fl, ok := f.s.(chunk.Flusher); ok {
 		if err := fl.Flush(ctx); err != nil {
 			t.Fatalf("Flush: %v, want nil", err)
@@ -621,7 +653,9 @@ func testCanceled(t *testing.T, f *fixture) {
 		return
 	}
 	c := f.chunk(100, false)
-	wantCanceled(t, "StoreChunk", f.ws.StoreChunk(ctx, c))
+	if !f.viaWriter { // the Writer's store is the harness's, not under test
+		wantCanceled(t, "StoreChunk", f.ws.StoreChunk(ctx, c))
+	}
 	if l, ok := f.s.(storage.Lister); ok {
 		var err error
 		for _, e := range l.ListChunks(ctx) {

@@ -93,11 +93,13 @@ func loadConfig(p string) (*config, error) {
 func configError(p string, data []byte, err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	// Their offsets count the bytes read, the offending one included:
+	// point at that byte.
 	switch {
 	case errors.As(err, &syn):
-		return fmt.Errorf("config %s:%s: invalid JSON: %v", p, lineCol(data, int(syn.Offset)), err)
+		return fmt.Errorf("config %s:%s: invalid JSON: %v", p, lineCol(data, int(syn.Offset)-1), err)
 	case errors.As(err, &typ):
-		return fmt.Errorf("config %s:%s: %q wants a %s, not a JSON %s", p, lineCol(data, int(typ.Offset)), typ.Field, typ.Type, typ.Value)
+		return fmt.Errorf("config %s:%s: %q wants a %s, not a JSON %s", p, lineCol(data, int(typ.Offset)-1), typ.Field, typ.Type, typ.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("config %s:%s: invalid JSON: unexpected end of file", p, lineCol(data, len(data)))
 	}

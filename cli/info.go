@@ -86,7 +86,13 @@ Example:
 		cache := sf.cache
 		sf.cache = "" // count the stores and the cache apart
 		if len(sf.stores) > 0 {
-			s, err := a.openRead(ctx, &sf, ix, f.concurrency)
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			// Without the index (no NullChunk): count the zero chunk only
+			// if the stores hold it, as desync does.
+			s, err := sf.openRead(ctx, cfg, a.setup(ix.Digest(), ix.Max, 0, f.concurrency), nil)
 			if err != nil {
 				return err
 			}

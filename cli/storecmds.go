@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,7 +175,13 @@ Example:
 				}
 			}
 		}
-		s, err := a.openRead(ctx, &sf, first, f.concurrency)
+		cfg, err := a.config()
+		if err != nil {
+			return err
+		}
+		// Without the index (no NullChunk): the zero chunk is fetched and
+		// cached like any other, as desync's cache does.
+		s, err := sf.openRead(ctx, cfg, a.setup(first.Digest(), first.Max, 0, f.concurrency), nil)
 		if err != nil {
 			return err
 		}
@@ -354,6 +361,9 @@ Example:
 	c.FlagSet.BoolVar(&write, "write", false, "write the configuration to the config file")
 	c.Exec = func(ctx context.Context, args []string) error {
 		cfg, err := a.config()
+		if write && a.configPath != "" && errors.Is(err, fs.ErrNotExist) {
+			cfg, err = &config{path: a.configPath}, nil // -w starts the --config file
+		}
 		if err != nil {
 			return err
 		}

@@ -98,6 +98,8 @@ func configError(p string, data []byte, err error) error {
 	switch {
 	case errors.As(err, &syn):
 		return fmt.Errorf("config %s:%s: invalid JSON: %v", p, lineCol(data, int(syn.Offset)-1), err)
+	case errors.As(err, &typ) && typ.Field == "":
+		return fmt.Errorf("config %s:%s: the file must hold a JSON object, not a JSON %s", p, lineCol(data, int(typ.Offset)-1), typ.Value)
 	case errors.As(err, &typ):
 		return fmt.Errorf("config %s:%s: %q wants a %s, not a JSON %s", p, lineCol(data, int(typ.Offset)-1), typ.Field, typ.Type, typ.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -172,6 +174,7 @@ func (c *config) storeOptions(location string) (storage.Options, error) {
 // cross "/"; filepath.Match for local paths). A trailing slash does not
 // matter, and relative paths are made absolute first.
 func locationMatch(pattern, location string) bool {
+	pattern, location = strings.TrimPrefix(pattern, "file://"), strings.TrimPrefix(location, "file://")
 	pu, lu := strings.Contains(pattern, "://"), strings.Contains(location, "://")
 	if pu != lu {
 		return false

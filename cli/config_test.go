@@ -320,6 +320,8 @@ func TestLocationMatch(t *testing.T) {
 		want              bool
 	}{
 		{"/srv/store", "/srv/store", true},
+		{"/srv/store", "file:///srv/store", true}, // file:// is a local path
+		{"file:///srv/*", "/srv/store", true},
 		{"/srv/store/", "/srv/store", true},
 		{"/srv/store", "/srv/store/", true},
 		{"/srv/store", "/srv/store2", false},

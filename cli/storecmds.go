@@ -251,6 +251,9 @@ Example:
 			return err
 		}
 		defer s.Close()
+		if err := storeExists(s); err != nil {
+			return err
+		}
 		p, ok := storage.As[chunk.PruneStore](s)
 		if !ok {
 			return fmt.Errorf("prune: store %s does not support pruning", s)
@@ -299,6 +302,9 @@ Example:
 			return err
 		}
 		defer s.Close()
+		if err := storeExists(s); err != nil {
+			return err
+		}
 		lister, ok := storage.As[storage.Lister](s)
 		if !ok {
 			return fmt.Errorf("verify: store %s cannot list its chunks", s)
@@ -340,6 +346,17 @@ Example:
 		return nil
 	}
 	return c
+}
+
+// storeExists fails for a local store whose directory does not exist, so
+// that verify or prune of a mistyped path is not reported as a success.
+func storeExists(s chunk.Store) error {
+	if l, ok := storage.As[*storage.Local](s); ok {
+		if _, err := os.Stat(l.String()); err != nil {
+			return fmt.Errorf("store %s: %w", l, err)
+		}
+	}
+	return nil
 }
 
 func isInvalid(err error) bool {

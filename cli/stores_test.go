@@ -980,3 +980,17 @@ func TestNullChunk(t *testing.T) {
 func NewNullID(ix *caindex.Index) string {
 	return ix.Digest().Sum(make([]byte, ix.Max)).String()
 }
+
+// TestMissingStoreDir: verify and prune of a store directory that does not
+// exist fail instead of reporting an empty store.
+func TestMissingStoreDir(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-store")
+	for _, args := range [][]string{
+		{"verify", "-s", missing},
+		{"prune", "-y", "-s", missing, "testdata/blob1.caibx"},
+	} {
+		if r := run(t, nil, args...); r.code != 1 || !strings.Contains(r.stderr, missing) || !strings.Contains(r.stderr, "no such file") {
+			t.Errorf("%v: exit %d, %q", args, r.code, r.stderr)
+		}
+	}
+}

@@ -371,7 +371,11 @@ func (s *Local) ListChunks(ctx context.Context) iter.Seq2[chunk.ID, error] {
 			return
 		}
 		for _, d := range dirs {
-			if !d.IsDir() || len(d.Name()) != 4 {
+			if ok, err := s.isChunkDir(d); !ok {
+				if err != nil {
+					yield(chunk.ID{}, err)
+					return
+				}
 				continue
 			}
 			names, err := readDirNames(filepath.Join(s.dir, d.Name()))
@@ -391,6 +395,19 @@ func (s *Local) ListChunks(ctx context.Context) iter.Seq2[chunk.ID, error] {
 			}
 		}
 	}
+}
+
+// isChunkDir reports whether a store directory entry is one of the <4 hex>
+// sub-directories; such a name that is not a directory is an error.
+func (s *Local) isChunkDir(d fs.DirEntry) (bool, error) {
+	name := d.Name()
+	if len(name) != 4 || strings.Trim(name, "0123456789abcdef") != "" {
+		return false, nil
+	}
+	if !d.IsDir() {
+		return false, fmt.Errorf("store %s: %s is not a directory", s.dir, name)
+	}
+	return true, nil
 }
 
 // chunkName parses a file name in the store's sub-directory dir as a chunk
@@ -452,7 +469,10 @@ func (s *Local) Prune(ctx context.Context, keep func(chunk.ID) bool) error {
 		return fmt.Errorf("store %s: %w", s.dir, err)
 	}
 	for _, d := range dirs {
-		if !d.IsDir() || len(d.Name()) != 4 {
+		if ok, err := s.isChunkDir(d); !ok {
+			if err != nil {
+				return err
+			}
 			continue
 		}
 		sub := filepath.Join(s.dir, d.Name())

@@ -134,7 +134,7 @@ func TestOptionsJSON(t *testing.T) {
 		{`{"encryption": true}`, nil, `"encryption": not supported`},
 		{`{"timeout": "soon"}`, nil, `"timeout": bad duration`},
 		{`{"error-retry": "3"}`, nil, `"error-retry": want a int`},
-		{`[]`, nil, "cannot unmarshal"},
+		{`[]`, nil, "must be a JSON object, not a JSON array"},
 	} {
 		o := storage.DefaultOptions()
 		err := json.Unmarshal([]byte(tc.json), &o)

@@ -77,6 +77,10 @@ var unsupportedOptions = []string{"encryption", "encryption-algorithm", "encrypt
 func (o *Options) UnmarshalJSON(b []byte) error {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("store options must be a JSON object, not a JSON %s", te.Value)
+		}
 		return err
 	}
 	for _, k := range unsupportedOptions {

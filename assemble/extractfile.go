@@ -1,0 +1,584 @@
+package assemble
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"github.com/folbricht/desync/caindex"
+	"github.com/folbricht/desync/chunk"
+)
+
+// ExtractOptions configure [ExtractFile] and [ExtractWriter].
+type ExtractOptions struct {
+	// Store supplies the chunks no seed has.
+	Store chunk.Store
+	// Concurrency is the number of chunks fetched, and seed ranges copied,
+	// in parallel; 0 means GOMAXPROCS.
+	Concurrency int
+	// Seeds are data already on the target to copy or clone from
+	// (ExtractFile only).
+	Seeds []Seed
+	// InvalidSeeds is what to do when a seed's data does not match its index.
+	InvalidSeeds InvalidSeedAction
+	// InPlace writes into the existing output (a file or a block device)
+	// instead of a temporary file, leaving the chunks that are already at
+	// the right offset as they are (ExtractFile only). It is not atomic: a
+	// failed or cancelled extraction leaves a mix of old and new data.
+	InPlace bool
+	// NoReflink copies seed data even where it could be cloned.
+	NoReflink bool
+	// Progress, if set, is called (from several goroutines) with the number
+	// of bytes of the output done since the last call; they add up to the
+	// index's size when the extraction succeeds.
+	Progress func(bytes int64)
+}
+
+// ExtractStats describe a finished extraction. The JSON keys are desync's
+// --print-stats keys where desync has the same figure.
+type ExtractStats struct {
+	ChunksTotal          int    `json:"chunks-total"`
+	BytesTotal           uint64 `json:"bytes-total"`
+	ChunksFromStore      int    `json:"chunks-from-store"` // chunk occurrences filled from the store
+	BytesFromStore       uint64 `json:"bytes-from-store"`
+	ChunksFetched        int    `json:"chunks-fetched"` // chunk reads from the store (each distinct chunk once)
+	ChunksZero           int    `json:"chunks-zero"`    // all-zero chunks left as (or made) holes
+	ChunksFromSeeds      int    `json:"chunks-from-seeds"`
+	ChunksInPlace        int    `json:"chunks-in-place"`
+	BytesCopiedFromSeeds uint64 `json:"bytes-copied-from-seeds"`
+	BytesClonedFromSeeds uint64 `json:"bytes-cloned-from-seeds"`
+	BlockSize            uint64 `json:"blocksize"` // the output's file system block size
+	Seeds                int    `json:"seeds"`
+	// InvalidSeeds names the seeds found not to match their index (with
+	// InvalidSeedSkip or InvalidSeedRegenerate).
+	InvalidSeeds []string `json:"invalid-seeds,omitempty"`
+}
+
+// pieceSize bounds the seed data one worker reads, verifies and writes at
+// a time; a seed run longer than that is split at chunk boundaries.
+const pieceSize = 4 << 20
+
+// ExtractFile rebuilds the file of ix at path.
+//
+// It plans first: every chunk of the output comes from exactly one place.
+// All-zero chunks of the index's max size are holes. With InPlace, chunks
+// the output already holds at the right offset stay. Runs of chunks that a
+// seed holds in the same order are copied from the longest such run (of
+// equally long runs, the one that can be cloned); on file systems with
+// reflinks (Btrfs, XFS) the blocks of a run aligned alike in the seed and
+// the output are cloned rather than copied. The remaining chunks are fetched
+// from the store, each distinct chunk once, and written at every offset it
+// occurs (so a repeated chunk is copied from memory, not fetched again).
+// Then it executes the plan on Concurrency workers. Seed data is hashed
+// once, as it is read (cloned data is read back from the output and
+// hashed); a chunk that does not match is handled per InvalidSeeds.
+//
+// Without InPlace the data goes to a temporary file next to path that
+// replaces path only when every chunk is written and synced: on any error,
+// or when ctx is cancelled, path is left as it was and the temporary file
+// is removed. An existing file keeps its permissions.
+func ExtractFile(ctx context.Context, ix *caindex.Index, path string, o ExtractOptions) (stats ExtractStats, err error) {
+	if o.InPlace {
+		return extractInPlace(ctx, ix, path, o)
+	}
+	mode := fs.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		if !fi.Mode().IsRegular() {
+			return stats, fmt.Errorf("output %s is not a regular file (use in-place extraction for devices)", path)
+		}
+		mode = fi.Mode().Perm()
+	}
+	seeds, err := openSeeds(ctx, ix, o.Seeds, o.InvalidSeeds, o.Concurrency)
+	if err != nil {
+		return stats, err
+	}
+	defer closeSeeds(seeds)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return stats, err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = f.Truncate(int64(ix.Size())); err != nil {
+		return stats, err
+	}
+	if stats, err = newExtraction(ix, f, seeds, o, false).run(ctx); err != nil {
+		return stats, err
+	}
+	if err = f.Chmod(mode); err != nil {
+		return stats, err
+	}
+	if err = f.Sync(); err != nil {
+		return stats, err
+	}
+	if err = f.Close(); err != nil {
+		return stats, err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return stats, err
+	}
+	return stats, regenerateSeeds(ctx, seeds, o)
+}
+
+// extractInPlace is ExtractFile with InPlace.
+func extractInPlace(ctx context.Context, ix *caindex.Index, path string, o ExtractOptions) (stats ExtractStats, err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return stats, err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	fi, err := f.Stat()
+	if err != nil {
+		return stats, err
+	}
+	for _, s := range o.Seeds {
+		if sfi, err := os.Stat(s.Path); err == nil && os.SameFile(fi, sfi) {
+			return stats, fmt.Errorf("seed %s is the output; in place, the output is used as it is without naming it as a seed", s.Path)
+		}
+	}
+	want := int64(ix.Size())
+	switch {
+	case fi.Mode().IsRegular():
+		// Data past the new end is never needed: in place, a chunk is
+		// taken only from its own offset.
+		if fi.Size() != want {
+			if err := f.Truncate(want); err != nil {
+				return stats, err
+			}
+		}
+	case fi.Mode()&fs.ModeDevice != 0 && fi.Mode()&fs.ModeCharDevice == 0:
+		size, err := f.Seek(0, io.SeekEnd)
+		if err != nil {
+			return stats, err
+		}
+		if size < want {
+			return stats, fmt.Errorf("output %s: the device holds %d bytes, the index needs %d", path, size, want)
+		}
+	default:
+		return stats, fmt.Errorf("output %s is neither a regular file nor a block device", path)
+	}
+	seeds, err := openSeeds(ctx, ix, o.Seeds, o.InvalidSeeds, o.Concurrency)
+	if err != nil {
+		return stats, err
+	}
+	defer closeSeeds(seeds)
+	if stats, err = newExtraction(ix, f, seeds, o, true).run(ctx); err != nil {
+		return stats, err
+	}
+	if err := f.Sync(); err != nil {
+		return stats, err
+	}
+	return stats, regenerateSeeds(ctx, seeds, o)
+}
+
+func regenerateSeeds(ctx context.Context, seeds []*seedFile, o ExtractOptions) error {
+	if o.InvalidSeeds != InvalidSeedRegenerate {
+		return nil
+	}
+	for _, s := range seeds {
+		if s.invalid.Load() {
+			if err := s.regenerate(ctx, o.Concurrency); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// extraction is one run of ExtractFile: the plan and its execution.
+type extraction struct {
+	ix        *caindex.Index
+	out       *os.File
+	seeds     []*seedFile
+	o         ExtractOptions
+	inPlace   bool
+	isNull    func(caindex.Chunk) bool
+	blockSize uint64
+	progress  func(int64)
+	bufs      sync.Pool // *[]byte of max(pieceSize, ix.Max)
+	zeros     func() []byte
+
+	fetched, fromStore, fromSeeds, zero, inPlaceN atomic.Int64
+	fromStoreBytes, copied, cloned               atomic.Uint64
+}
+
+func newExtraction(ix *caindex.Index, out *os.File, seeds []*seedFile, o ExtractOptions, inPlace bool) *extraction {
+	x := &extraction{ix: ix, out: out, seeds: seeds, o: o, inPlace: inPlace, isNull: nullChunks(ix),
+		blockSize: fileBlockSize(out), progress: o.Progress}
+	if x.progress == nil {
+		x.progress = func(int64) {}
+	}
+	size := max(pieceSize, int(ix.Max))
+	x.bufs.New = func() any { b := make([]byte, size); return &b }
+	x.zeros = sync.OnceValue(func() []byte { return make([]byte, ix.Max) })
+	return x
+}
+
+// task is one unit of work of the plan.
+type task func(ctx context.Context) error
+
+func (x *extraction) run(ctx context.Context) (ExtractStats, error) {
+	stats := ExtractStats{ChunksTotal: len(x.ix.Chunks), BytesTotal: x.ix.Size(), BlockSize: x.blockSize, Seeds: len(x.seeds)}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	workers := workerCount(x.o.Concurrency)
+
+	var inPlace []bool
+	if x.inPlace {
+		inPlace = make([]bool, len(x.ix.Chunks))
+		runTasks(ctx, cancel, workers, x.checkInPlace(inPlace))
+		if err := context.Cause(ctx); err != nil {
+			return stats, err
+		}
+	}
+	runTasks(ctx, cancel, workers, x.plan(inPlace))
+
+	stats.ChunksFetched = int(x.fetched.Load())
+	stats.ChunksFromStore = int(x.fromStore.Load())
+	stats.BytesFromStore = x.fromStoreBytes.Load()
+	stats.ChunksZero = int(x.zero.Load())
+	stats.ChunksFromSeeds = int(x.fromSeeds.Load())
+	stats.ChunksInPlace = int(x.inPlaceN.Load())
+	stats.BytesCopiedFromSeeds = x.copied.Load()
+	stats.BytesClonedFromSeeds = x.cloned.Load()
+	for _, s := range x.seeds {
+		if s.invalid.Load() {
+			stats.InvalidSeeds = append(stats.InvalidSeeds, s.name)
+		}
+	}
+	return stats, context.Cause(ctx)
+}
+
+// runTasks runs tasks on workers goroutines until they are done or one
+// fails, which cancels ctx with its error.
+func runTasks(ctx context.Context, cancel context.CancelCauseFunc, workers int, tasks []task) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, max(len(tasks), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				k := int(next.Add(1) - 1)
+				if k >= len(tasks) {
+					return
+				}
+				if err := tasks[k](ctx); err != nil {
+					cancel(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// checkInPlace returns tasks that read the output and mark the chunks it
+// already holds at their offsets.
+func (x *extraction) checkInPlace(inPlace []bool) []task {
+	var tasks []task
+	d := x.ix.Digest()
+	cs := x.ix.Chunks
+	for i := 0; i < len(cs); {
+		n := piece(cs[i:])
+		first := i
+		tasks = append(tasks, func(ctx context.Context) error {
+			bp := x.bufs.Get().(*[]byte)
+			defer x.bufs.Put(bp)
+			start := cs[first].Start
+			buf := (*bp)[:cs[first+n-1].End()-start]
+			if _, err := x.out.ReadAt(buf, int64(start)); err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("reading the output at offset %d: %w", start, err)
+			}
+			for j := first; j < first+n; j++ {
+				b := buf[cs[j].Start-start : cs[j].End()-start]
+				if x.isNull(cs[j]) {
+					inPlace[j] = isZero(b)
+				} else {
+					inPlace[j] = d.Sum(b) == cs[j].ID
+				}
+			}
+			return nil
+		})
+		i += n
+	}
+	return tasks
+}
+
+// piece returns how many of the chunks cs (at least one) fit in pieceSize.
+func piece(cs []caindex.Chunk) int {
+	n := 1
+	for n < len(cs) && cs[n].End()-cs[0].Start <= pieceSize {
+		n++
+	}
+	return n
+}
+
+// seedLoc is a chunk of a seed's index.
+type seedLoc struct {
+	seed  *seedFile
+	chunk int
+}
+
+// maxSeedLocs bounds the places a chunk is looked for in the seeds; a chunk
+// that occurs more often than that (not the zero chunk, which is a hole)
+// only shortens some runs.
+const maxSeedLocs = 8
+
+// plan decides where every chunk of the output comes from and returns the
+// work, in output order. inPlace, if not nil, marks the chunks the output
+// already holds.
+func (x *extraction) plan(inPlace []bool) []task {
+	locs := map[chunk.ID][]seedLoc{}
+	for _, s := range x.seeds {
+		if s.invalid.Load() {
+			continue
+		}
+		for k, c := range s.ix.Chunks {
+			if l := locs[c.ID]; len(l) < maxSeedLocs {
+				locs[c.ID] = append(l, seedLoc{s, k})
+			}
+		}
+	}
+	cs := x.ix.Chunks
+	usable := func(i int) bool { return !x.isNull(cs[i]) && (inPlace == nil || !inPlace[i]) }
+
+	var tasks []task
+	fromStore := map[chunk.ID][]int{}
+	for i := 0; i < len(cs); {
+		c := cs[i]
+		switch {
+		case inPlace != nil && inPlace[i]:
+			x.inPlaceN.Add(1)
+			x.progress(int64(c.Size))
+			i++
+			continue
+		case x.isNull(c):
+			x.zero.Add(1)
+			if inPlace != nil {
+				tasks = append(tasks, x.zeroTask(c))
+			} else {
+				x.progress(int64(c.Size))
+			}
+			i++
+			continue
+		}
+		// The longest run of chunks from i on that a seed holds in order.
+		var best seedLoc
+		bestN, bestAligned := 0, false
+		for _, l := range locs[c.ID] {
+			sc := l.seed.ix.Chunks
+			n := 0
+			for i+n < len(cs) && l.chunk+n < len(sc) && usable(i+n) &&
+				sc[l.chunk+n].ID == cs[i+n].ID && sc[l.chunk+n].Size == cs[i+n].Size {
+				n++
+			}
+			aligned := (sc[l.chunk].Start-c.Start)%x.blockSize == 0
+			if n > bestN || (n == bestN && n > 0 && aligned && !bestAligned) {
+				best, bestN, bestAligned = l, n, aligned
+			}
+		}
+		if bestN == 0 {
+			if _, ok := fromStore[c.ID]; !ok {
+				tasks = append(tasks, x.storeTask(c.ID, fromStore))
+			}
+			fromStore[c.ID] = append(fromStore[c.ID], i)
+			i++
+			continue
+		}
+		for end := i + bestN; i < end; {
+			n := piece(cs[i:end])
+			tasks = append(tasks, x.seedTask(best.seed, i, best.chunk, n))
+			best.chunk += n
+			i += n
+		}
+	}
+	return tasks
+}
+
+// storeTask fetches one chunk and writes it at every offset in occ (filled
+// in by plan before the task runs).
+func (x *extraction) storeTask(id chunk.ID, occ map[chunk.ID][]int) task {
+	return func(ctx context.Context) error {
+		return x.fillFromStore(ctx, occ[id])
+	}
+}
+
+// fillFromStore fetches the chunk at the output's chunks idx (all with one
+// ID) once and writes it to each.
+func (x *extraction) fillFromStore(ctx context.Context, idx []int) error {
+	cs := x.ix.Chunks
+	first := cs[idx[0]]
+	b, err := fetch(ctx, x.o.Store, first)
+	if err != nil {
+		return err
+	}
+	x.fetched.Add(1)
+	hole := !x.inPlace && isZero(b)
+	for _, i := range idx {
+		c := cs[i]
+		if c.Size != first.Size {
+			return fmt.Errorf("chunk %s at offset %d: index gives it %d bytes, %d at offset %d", c.ID, c.Start, c.Size, first.Size, first.Start)
+		}
+		if hole {
+			x.zero.Add(1)
+		} else {
+			if _, err := x.out.WriteAt(b, int64(c.Start)); err != nil {
+				return fmt.Errorf("writing chunk %s at offset %d: %w", c.ID, c.Start, err)
+			}
+			x.fromStore.Add(1)
+			x.fromStoreBytes.Add(c.Size)
+		}
+		x.progress(int64(c.Size))
+	}
+	return nil
+}
+
+// zeroTask makes chunk c of the output all zeros (in place only): a hole
+// where the file system can punch one, written zeros elsewhere.
+func (x *extraction) zeroTask(c caindex.Chunk) task {
+	return func(ctx context.Context) error {
+		if !punchHole(x.out, int64(c.Start), int64(c.Size)) {
+			if _, err := x.out.WriteAt(x.zeros()[:c.Size], int64(c.Start)); err != nil {
+				return fmt.Errorf("zeroing chunk %s at offset %d: %w", c.ID, c.Start, err)
+			}
+		}
+		x.progress(int64(c.Size))
+		return nil
+	}
+}
+
+// seedTask fills the n output chunks from first on with the seed's chunks
+// from seedFirst on (the same IDs, in the same order).
+func (x *extraction) seedTask(s *seedFile, first, seedFirst, n int) task {
+	return func(ctx context.Context) error {
+		cs := x.ix.Chunks[first : first+n]
+		ss := s.ix.Chunks[seedFirst : seedFirst+n]
+		if s.invalid.Load() {
+			return x.fillEachFromStore(ctx, first, n)
+		}
+		tOff, sOff := cs[0].Start, ss[0].Start
+		length := cs[n-1].End() - tOff
+		bp := x.bufs.Get().(*[]byte)
+		defer x.bufs.Put(bp)
+		buf := (*bp)[:length]
+
+		// Clone the whole blocks of the range, if the seed and the output
+		// are aligned alike; the partial blocks at its ends are copied.
+		var head, mid uint64
+		if x.canClone(s, tOff, sOff, length) {
+			bs := x.blockSize
+			head = (bs - tOff%bs) % bs
+			mid = (tOff+length)/bs*bs - (tOff + head)
+			if err := cloneRange(x.out, s.f, int64(sOff+head), int64(tOff+head), int64(mid)); err != nil {
+				s.noClone.Store(true)
+				mid = 0
+			}
+		}
+		var err error
+		if mid > 0 {
+			// What was cloned is read back from the output: that is the
+			// data the output now holds.
+			if err = readFull(s.f, buf[:head], sOff); err == nil {
+				if err = readFull(x.out, buf[head:head+mid], tOff+head); err == nil {
+					err = readFull(s.f, buf[head+mid:], sOff+head+mid)
+				}
+			}
+		} else {
+			err = readFull(s.f, buf, sOff)
+		}
+		if err != nil {
+			return fmt.Errorf("seed %s at offset %d: %w", s.name, sOff, err)
+		}
+
+		d := x.ix.Digest()
+		var bad []int
+		for j, c := range cs {
+			if d.Sum(buf[c.Start-tOff:c.End()-tOff]) != c.ID {
+				bad = append(bad, j)
+			}
+		}
+		if len(bad) > 0 {
+			j := bad[0]
+			if x.o.InvalidSeeds == InvalidSeedFail {
+				return &SeedError{Seed: s.name, Offset: ss[j].Start, ID: ss[j].ID, Reason: errSeedMismatch.Error()}
+			}
+			s.invalid.Store(true)
+		}
+
+		if mid > 0 {
+			err = writeAt(x.out, buf[:head], tOff)
+			if err == nil {
+				err = writeAt(x.out, buf[head+mid:], tOff+head+mid)
+			}
+		} else {
+			err = writeAt(x.out, buf, tOff)
+		}
+		if err != nil {
+			return fmt.Errorf("writing seed data at offset %d: %w", tOff, err)
+		}
+		for _, j := range bad {
+			if err := x.fillFromStore(ctx, []int{first + j}); err != nil {
+				return err
+			}
+		}
+		good := length
+		for _, j := range bad {
+			good -= cs[j].Size
+		}
+		x.fromSeeds.Add(int64(n - len(bad)))
+		x.cloned.Add(mid)
+		x.copied.Add(length - mid)
+		x.progress(int64(good))
+		return nil
+	}
+}
+
+// fillEachFromStore fills the n output chunks from first on from the store.
+func (x *extraction) fillEachFromStore(ctx context.Context, first, n int) error {
+	for i := first; i < first+n; i++ {
+		if err := x.fillFromStore(ctx, []int{i}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *extraction) canClone(s *seedFile, tOff, sOff, length uint64) bool {
+	bs := x.blockSize
+	return reflinkSupported && !x.o.NoReflink && !s.noClone.Load() &&
+		tOff%bs == sOff%bs && length >= 2*bs
+}
+
+// readFull reads len(b) bytes at off; a seed that ends early reads as
+// zeros (which then fail verification).
+func readFull(f *os.File, b []byte, off uint64) error {
+	n, err := f.ReadAt(b, int64(off))
+	if errors.Is(err, io.EOF) {
+		clear(b[n:])
+		return nil
+	}
+	return err
+}
+
+func writeAt(f *os.File, b []byte, off uint64) error {
+	if len(b) == 0 {
+		return nil
+	}
+	_, err := f.WriteAt(b, int64(off))
+	return err
+}

@@ -1,0 +1,20 @@
+//go:build !linux
+
+package assemble
+
+import (
+	"errors"
+	"os"
+)
+
+// reflinkSupported: cloning is implemented on Linux only; elsewhere seed
+// data is copied.
+const reflinkSupported = false
+
+func cloneRange(dst, src *os.File, srcOff, dstOff, length int64) error {
+	return errors.ErrUnsupported
+}
+
+func fileBlockSize(*os.File) uint64 { return 4096 }
+
+func punchHole(*os.File, int64, int64) bool { return false }

@@ -1,0 +1,164 @@
+package assemble
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+
+	"github.com/folbricht/desync/caindex"
+	"github.com/folbricht/desync/chunk"
+	"github.com/folbricht/desync/chunker"
+	"github.com/folbricht/desync/storage"
+)
+
+// Seed is data already on the target (an earlier version of the file, the
+// other partition of an A/B pair) that an extraction copies or clones
+// instead of fetching chunks from the store.
+type Seed struct {
+	// Path is the seed's data: a file or a block device.
+	Path string
+	// Index lists the chunks of the data at Path. When nil, the data is
+	// chunked while the extraction plans, with the chunk sizes and digest of
+	// the index being extracted, so any file can serve as a seed.
+	Index *caindex.Index
+	// IndexPath is the file Index was read from (messages name it); with
+	// [InvalidSeedRegenerate] the index of a seed found invalid is written
+	// there anew.
+	IndexPath string
+}
+
+// InvalidSeedAction is what an extraction does when a seed's data does not
+// match its index: the seed changed since its index was made, or while the
+// extraction ran.
+type InvalidSeedAction int
+
+const (
+	// InvalidSeedFail stops the extraction with a [*SeedError] naming the
+	// seed and the offset (the default).
+	InvalidSeedFail InvalidSeedAction = iota
+	// InvalidSeedSkip stops using the seed: the chunks it was to supply
+	// come from the store instead, and the output is still exact.
+	InvalidSeedSkip
+	// InvalidSeedRegenerate is InvalidSeedSkip, and once the extraction is
+	// done the seed is chunked again and its index rewritten at IndexPath,
+	// so the next extraction can use it.
+	InvalidSeedRegenerate
+)
+
+// SeedError reports seed data that does not match the seed's index.
+type SeedError struct {
+	Seed   string   // the seed's data (and index, when it has one)
+	Offset uint64   // where in the seed's data
+	ID     chunk.ID // the chunk the index names there
+	Reason string
+}
+
+func (e *SeedError) Error() string {
+	return fmt.Sprintf("seed %s: chunk %s at offset %d: %s (use --skip-invalid-seeds or --regenerate-invalid-seeds to go on without it)",
+		e.Seed, e.ID, e.Offset, e.Reason)
+}
+
+// seedFile is an open seed during one extraction.
+type seedFile struct {
+	Seed
+	f       *os.File
+	name    string         // for messages: "data" or "data (index x.caibx)"
+	ix      *caindex.Index // its chunks; never nil once opened
+	invalid atomic.Bool    // data found not to match ix
+	noClone atomic.Bool    // cloning from it failed once; copy instead
+}
+
+// openSeeds opens every seed and chunks those without an index. A seed
+// whose data is shorter than its index says is invalid from the start.
+func openSeeds(ctx context.Context, target *caindex.Index, seeds []Seed, action InvalidSeedAction, workers int) ([]*seedFile, error) {
+	var out []*seedFile
+	fail := func(err error) ([]*seedFile, error) {
+		closeSeeds(out)
+		return nil, err
+	}
+	for _, s := range seeds {
+		f, err := os.Open(s.Path)
+		if err != nil {
+			return fail(fmt.Errorf("seed: %w", err))
+		}
+		sf := &seedFile{Seed: s, f: f, name: s.Path, ix: s.Index}
+		out = append(out, sf)
+		if s.IndexPath != "" {
+			sf.name = fmt.Sprintf("%s (index %s)", s.Path, s.IndexPath)
+		}
+		size, err := f.Seek(0, io.SeekEnd)
+		if err != nil {
+			return fail(fmt.Errorf("seed %s: %w", sf.name, err))
+		}
+		if sf.ix == nil {
+			if sf.ix, err = chunkSeed(ctx, f, target.Digest(), target.Min, target.Avg, target.Max, workers); err != nil {
+				return fail(fmt.Errorf("seed %s: %w", sf.name, err))
+			}
+			continue
+		}
+		if sf.ix.Digest() != target.Digest() {
+			return fail(fmt.Errorf("seed %s: its chunks are named by %s, the index's by %s", sf.name, sf.ix.Digest(), target.Digest()))
+		}
+		if want := sf.ix.Size(); uint64(size) < want {
+			err := &SeedError{Seed: sf.name, Offset: uint64(size), ID: lastChunkAt(sf.ix, uint64(size)),
+				Reason: fmt.Sprintf("the data is %d bytes, the index describes %d", size, want)}
+			if action == InvalidSeedFail {
+				return fail(err)
+			}
+			sf.invalid.Store(true)
+		}
+	}
+	return out, nil
+}
+
+func lastChunkAt(ix *caindex.Index, off uint64) chunk.ID {
+	for _, c := range ix.Chunks {
+		if c.End() > off {
+			return c.ID
+		}
+	}
+	return chunk.ID{}
+}
+
+func closeSeeds(seeds []*seedFile) {
+	for _, s := range seeds {
+		s.f.Close()
+	}
+}
+
+// chunkSeed cuts the data of f with the given sizes and names its chunks.
+func chunkSeed(ctx context.Context, f *os.File, d chunk.Digest, minSize, avgSize, maxSize uint64, workers int) (*caindex.Index, error) {
+	p, err := chunker.NewParams(minSize, avgSize, maxSize)
+	if err != nil {
+		return nil, err
+	}
+	ix, _, err := Make(ctx, io.NewSectionReader(f, 0, 1<<62), MakeOptions{Params: p, Digest: d, Concurrency: workers})
+	return ix, err
+}
+
+// regenerate chunks an invalid seed's data again, with its index's sizes,
+// and replaces the index file.
+func (s *seedFile) regenerate(ctx context.Context, workers int) error {
+	if s.IndexPath == "" {
+		return nil
+	}
+	ix, err := chunkSeed(ctx, s.f, s.ix.Digest(), s.ix.Min, s.ix.Avg, s.ix.Max, workers)
+	if err != nil {
+		return fmt.Errorf("regenerating the index of seed %s: %w", s.name, err)
+	}
+	dir, name := filepath.Split(s.IndexPath)
+	if dir == "" {
+		dir = "."
+	}
+	if err := storage.NewLocalIndex(dir).StoreIndex(ctx, name, ix); err != nil {
+		return fmt.Errorf("regenerating the index of seed %s: %w", s.name, err)
+	}
+	return nil
+}
+
+// errSeedMismatch marks a chunk of seed data whose hash is not its ID.
+var errSeedMismatch = errors.New("the data does not match the index (the seed changed)")

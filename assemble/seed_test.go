@@ -1,0 +1,471 @@
+package assemble
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/folbricht/desync/caindex"
+	"github.com/folbricht/desync/chunk"
+	"github.com/folbricht/desync/chunker"
+	"github.com/folbricht/desync/storage"
+)
+
+// seedParams are small chunk sizes, so a few MiB make hundreds of chunks.
+var seedParams = chunker.Params{Min: 2 << 10, Avg: 8 << 10, Max: 32 << 10}
+
+// randomBytes returns n deterministic pseudo-random bytes.
+func randomBytes(seed uint64, n int) []byte {
+	var s [32]byte
+	s[0] = byte(seed)
+	b := make([]byte, n)
+	rand.NewChaCha8(s).Read(b)
+	return b
+}
+
+// seedFixture is an old and a new version of a file, both in one store.
+type seedFixture struct {
+	dir            string
+	store          *storage.Local
+	oldPath, newIx string
+	old, new       []byte
+	oldIx, ix      *caindex.Index
+}
+
+// newSeedFixture writes old to dir/old.bin with its index dir/old.bin.caibx
+// and makes both versions into a store.
+func newSeedFixture(t *testing.T, old, new []byte) *seedFixture {
+	t.Helper()
+	f := &seedFixture{dir: t.TempDir(), old: old, new: new}
+	f.oldPath = filepath.Join(f.dir, "old.bin")
+	if err := os.WriteFile(f.oldPath, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	f.store, err = storage.NewLocal(filepath.Join(f.dir, "store"), storage.LocalOptions{MaxChunkSize: int(seedParams.Max)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.store.Close() })
+	mk := func(b []byte) *caindex.Index {
+		ix, _, err := Make(context.Background(), bytes.NewReader(b), MakeOptions{Params: seedParams, Store: f.store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ix
+	}
+	f.oldIx, f.ix = mk(old), mk(new)
+	writeIndex(t, f.oldPath+".caibx", f.oldIx)
+	return f
+}
+
+func writeIndex(t *testing.T, path string, ix *caindex.Index) {
+	t.Helper()
+	var b bytes.Buffer
+	if _, err := ix.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *seedFixture) indexSeed() Seed {
+	return Seed{Path: f.oldPath, Index: f.oldIx, IndexPath: f.oldPath + ".caibx"}
+}
+
+// edits are the changes a new version makes to the old one.
+var edits = []struct {
+	name string
+	edit func(old []byte) []byte
+}{
+	{"insert", func(o []byte) []byte { return concat(o[:1<<20], randomBytes(7, 10000), o[1<<20:]) }},
+	{"delete", func(o []byte) []byte { return concat(o[:1<<20], o[1<<20+50000:]) }},
+	{"overwrite", func(o []byte) []byte { return concat(o[:2<<20], randomBytes(8, 30000), o[2<<20+30000:]) }},
+	{"truncate", func(o []byte) []byte { return concat(o[:len(o)-300000]) }},
+	{"shift", func(o []byte) []byte { return concat([]byte{0x5a}, o) }},
+	{"append", func(o []byte) []byte { return concat(o, randomBytes(9, 200000)) }},
+	{"zeros", func(o []byte) []byte { return concat(o[:1<<20], make([]byte, 300000), o[1<<20:]) }},
+	{"unrelated", func(o []byte) []byte { return randomBytes(10, len(o)) }},
+}
+
+func concat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+// TestExtractSeeds extracts edited versions of a file with the old version
+// as a seed, in every form, and checks the output is exact and the seed
+// supplied what it holds.
+func TestExtractSeeds(t *testing.T) {
+	ctx := context.Background()
+	old := randomBytes(1, 4<<20)
+	for _, e := range edits {
+		t.Run(e.name, func(t *testing.T) {
+			f := newSeedFixture(t, old, e.edit(old))
+			shared := sharedBytes(f.oldIx, f.ix)
+			forms := []struct {
+				name    string
+				seeds   []Seed
+				inPlace bool
+			}{
+				{"index", []Seed{f.indexSeed()}, false},
+				{"plain", []Seed{{Path: f.oldPath}}, false},
+				{"in-place", nil, true},
+				{"in-place+index", []Seed{f.indexSeed()}, true},
+			}
+			for _, form := range forms {
+				t.Run(form.name, func(t *testing.T) {
+					out := filepath.Join(t.TempDir(), "out")
+					if form.inPlace {
+						if err := os.WriteFile(out, append([]byte(nil), old...), 0o600); err != nil {
+							t.Fatal(err)
+						}
+						// In place, a seed cannot be the output; use a copy.
+						for i := range form.seeds {
+							form.seeds[i].Path = copyFile(t, f.oldPath)
+						}
+					}
+					stats, err := ExtractFile(ctx, f.ix, out, ExtractOptions{Store: f.store, Seeds: form.seeds, InPlace: form.inPlace, NoReflink: true})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !bytes.Equal(mustRead(t, out), f.new) {
+						t.Fatal("output differs")
+					}
+					checkStatsAddUp(t, f.ix, stats)
+					if stats.Seeds != len(form.seeds) {
+						t.Errorf("stats.Seeds = %d, want %d", stats.Seeds, len(form.seeds))
+					}
+					reused := stats.BytesCopiedFromSeeds + stats.BytesClonedFromSeeds + inPlaceBytes(f.ix, stats)
+					sameOffsets := e.name == "overwrite" || e.name == "append" || e.name == "truncate"
+					if len(form.seeds) == 0 && !sameOffsets {
+						// In place alone reuses only data at its old offset:
+						// what precedes the edit.
+						shared = 1 << 20
+						if e.name == "shift" {
+							shared = 0 // the edit is at offset 0
+						}
+					}
+					if e.name != "unrelated" && reused < shared/2 {
+						t.Errorf("reused %d bytes from the seed or in place, the versions share %d", reused, shared)
+					}
+					if e.name == "unrelated" && stats.ChunksFromSeeds+stats.ChunksInPlace != 0 {
+						t.Errorf("%d chunks from an unrelated seed", stats.ChunksFromSeeds+stats.ChunksInPlace)
+					}
+					if form.inPlace && sameOffsets && stats.ChunksInPlace == 0 {
+						t.Error("no chunk found in place")
+					}
+				})
+			}
+		})
+	}
+}
+
+// sharedBytes is the size of the chunks of ix that old has too.
+func sharedBytes(old, ix *caindex.Index) uint64 {
+	have := map[chunk.ID]bool{}
+	for _, c := range old.Chunks {
+		have[c.ID] = true
+	}
+	var n uint64
+	for _, c := range ix.Chunks {
+		if have[c.ID] {
+			n += c.Size
+		}
+	}
+	return n
+}
+
+// inPlaceBytes estimates the bytes found in place from the count (the
+// chunks' average size is good enough for a lower bound check).
+func inPlaceBytes(ix *caindex.Index, s ExtractStats) uint64 {
+	if len(ix.Chunks) == 0 {
+		return 0
+	}
+	return uint64(s.ChunksInPlace) * ix.Size() / uint64(len(ix.Chunks))
+}
+
+// checkStatsAddUp checks that every chunk of the output is accounted for
+// exactly once.
+func checkStatsAddUp(t *testing.T, ix *caindex.Index, s ExtractStats) {
+	t.Helper()
+	if n := s.ChunksFromSeeds + s.ChunksFromStore + s.ChunksInPlace + s.ChunksZero; n != len(ix.Chunks) {
+		t.Errorf("stats account for %d chunks, the index has %d: %+v", n, len(ix.Chunks), s)
+	}
+	if s.BytesTotal != ix.Size() || s.ChunksTotal != len(ix.Chunks) {
+		t.Errorf("totals %d bytes / %d chunks, want %d / %d", s.BytesTotal, s.ChunksTotal, ix.Size(), len(ix.Chunks))
+	}
+}
+
+func copyFile(t *testing.T, p string) string {
+	t.Helper()
+	q := filepath.Join(t.TempDir(), filepath.Base(p))
+	if err := os.WriteFile(q, mustRead(t, p), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// TestExtractSelfSeed: a chunk that occurs many times is fetched once and
+// written everywhere.
+func TestExtractSelfSeed(t *testing.T) {
+	blk := randomBytes(3, 200000)
+	data := concat(blk, blk, randomBytes(4, 100000), blk, blk)
+	f := newSeedFixture(t, []byte("x"), data)
+	out := filepath.Join(t.TempDir(), "out")
+	stats, err := ExtractFile(context.Background(), f.ix, out, ExtractOptions{Store: f.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(mustRead(t, out), data) {
+		t.Fatal("output differs")
+	}
+	if stats.ChunksFetched >= stats.ChunksFromStore*2/3 {
+		t.Errorf("fetched %d chunks for %d occurrences; repeats should be fetched once", stats.ChunksFetched, stats.ChunksFromStore)
+	}
+	checkStatsAddUp(t, f.ix, stats)
+}
+
+// TestExtractProgress: the progress calls add up to the file's size.
+func TestExtractProgress(t *testing.T) {
+	old := randomBytes(1, 2<<20)
+	f := newSeedFixture(t, old, concat(old[:1<<20], make([]byte, 100000), randomBytes(5, 50000), old[1<<20:]))
+	for _, inPlace := range []bool{false, true} {
+		out := filepath.Join(t.TempDir(), "out")
+		os.WriteFile(out, old, 0o644)
+		var mu sync.Mutex
+		var total int64
+		_, err := ExtractFile(context.Background(), f.ix, out, ExtractOptions{Store: f.store, InPlace: inPlace,
+			Seeds:    []Seed{{Path: copyFile(t, f.oldPath), Index: f.oldIx}},
+			Progress: func(n int64) { mu.Lock(); total += n; mu.Unlock() }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uint64(total) != f.ix.Size() {
+			t.Errorf("in place %v: progress adds up to %d, the file has %d bytes", inPlace, total, f.ix.Size())
+		}
+	}
+}
+
+// TestInvalidSeeds: a seed whose data no longer matches its index.
+func TestInvalidSeeds(t *testing.T) {
+	ctx := context.Background()
+	old := randomBytes(1, 4<<20)
+	tampered := func(t *testing.T, f *seedFixture) {
+		b := append([]byte(nil), f.old...)
+		copy(b[2<<20:], randomBytes(11, 1000)) // the index still describes the old data
+		os.WriteFile(f.oldPath, b, 0o644)
+	}
+	truncated := func(t *testing.T, f *seedFixture) {
+		os.WriteFile(f.oldPath, f.old[:3<<20], 0o644)
+	}
+	for _, tc := range []struct {
+		name    string
+		damage  func(*testing.T, *seedFixture)
+		inPlace bool
+	}{
+		{"tampered", tampered, false},
+		{"tampered in place", tampered, true},
+		{"truncated", truncated, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newSeedFixture(t, old, concat(old, []byte("appended")))
+			tc.damage(t, f)
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out")
+			before := []byte("the previous output")
+			os.WriteFile(out, before, 0o644)
+
+			// Default: fail, naming the seed and the offset; the output
+			// stays as it was (unless in place, which is not atomic).
+			_, err := ExtractFile(ctx, f.ix, out, ExtractOptions{Store: f.store, Seeds: []Seed{f.indexSeed()}, NoReflink: true, InPlace: tc.inPlace})
+			var se *SeedError
+			if !errors.As(err, &se) || !strings.Contains(err.Error(), f.oldPath) || !strings.Contains(err.Error(), "offset") {
+				t.Fatalf("err = %v, want a SeedError naming the seed and offset", err)
+			}
+			if !tc.inPlace {
+				if !bytes.Equal(mustRead(t, out), before) {
+					t.Error("the output changed after a failed extraction")
+				}
+				noTempFiles(t, dir)
+			}
+
+			// Skip: exact output from the store, the seed reported.
+			os.WriteFile(out, before, 0o644)
+			stats, err := ExtractFile(ctx, f.ix, out, ExtractOptions{Store: f.store, Seeds: []Seed{f.indexSeed()}, InvalidSeeds: InvalidSeedSkip, NoReflink: true, InPlace: tc.inPlace})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(mustRead(t, out), f.new) {
+				t.Fatal("output differs")
+			}
+			if len(stats.InvalidSeeds) != 1 {
+				t.Errorf("invalid seeds %q, want the one", stats.InvalidSeeds)
+			}
+			checkStatsAddUp(t, f.ix, stats)
+
+			// Regenerate: exact output, and the seed's index matches its
+			// data afterwards.
+			os.WriteFile(out, before, 0o644)
+			if _, err := ExtractFile(ctx, f.ix, out, ExtractOptions{Store: f.store, Seeds: []Seed{f.indexSeed()}, InvalidSeeds: InvalidSeedRegenerate, NoReflink: true, InPlace: tc.inPlace}); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(mustRead(t, out), f.new) {
+				t.Fatal("output differs")
+			}
+			regen, err := caindex.ReadFile(f.oldPath + ".caibx")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _, _ := Make(ctx, bytes.NewReader(mustRead(t, f.oldPath)), MakeOptions{Params: seedParams})
+			if !sameChunks(regen, want) {
+				t.Error("the regenerated index does not describe the seed's data")
+			}
+			// ... so the next extraction uses it without complaint.
+			stats, err = ExtractFile(ctx, f.ix, out, ExtractOptions{Store: f.store, Seeds: []Seed{{Path: f.oldPath, Index: regen}}, NoReflink: true})
+			if err != nil || stats.ChunksFromSeeds == 0 {
+				t.Fatalf("with the regenerated index: %d chunks from the seed, err %v", stats.ChunksFromSeeds, err)
+			}
+		})
+	}
+}
+
+func sameChunks(a, b *caindex.Index) bool {
+	if len(a.Chunks) != len(b.Chunks) {
+		return false
+	}
+	for i := range a.Chunks {
+		if a.Chunks[i] != b.Chunks[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func noTempFiles(t *testing.T, dir string) {
+	t.Helper()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
+	}
+}
+
+// changingStore changes a seed file the first time a chunk is fetched: the
+// seed changes after planning, while the extraction runs.
+type changingStore struct {
+	chunk.Store
+	once   sync.Once
+	change func()
+}
+
+func (s *changingStore) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error) {
+	s.once.Do(s.change)
+	return s.Store.GetChunk(ctx, id)
+}
+
+// TestSeedChangesDuringExtract: the new version differs from the seed at
+// its start, so the first task fetches from the store, and that changes
+// the seed; the seed data read afterwards no longer matches.
+func TestSeedChangesDuringExtract(t *testing.T) {
+	ctx := context.Background()
+	old := randomBytes(1, 4<<20)
+	f := newSeedFixture(t, old, concat(randomBytes(12, 100000), old))
+	for _, action := range []InvalidSeedAction{InvalidSeedFail, InvalidSeedSkip} {
+		os.WriteFile(f.oldPath, old, 0o644)
+		s := &changingStore{Store: f.store, change: func() {
+			fh, err := os.OpenFile(f.oldPath, os.O_WRONLY, 0)
+			if err != nil {
+				panic(err)
+			}
+			fh.WriteAt(randomBytes(13, 1<<20), 1<<20)
+			fh.Close()
+		}}
+		out := filepath.Join(t.TempDir(), "out")
+		stats, err := ExtractFile(ctx, f.ix, out, ExtractOptions{Store: s, Concurrency: 1, Seeds: []Seed{f.indexSeed()}, InvalidSeeds: action, NoReflink: true})
+		switch action {
+		case InvalidSeedFail:
+			var se *SeedError
+			if !errors.As(err, &se) || se.Offset < 1<<20-seedParams.Max || se.Offset >= 2<<20 {
+				t.Fatalf("err = %v, want a SeedError in the changed range", err)
+			}
+			if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+				t.Error("output written after a failure")
+			}
+		default:
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(mustRead(t, out), f.new) {
+				t.Fatal("output differs")
+			}
+			if stats.ChunksFromSeeds == 0 || len(stats.InvalidSeeds) != 1 {
+				t.Errorf("%d chunks from the seed, invalid seeds %q", stats.ChunksFromSeeds, stats.InvalidSeeds)
+			}
+		}
+	}
+}
+
+// TestSeedErrors: seeds that cannot be used at all.
+func TestSeedErrors(t *testing.T) {
+	ctx := context.Background()
+	old := randomBytes(1, 1<<20)
+	f := newSeedFixture(t, old, concat(old, []byte("x")))
+	sha256Ix, _, _ := Make(ctx, bytes.NewReader(old), MakeOptions{Params: seedParams, Digest: chunk.SHA256})
+	out := filepath.Join(t.TempDir(), "out")
+	for _, tc := range []struct {
+		name    string
+		seed    Seed
+		inPlace bool
+		want    string
+	}{
+		{"missing", Seed{Path: filepath.Join(f.dir, "nope")}, false, "nope"},
+		{"other digest", Seed{Path: f.oldPath, Index: sha256Ix}, false, "sha256"},
+		{"seed is the output", Seed{Path: out}, true, "is the output"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.WriteFile(out, old, 0o644)
+			_, err := ExtractFile(ctx, f.ix, out, ExtractOptions{Store: f.store, Seeds: []Seed{tc.seed}, InPlace: tc.inPlace})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tc.want)
+			}
+			if !bytes.Equal(mustRead(t, out), old) {
+				t.Error("output changed")
+			}
+		})
+	}
+}
+
+// TestInPlaceErrors: outputs in-place extraction refuses.
+func TestInPlaceErrors(t *testing.T) {
+	f := newSeedFixture(t, []byte("old"), randomBytes(1, 100000))
+	_, err := ExtractFile(context.Background(), f.ix, t.TempDir(), ExtractOptions{Store: f.store, InPlace: true})
+	if err == nil || !strings.Contains(err.Error(), "directory") && !strings.Contains(err.Error(), "neither") {
+		t.Fatalf("in place into a directory: err = %v", err)
+	}
+}
+
+// TestInPlaceZeros: in place, zero chunks over old data become zeros (holes
+// where possible), and a longer old file is cut to the new size.
+func TestInPlaceZeros(t *testing.T) {
+	old := randomBytes(1, 3<<20)
+	data := concat(old[:1<<20], make([]byte, 1<<20))
+	f := newSeedFixture(t, old, data)
+	out := filepath.Join(t.TempDir(), "out")
+	os.WriteFile(out, old, 0o644)
+	stats, err := ExtractFile(context.Background(), f.ix, out, ExtractOptions{Store: f.store, InPlace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(mustRead(t, out), data) {
+		t.Fatal("output differs")
+	}
+	if stats.ChunksZero == 0 || stats.ChunksInPlace == 0 || stats.ChunksFetched > 2 {
+		t.Errorf("stats %+v: want zero chunks, chunks in place and at most the two boundary chunks fetched", stats)
+	}
+}

@@ -213,7 +213,7 @@ type extraction struct {
 	zeros     func() []byte
 
 	fetched, fromStore, fromSeeds, zero, inPlaceN atomic.Int64
-	fromStoreBytes, copied, cloned               atomic.Uint64
+	fromStoreBytes, copied, cloned                atomic.Uint64
 }
 
 func newExtraction(ix *caindex.Index, out *os.File, seeds []*seedFile, o ExtractOptions, inPlace bool) *extraction {

@@ -162,3 +162,23 @@ func (s *seedFile) regenerate(ctx context.Context, workers int) error {
 
 // errSeedMismatch marks a chunk of seed data whose hash is not its ID.
 var errSeedMismatch = errors.New("the data does not match the index (the seed changed)")
+
+// SeedIndex returns the chunks of s as an extraction of target sees them:
+// s.Index, or for a seed without one its data chunked with target's chunk
+// sizes and digest (reading the whole seed). Use it to estimate how much of
+// target the seeds hold.
+func SeedIndex(ctx context.Context, s Seed, target *caindex.Index, concurrency int) (*caindex.Index, error) {
+	if s.Index != nil {
+		return s.Index, nil
+	}
+	f, err := os.Open(s.Path)
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	defer f.Close()
+	ix, err := chunkSeed(ctx, f, target.Digest(), target.Min, target.Avg, target.Max, concurrency)
+	if err != nil {
+		return nil, fmt.Errorf("seed %s: %w", s.Path, err)
+	}
+	return ix, nil
+}

@@ -198,19 +198,40 @@ func (a *app) openRead(ctx context.Context, sf *storeFlags, ix *caindex.Index, n
 func (a *app) extractCmd() *command {
 	var f commonFlags
 	var sf storeFlags
+	var seeds seedFlags
+	var inPlace, noReflink bool
 	c := a.newCommand("extract", "desync extract -s <store> [flags] <index> <output>",
-		"rebuild a file from its index and chunk stores",
+		"rebuild a file from its index, seeds and chunk stores",
 		`Reads <index> ("-" for stdin, or an index store URL) and writes the file it
-describes to <output> ("-" for stdout), fetching chunks in parallel from the
-stores (-s, tried in order; "a|b" is a failover group) through the cache
-(-c). Every chunk is verified against its ID. The file is written to a
-temporary file next to <output> and renamed into place only when complete;
-on failure <output> is left as it was. All-zero chunks become holes.
+describes to <output> ("-" for stdout). Chunks come, in this order of
+preference, from the output itself (with -k, chunks already at their
+offset stay), from seeds (--seed, --seed-dir: the longest runs of chunks
+a seed holds in order, cloned on Btrfs/XFS where aligned, else copied),
+and from the stores (-s, tried in order; "a|b" is a failover group)
+through the cache (-c). All-zero chunks become holes. Every chunk is
+verified against its ID, seed data as it is read.
+
+A seed is an index X.caibx whose data is the file X, or any other file or
+block device (an earlier version, the other partition of an A/B pair),
+which is chunked on the fly with the index's chunk sizes. A seed whose
+data no longer matches its index fails the extraction, naming it, unless
+--skip-invalid-seeds or --regenerate-invalid-seeds is given.
+
+Without -k the file is written to a temporary file next to <output> and
+renamed into place only when complete; on failure <output> is left as it
+was. With -k (a block device needs it) the output is updated in place,
+which is faster for small updates but not atomic.
 
 Example:
-  desync extract -s /var/store -c /var/cache image.caibx image.raw`, 2, 2)
+  desync extract -s /var/store -c /var/cache image.caibx image.raw
+  desync extract -s https://example.com/store --seed image-v1.caibx image-v2.caibx image.raw
+  desync extract -k -s /var/store --seed /dev/sda2 rootfs-v2.caibx /dev/sda3`, 2, 2)
 	fs := c.FlagSet
 	addStoreFlags(fs, &sf, "chunk store to read from; repeat to add fallbacks", true)
+	seeds.add(fs, true)
+	fs.BoolVar(&inPlace, "k", false, "extract in place: update the existing output, keeping chunks already at their offset")
+	fs.BoolVar(&inPlace, "in-place", false, "extract in place: update the existing output, keeping chunks already at their offset")
+	fs.BoolVar(&noReflink, "no-reflink", false, "copy seed data even where the file system could clone it")
 	f.addConcurrency(fs)
 	f.addStats(fs)
 	c.Exec = func(ctx context.Context, args []string) error {
@@ -218,7 +239,18 @@ Example:
 		if samePath(indexPath, outPath) {
 			return usageErr("extract: the output %s is the index", outPath)
 		}
+		action, err := seeds.action()
+		if err != nil {
+			return err
+		}
+		if outPath == "-" && (seeds.given() || inPlace) {
+			return usageErr("extract: seeds and -k need an output file, not stdout")
+		}
 		ix, err := a.readIndex(ctx, indexPath)
+		if err != nil {
+			return err
+		}
+		seedList, err := seeds.load(indexPath)
 		if err != nil {
 			return err
 		}
@@ -227,17 +259,24 @@ Example:
 			return err
 		}
 		defer store.Close()
-		o := assemble.ExtractOptions{Store: store, Concurrency: f.concurrency}
+		o := assemble.ExtractOptions{Store: store, Concurrency: f.concurrency, Seeds: seedList,
+			InvalidSeeds: action, InPlace: inPlace, NoReflink: noReflink}
 		var stats assemble.ExtractStats
 		statsOut := a.io.Out
 		if outPath == "-" {
 			statsOut = a.io.Err
 			stats, err = assemble.ExtractWriter(ctx, ix, a.io.Out, o)
 		} else {
+			p := newProgress(a.io.Err, "Assembling", int64(ix.Size()))
+			o.Progress = p.Add
 			stats, err = assemble.ExtractFile(ctx, ix, outPath, o)
+			p.Finish()
 		}
 		if err != nil {
 			return fmt.Errorf("extract %s: %w", outPath, err)
+		}
+		for _, s := range stats.InvalidSeeds {
+			a.log.Warn("seed does not match its index; its chunks came from the store", "seed", s)
 		}
 		if f.printStats {
 			return printStats(statsOut, stats)

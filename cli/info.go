@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/folbricht/desync/assemble"
 	"github.com/folbricht/desync/caindex"
 	"github.com/folbricht/desync/chunk"
 	"github.com/folbricht/desync/storage"
@@ -48,18 +49,22 @@ func (a *app) infoCmd() *command {
 	var f commonFlags
 	var sf storeFlags
 	var format, chunksInfo string
+	var seeds seedFlags
 	c := a.newCommand("info", "desync info [-s <store>] [-c <cache>] [flags] <index>",
 		"show information about an index",
 		`Prints the number of chunks in <index> ("-" for stdin, or an index store
 URL), how many are distinct, the file size and the size of its distinct
 chunks, the chunk sizes, and with -s and -c how many distinct chunks the
-stores and the cache hold, so you can estimate a download. With
+stores and the cache hold, and with --seed and --seed-dir how many the
+seeds hold (in-seed), so you can estimate a download or an update. With
 --chunks-info (the output of inspect-chunks) it also sums the compressed
 size of what is not in the cache. JSON keys are desync's.
 
 Example:
-  desync info -s https://example.com/store -c /var/cache image.caibx`, 1, 1)
+  desync info -s https://example.com/store -c /var/cache image.caibx
+  desync info --seed image-v1.caibx image-v2.caibx`, 1, 1)
 	fs := c.FlagSet
+	seeds.add(fs, false)
 	addStoreFlags(fs, &sf, "chunk store to count chunks in; repeat for more", true)
 	f.addConcurrency(fs)
 	fs.StringVar(&format, "f", "json", "output format: json or plain")
@@ -116,8 +121,16 @@ Example:
 				return err
 			}
 		}
+		inSeed, err := a.seedChunks(ctx, &seeds, args[0], ix, f.concurrency)
+		if err != nil {
+			return err
+		}
 		estimate := compressed != nil
 		for _, c := range unique {
+			if inSeed[c.ID] {
+				info.InSeed++
+				continue
+			}
 			info.SizeNotInSeed += c.Size
 			if inCache[c.ID] {
 				continue
@@ -142,6 +155,26 @@ Example:
 		return printInfoPlain(a.io.Out, info)
 	}
 	return c
+}
+
+// seedChunks returns the chunk IDs the seeds hold (chunking seeds that
+// have no index).
+func (a *app) seedChunks(ctx context.Context, sf *seedFlags, indexPath string, ix *caindex.Index, n int) (map[chunk.ID]bool, error) {
+	seeds, err := sf.load(indexPath)
+	if err != nil {
+		return nil, err
+	}
+	have := map[chunk.ID]bool{}
+	for _, s := range seeds {
+		six, err := assemble.SeedIndex(ctx, s, ix, n)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range six.Chunks {
+			have[c.ID] = true
+		}
+	}
+	return have, nil
 }
 
 func printInfoPlain(w io.Writer, i indexInfo) error {

@@ -246,6 +246,9 @@ func (x *extraction) run(ctx context.Context) (ExtractStats, error) {
 		}
 	}
 	runTasks(ctx, cancel, workers, x.plan(inPlace))
+	if ctx.Err() == nil {
+		runTasks(ctx, cancel, workers, x.recheckSeeds())
+	}
 
 	stats.ChunksFetched = int(x.fetched.Load())
 	stats.ChunksFromStore = int(x.fromStore.Load())
@@ -490,26 +493,38 @@ func (x *extraction) seedTask(s *seedFile, first, seedFirst, n int) task {
 			}
 		}
 		var err error
-		if mid > 0 {
-			// What was cloned is read back from the output: that is the
-			// data the output now holds.
+		switch {
+		case mid > 0 && s.trusted:
+			// Only the partial blocks at the ends are copied.
+			if err = readFull(s.f, buf[:head], sOff); err == nil {
+				err = readFull(s.f, buf[head+mid:], sOff+head+mid)
+			}
+		case mid > 0:
+			// What was cloned is read back from the output to be
+			// verified: that is the data the output now holds.
 			if err = readFull(s.f, buf[:head], sOff); err == nil {
 				if err = readFull(x.out, buf[head:head+mid], tOff+head); err == nil {
 					err = readFull(s.f, buf[head+mid:], sOff+head+mid)
 				}
 			}
-		} else {
+		default:
 			err = readFull(s.f, buf, sOff)
 		}
 		if err != nil {
 			return fmt.Errorf("seed %s at offset %d: %w", s.name, sOff, err)
 		}
 
-		d := x.ix.Digest()
 		var bad []int
-		for j, c := range cs {
-			if d.Sum(buf[c.Start-tOff:c.End()-tOff]) != c.ID {
-				bad = append(bad, j)
+		if s.trusted {
+			s.mu.Lock()
+			s.used = append(s.used, seedRange{first, seedFirst, n})
+			s.mu.Unlock()
+		} else {
+			d := x.ix.Digest()
+			for j, c := range cs {
+				if d.Sum(buf[c.Start-tOff:c.End()-tOff]) != c.ID {
+					bad = append(bad, j)
+				}
 			}
 		}
 		if len(bad) > 0 {
@@ -546,6 +561,47 @@ func (x *extraction) seedTask(s *seedFile, first, seedFirst, n int) task {
 		x.progress(int64(good))
 		return nil
 	}
+}
+
+// recheckSeeds returns tasks that verify, in the output, the data taken
+// without hashing from seeds whose file changed during the run.
+func (x *extraction) recheckSeeds() []task {
+	var tasks []task
+	d := x.ix.Digest()
+	for _, s := range x.seeds {
+		if !s.trusted || len(s.used) == 0 || !s.changed() {
+			continue
+		}
+		for _, r := range s.used {
+			tasks = append(tasks, func(ctx context.Context) error {
+				cs := x.ix.Chunks[r.first : r.first+r.n]
+				bp := x.bufs.Get().(*[]byte)
+				defer x.bufs.Put(bp)
+				tOff := cs[0].Start
+				buf := (*bp)[:cs[r.n-1].End()-tOff]
+				if err := readFull(x.out, buf, tOff); err != nil {
+					return fmt.Errorf("reading the output at offset %d: %w", tOff, err)
+				}
+				for j, c := range cs {
+					if d.Sum(buf[c.Start-tOff:c.End()-tOff]) == c.ID {
+						continue
+					}
+					if x.o.InvalidSeeds == InvalidSeedFail {
+						sc := s.ix.Chunks[r.seedFirst+j]
+						return &SeedError{Seed: s.name, Offset: sc.Start, ID: sc.ID, Reason: "the seed changed during the extraction"}
+					}
+					s.invalid.Store(true)
+					x.fromSeeds.Add(-1)
+					x.progress(-int64(c.Size)) // counted again by the store
+					if err := x.fillFromStore(ctx, []int{r.first + j}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+	}
+	return tasks
 }
 
 // fillEachFromStore fills the n output chunks from first on from the store.

@@ -51,3 +51,11 @@ func punchHole(f *os.File, off, length int64) bool {
 	const punchHole, keepSize = 0x02, 0x01 // FALLOC_FL_PUNCH_HOLE, FALLOC_FL_KEEP_SIZE
 	return syscall.Fallocate(int(f.Fd()), punchHole|keepSize, off, length) == nil
 }
+
+// changeTime is the inode change time of fi, in nanoseconds.
+func changeTime(fi os.FileInfo) int64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return st.Ctim.Nano()
+	}
+	return 0
+}

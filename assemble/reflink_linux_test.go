@@ -117,26 +117,28 @@ func TestReflinkXFS(t *testing.T) {
 	}
 	seed := Seed{Path: seedPath, Index: f.oldIx}
 
-	t.Run("clone", func(t *testing.T) {
-		out := filepath.Join(mnt, "new.bin")
-		stats, err := ExtractFile(ctx, f.ix, out, ExtractOptions{Store: f.store, Seeds: []Seed{seed}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(mustRead(t, out), f.new) {
-			t.Fatal("output differs")
-		}
-		checkStatsAddUp(t, f.ix, stats)
-		if stats.BytesClonedFromSeeds < uint64(len(old))*9/10 {
-			t.Errorf("cloned %d bytes of %d the seed holds (stats %+v)", stats.BytesClonedFromSeeds, len(old), stats)
-		}
-		if stats.BlockSize != 4096 {
-			t.Errorf("blocksize %d, want XFS's 4096", stats.BlockSize)
-		}
-		if shared := sharedExtentBytes(t, out); shared < uint64(len(old))*9/10 {
-			t.Errorf("%d bytes of the output share extents, want most of %d", shared, len(old))
-		}
-	})
+	for name, seed := range map[string]Seed{"clone": seed, "clone from a plain file": {Path: seedPath}} {
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(mnt, "new.bin")
+			stats, err := ExtractFile(ctx, f.ix, out, ExtractOptions{Store: f.store, Seeds: []Seed{seed}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(mustRead(t, out), f.new) {
+				t.Fatal("output differs")
+			}
+			checkStatsAddUp(t, f.ix, stats)
+			if stats.BytesClonedFromSeeds < uint64(len(old))*9/10 {
+				t.Errorf("cloned %d bytes of %d the seed holds (stats %+v)", stats.BytesClonedFromSeeds, len(old), stats)
+			}
+			if stats.BlockSize != 4096 {
+				t.Errorf("blocksize %d, want XFS's 4096", stats.BlockSize)
+			}
+			if shared := sharedExtentBytes(t, out); shared < uint64(len(old))*9/10 {
+				t.Errorf("%d bytes of the output share extents, want most of %d", shared, len(old))
+			}
+		})
+	}
 
 	t.Run("copy", func(t *testing.T) {
 		out := filepath.Join(mnt, "copied.bin")

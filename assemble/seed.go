@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 
 	"github.com/folbricht/desync/caindex"
@@ -70,6 +71,35 @@ type seedFile struct {
 	ix      *caindex.Index // its chunks; never nil once opened
 	invalid atomic.Bool    // data found not to match ix
 	noClone atomic.Bool    // cloning from it failed once; copy instead
+
+	// A regular file chunked by this extraction was hashed as it was
+	// chunked; its data is not hashed again while copied unless the file
+	// changed (its size, modification or change time) by the end of the
+	// run, when what was taken from it is verified in the output.
+	trusted bool
+	stamp   fileStamp
+	mu      sync.Mutex
+	used    []seedRange // what was taken from it
+}
+
+// seedRange is n chunks of the output from first on, taken from the seed's
+// chunks from seedFirst on.
+type seedRange struct{ first, seedFirst, n int }
+
+// fileStamp is what changes when a file's data is written.
+type fileStamp struct {
+	size         int64
+	mtime, ctime int64
+}
+
+func stampOf(fi os.FileInfo) fileStamp {
+	return fileStamp{size: fi.Size(), mtime: fi.ModTime().UnixNano(), ctime: changeTime(fi)}
+}
+
+// changed reports whether the seed's file changed since it was chunked.
+func (s *seedFile) changed() bool {
+	fi, err := s.f.Stat()
+	return err != nil || stampOf(fi) != s.stamp
 }
 
 // openSeeds opens every seed and chunks those without an index. A seed
@@ -95,6 +125,9 @@ func openSeeds(ctx context.Context, target *caindex.Index, seeds []Seed, action 
 			return fail(fmt.Errorf("seed %s: %w", sf.name, err))
 		}
 		if sf.ix == nil {
+			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+				sf.trusted, sf.stamp = true, stampOf(fi)
+			}
 			if sf.ix, err = chunkSeed(ctx, f, target.Digest(), target.Min, target.Avg, target.Max, workers); err != nil {
 				return fail(fmt.Errorf("seed %s: %w", sf.name, err))
 			}

@@ -11,8 +11,9 @@
 #      that is already there with the right size is reused;
 #   3. for random and mixed times, with /usr/bin/time: make (index only, ours), make into an
 #      empty store (casync and ours), extract from that store (casync and ours); then, for
-#      mixed-edit, an incremental make into the store already holding mixed's chunks and an
-#      extract seeded with mixed.bin (ours only if its CLI has --seed);
+#      mixed-edit, an incremental make into the store already holding mixed's chunks, and
+#      extracts of it: casync seeded with mixed.bin; ours unseeded, seeded with the file
+#      mixed.bin (chunked on the fly, as casync does) and with its index mixed.bin.caibx;
 #   4. checks every extracted file with cmp against its input and our index against
 #      casync's, byte for byte;
 #   5. prints a table and ours÷casync ratios, and an RSS-flatness check (our make on a
@@ -271,10 +272,26 @@ run_edit() {
 	fi
 	if ((OURS_SEED)); then
 		rm -f "$oout"
+		warm "$DIR/ours.castr" "$ox"
+		if measure "$name-extract-noseed-ours" "extract $name, no seed" "$bytes" -- \
+			"$DESYNC" extract -s "$DIR/ours.castr" "$ox" "$oout"; then
+			check_same "our unseeded extract of $name equals the input" "$oout" "$in"
+		fi
+		rm -f "$oout"
 		warm "$DIR/ours.castr" "$ox" "$DIR/mixed.bin"
 		if measure "$name-extract-ours" "extract $name, seed mixed.bin" "$bytes" -- \
 			"$DESYNC" extract -s "$DIR/ours.castr" --seed "$DIR/mixed.bin" "$ox" "$oout"; then
 			check_same "our seeded extract of $name equals the input" "$oout" "$in"
+		fi
+		rm -f "$oout"
+		# The index form of a seed: mixed.bin.caibx next to mixed.bin, as desync
+		# users keep it; the seed is not chunked again, only the data used is hashed.
+		ln -sf "ours-mixed.caibx" "$DIR/mixed.bin.caibx"
+		warm "$DIR/ours.castr" "$ox" "$DIR/mixed.bin" "$DIR/mixed.bin.caibx"
+		if measure "$name-extract-ixseed-ours" "extract $name, seed mixed.bin.caibx" "$bytes" -- \
+			"$DESYNC" extract -s "$DIR/ours.castr" --seed "$DIR/mixed.bin.caibx" --print-stats "$ox" "$oout"; then
+			check_same "our index-seeded extract of $name equals the input" "$oout" "$in"
+			sed 's/^/      /' "$DIR/log/$name-extract-ixseed-ours.out" | grep -E 'from-seeds|from-store|cloned|copied' || true
 		fi
 		rm -f "$oout"
 	else
@@ -346,6 +363,11 @@ for name in random mixed mixed-edit; do
 	ratio "extract $name: wall" "$name-extract-ours" "$name-extract-casync" wall
 	ratio "extract $name: peak RSS" "$name-extract-ours" "$name-extract-casync" rss
 done
+ratio "extract mixed-edit, index seed: CPU" "mixed-edit-extract-ixseed-ours" "mixed-edit-extract-casync" cpu
+ratio "extract mixed-edit, index seed: wall" "mixed-edit-extract-ixseed-ours" "mixed-edit-extract-casync" wall
+echo "   (ours seeded ÷ ours unseeded, same file)"
+ratio "extract mixed-edit, seed file ÷ no seed: CPU" "mixed-edit-extract-ours" "mixed-edit-extract-noseed-ours" cpu
+ratio "extract mixed-edit, index seed ÷ no seed: CPU" "mixed-edit-extract-ixseed-ours" "mixed-edit-extract-noseed-ours" cpu
 
 echo
 if [[ -n ${RSS[prefix-mkidx-ours]:-} && -n ${RSS[mixed-mkidx-ours]:-} ]]; then

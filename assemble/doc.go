@@ -5,16 +5,32 @@
 //     and compress and store only chunks the store lacks (and only once per
 //     run). Memory is a fixed number of 4 MiB blocks, whatever the input size.
 //     The index is byte-identical to casync make's.
-//   - [ExtractFile] fetches every distinct chunk once, in parallel, verifies
-//     its size against the index (stores verify the hash), and writes it at
-//     each of its offsets in a sparse temporary file next to the output; the
-//     all-zero chunk of the index's max size is never fetched and zero chunks
-//     are never written (they stay holes). The temporary file is synced and
-//     renamed over the output only when complete, so a failure or a cancelled
-//     context leaves the output as it was. [ExtractWriter] streams in order
-//     to a writer (stdout) with bounded read-ahead.
+//   - [ExtractFile] plans, then executes. The plan gives every chunk of
+//     the output one source: a hole (the all-zero chunk of the index's max
+//     size is never fetched or written), the output itself (in place: a
+//     chunk already at its offset stays), a [Seed] (the longest run of
+//     chunks a seed holds in order; of equally long runs the one whose
+//     alignment allows cloning), or the store (each distinct chunk fetched
+//     once and written at every offset it occurs, so repeats cost one
+//     fetch). Workers then execute it in parallel with bounded memory (4 MiB
+//     pieces of seed runs, one chunk per fetch). Seeds are files or block
+//     devices with an index, or without one (chunked on the fly with the
+//     index's sizes). Seed data is hashed once: as it is copied, or, for a
+//     seed chunked by this run, while it is chunked (a change to that file
+//     during the run is caught by its size and times, and what came from it
+//     is then verified in the output). On Linux, whole blocks of seed runs
+//     aligned alike in seed and output are cloned with FICLONERANGE (Btrfs,
+//     XFS) and the cloned data read back from the output and verified;
+//     where cloning fails, data is copied. A chunk of seed data that does not
+//     match its ID fails the run with a [*SeedError] or, per
+//     [InvalidSeedAction], the seed is dropped (its chunks come from the
+//     store) and optionally its index rewritten.
+//     Without InPlace the output is a sparse temporary file next to the
+//     target, synced and renamed over it only when complete, so a failure or
+//     a cancelled context leaves the output as it was. With InPlace (files
+//     and block devices) the output is updated where it is; that is not
+//     atomic. [ExtractWriter] streams in order to a writer (stdout) with
+//     bounded read-ahead, without seeds.
 //   - [VerifyIndex] checks a file against an index and lists the chunks that
 //     differ ([MismatchError]).
-//
-// Seeds, in-place extraction and reflinks come in later releases.
 package assemble

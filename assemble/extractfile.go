@@ -34,10 +34,10 @@ type ExtractOptions struct {
 	InPlace bool
 	// NoReflink copies seed data even where it could be cloned.
 	NoReflink bool
-	// Progress, if set, is called (from several goroutines) with the number
-	// of bytes of the output done since the last call; they add up to the
-	// index's size when the extraction succeeds.
-	Progress func(bytes int64)
+	// Progress, if set, follows the extraction (ExtractFile only): a phase
+	// "Chunking seed N" for each seed without an index, then "Assembling",
+	// whose Add calls add up to the index's size when it succeeds.
+	Progress Progress
 }
 
 // ExtractStats describe a finished extraction. The JSON keys are desync's
@@ -59,6 +59,20 @@ type ExtractStats struct {
 	// InvalidSeedSkip or InvalidSeedRegenerate).
 	InvalidSeeds []string `json:"invalid-seeds,omitempty"`
 }
+
+// Progress follows a long operation made of phases.
+type Progress interface {
+	// Phase starts a phase of total bytes; the previous one is over.
+	Phase(name string, total int64)
+	// Add counts n more bytes of the phase done (n may be negative when
+	// work is redone). It is called from several goroutines.
+	Add(n int64)
+}
+
+type noProgress struct{}
+
+func (noProgress) Phase(string, int64) {}
+func (noProgress) Add(int64)           {}
 
 // pieceSize bounds the seed data one worker reads, verifies and writes at
 // a time; a seed run longer than that is split at chunk boundaries.
@@ -84,6 +98,9 @@ const pieceSize = 4 << 20
 // or when ctx is cancelled, path is left as it was and the temporary file
 // is removed. An existing file keeps its permissions.
 func ExtractFile(ctx context.Context, ix *caindex.Index, path string, o ExtractOptions) (stats ExtractStats, err error) {
+	if o.Progress == nil {
+		o.Progress = noProgress{}
+	}
 	if o.InPlace {
 		return extractInPlace(ctx, ix, path, o)
 	}
@@ -94,7 +111,7 @@ func ExtractFile(ctx context.Context, ix *caindex.Index, path string, o ExtractO
 		}
 		mode = fi.Mode().Perm()
 	}
-	seeds, err := openSeeds(ctx, ix, o.Seeds, o.InvalidSeeds, o.Concurrency)
+	seeds, err := openSeeds(ctx, ix, o)
 	if err != nil {
 		return stats, err
 	}
@@ -171,7 +188,7 @@ func extractInPlace(ctx context.Context, ix *caindex.Index, path string, o Extra
 	default:
 		return stats, fmt.Errorf("output %s is neither a regular file nor a block device", path)
 	}
-	seeds, err := openSeeds(ctx, ix, o.Seeds, o.InvalidSeeds, o.Concurrency)
+	seeds, err := openSeeds(ctx, ix, o)
 	if err != nil {
 		return stats, err
 	}
@@ -208,7 +225,7 @@ type extraction struct {
 	inPlace   bool
 	isNull    func(caindex.Chunk) bool
 	blockSize uint64
-	progress  func(int64)
+	progress  Progress
 	bufs      sync.Pool // *[]byte of max(pieceSize, ix.Max)
 	zeros     func() []byte
 
@@ -219,9 +236,6 @@ type extraction struct {
 func newExtraction(ix *caindex.Index, out *os.File, seeds []*seedFile, o ExtractOptions, inPlace bool) *extraction {
 	x := &extraction{ix: ix, out: out, seeds: seeds, o: o, inPlace: inPlace, isNull: nullChunks(ix),
 		blockSize: fileBlockSize(out), progress: o.Progress}
-	if x.progress == nil {
-		x.progress = func(int64) {}
-	}
 	size := max(pieceSize, int(ix.Max))
 	x.bufs.New = func() any { b := make([]byte, size); return &b }
 	x.zeros = sync.OnceValue(func() []byte { return make([]byte, ix.Max) })
@@ -236,6 +250,7 @@ func (x *extraction) run(ctx context.Context) (ExtractStats, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	workers := workerCount(x.o.Concurrency)
+	x.progress.Phase("Assembling", int64(x.ix.Size()))
 
 	var inPlace []bool
 	if x.inPlace {
@@ -367,7 +382,7 @@ func (x *extraction) plan(inPlace []bool) []task {
 		switch {
 		case inPlace != nil && inPlace[i]:
 			x.inPlaceN.Add(1)
-			x.progress(int64(c.Size))
+			x.progress.Add(int64(c.Size))
 			i++
 			continue
 		case x.isNull(c):
@@ -375,7 +390,7 @@ func (x *extraction) plan(inPlace []bool) []task {
 			if inPlace != nil {
 				tasks = append(tasks, x.zeroTask(c))
 			} else {
-				x.progress(int64(c.Size))
+				x.progress.Add(int64(c.Size))
 			}
 			i++
 			continue
@@ -446,7 +461,7 @@ func (x *extraction) fillFromStore(ctx context.Context, idx []int) error {
 			x.fromStore.Add(1)
 			x.fromStoreBytes.Add(c.Size)
 		}
-		x.progress(int64(c.Size))
+		x.progress.Add(int64(c.Size))
 	}
 	return nil
 }
@@ -460,7 +475,7 @@ func (x *extraction) zeroTask(c caindex.Chunk) task {
 				return fmt.Errorf("zeroing chunk %s at offset %d: %w", c.ID, c.Start, err)
 			}
 		}
-		x.progress(int64(c.Size))
+		x.progress.Add(int64(c.Size))
 		return nil
 	}
 }
@@ -558,7 +573,7 @@ func (x *extraction) seedTask(s *seedFile, first, seedFirst, n int) task {
 		x.fromSeeds.Add(int64(n - len(bad)))
 		x.cloned.Add(mid)
 		x.copied.Add(length - mid)
-		x.progress(int64(good))
+		x.progress.Add(int64(good))
 		return nil
 	}
 }
@@ -592,7 +607,7 @@ func (x *extraction) recheckSeeds() []task {
 					}
 					s.invalid.Store(true)
 					x.fromSeeds.Add(-1)
-					x.progress(-int64(c.Size)) // counted again by the store
+					x.progress.Add(-int64(c.Size)) // counted again by the store
 					if err := x.fillFromStore(ctx, []int{r.first + j}); err != nil {
 						return err
 					}

@@ -104,13 +104,13 @@ func (s *seedFile) changed() bool {
 
 // openSeeds opens every seed and chunks those without an index. A seed
 // whose data is shorter than its index says is invalid from the start.
-func openSeeds(ctx context.Context, target *caindex.Index, seeds []Seed, action InvalidSeedAction, workers int) ([]*seedFile, error) {
+func openSeeds(ctx context.Context, target *caindex.Index, o ExtractOptions) ([]*seedFile, error) {
 	var out []*seedFile
 	fail := func(err error) ([]*seedFile, error) {
 		closeSeeds(out)
 		return nil, err
 	}
-	for _, s := range seeds {
+	for i, s := range o.Seeds {
 		f, err := os.Open(s.Path)
 		if err != nil {
 			return fail(fmt.Errorf("seed: %w", err))
@@ -128,7 +128,8 @@ func openSeeds(ctx context.Context, target *caindex.Index, seeds []Seed, action 
 			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 				sf.trusted, sf.stamp = true, stampOf(fi)
 			}
-			if sf.ix, err = chunkSeed(ctx, f, target.Digest(), target.Min, target.Avg, target.Max, workers); err != nil {
+			o.Progress.Phase(fmt.Sprintf("Chunking seed %d", i+1), size)
+			if sf.ix, err = chunkSeed(ctx, f, target.Digest(), target.Min, target.Avg, target.Max, o.Concurrency, o.Progress); err != nil {
 				return fail(fmt.Errorf("seed %s: %w", sf.name, err))
 			}
 			continue
@@ -139,7 +140,7 @@ func openSeeds(ctx context.Context, target *caindex.Index, seeds []Seed, action 
 		if want := sf.ix.Size(); uint64(size) < want {
 			err := &SeedError{Seed: sf.name, Offset: uint64(size), ID: lastChunkAt(sf.ix, uint64(size)),
 				Reason: fmt.Sprintf("the data is %d bytes, the index describes %d", size, want)}
-			if action == InvalidSeedFail {
+			if o.InvalidSeeds == InvalidSeedFail {
 				return fail(err)
 			}
 			sf.invalid.Store(true)
@@ -164,13 +165,29 @@ func closeSeeds(seeds []*seedFile) {
 }
 
 // chunkSeed cuts the data of f with the given sizes and names its chunks.
-func chunkSeed(ctx context.Context, f *os.File, d chunk.Digest, minSize, avgSize, maxSize uint64, workers int) (*caindex.Index, error) {
-	p, err := chunker.NewParams(minSize, avgSize, maxSize)
+func chunkSeed(ctx context.Context, f *os.File, d chunk.Digest, minSize, avgSize, maxSize uint64, workers int, p Progress) (*caindex.Index, error) {
+	params, err := chunker.NewParams(minSize, avgSize, maxSize)
 	if err != nil {
 		return nil, err
 	}
-	ix, _, err := Make(ctx, io.NewSectionReader(f, 0, 1<<62), MakeOptions{Params: p, Digest: d, Concurrency: workers})
+	var r io.Reader = io.NewSectionReader(f, 0, 1<<62)
+	if p != nil {
+		r = progressReader{r, p}
+	}
+	ix, _, err := Make(ctx, r, MakeOptions{Params: params, Digest: d, Concurrency: workers})
 	return ix, err
+}
+
+// progressReader counts what is read from r as progress.
+type progressReader struct {
+	r io.Reader
+	p Progress
+}
+
+func (r progressReader) Read(b []byte) (int, error) {
+	n, err := r.r.Read(b)
+	r.p.Add(int64(n))
+	return n, err
 }
 
 // regenerate chunks an invalid seed's data again, with its index's sizes,
@@ -179,7 +196,7 @@ func (s *seedFile) regenerate(ctx context.Context, workers int) error {
 	if s.IndexPath == "" {
 		return nil
 	}
-	ix, err := chunkSeed(ctx, s.f, s.ix.Digest(), s.ix.Min, s.ix.Avg, s.ix.Max, workers)
+	ix, err := chunkSeed(ctx, s.f, s.ix.Digest(), s.ix.Min, s.ix.Avg, s.ix.Max, workers, nil)
 	if err != nil {
 		return fmt.Errorf("regenerating the index of seed %s: %w", s.name, err)
 	}
@@ -209,7 +226,7 @@ func SeedIndex(ctx context.Context, s Seed, target *caindex.Index, concurrency i
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 	defer f.Close()
-	ix, err := chunkSeed(ctx, f, target.Digest(), target.Min, target.Avg, target.Max, concurrency)
+	ix, err := chunkSeed(ctx, f, target.Digest(), target.Min, target.Avg, target.Max, concurrency, nil)
 	if err != nil {
 		return nil, fmt.Errorf("seed %s: %w", s.Path, err)
 	}

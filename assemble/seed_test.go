@@ -230,23 +230,57 @@ func TestExtractSelfSeed(t *testing.T) {
 	checkStatsAddUp(t, f.ix, stats)
 }
 
-// TestExtractProgress: the progress calls add up to the file's size.
+// phaseRecorder is a Progress that sums each phase.
+type phaseRecorder struct {
+	mu     sync.Mutex
+	names  []string
+	totals []int64
+	done   []int64
+}
+
+func (p *phaseRecorder) Phase(name string, total int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.names, p.totals, p.done = append(p.names, name), append(p.totals, total), append(p.done, 0)
+}
+
+func (p *phaseRecorder) Add(n int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done[len(p.done)-1] += n
+}
+
+// TestExtractProgress: a phase per seed to chunk, then assembling; each
+// phase's progress adds up to its total.
 func TestExtractProgress(t *testing.T) {
 	old := randomBytes(1, 2<<20)
 	f := newSeedFixture(t, old, concat(old[:1<<20], make([]byte, 100000), randomBytes(5, 50000), old[1<<20:]))
-	for _, inPlace := range []bool{false, true} {
+	for _, tc := range []struct {
+		inPlace bool
+		seed    Seed
+		phases  []string
+	}{
+		{false, Seed{Path: f.oldPath, Index: f.oldIx}, []string{"Assembling"}},
+		{true, Seed{Path: f.oldPath, Index: f.oldIx}, []string{"Assembling"}},
+		{false, Seed{Path: f.oldPath}, []string{"Chunking seed 1", "Assembling"}},
+	} {
 		out := filepath.Join(t.TempDir(), "out")
 		os.WriteFile(out, old, 0o644)
-		var mu sync.Mutex
-		var total int64
-		_, err := ExtractFile(context.Background(), f.ix, out, ExtractOptions{Store: f.store, InPlace: inPlace,
-			Seeds:    []Seed{{Path: copyFile(t, f.oldPath), Index: f.oldIx}},
-			Progress: func(n int64) { mu.Lock(); total += n; mu.Unlock() }})
-		if err != nil {
+		p := &phaseRecorder{}
+		if _, err := ExtractFile(context.Background(), f.ix, out, ExtractOptions{Store: f.store, InPlace: tc.inPlace, Seeds: []Seed{tc.seed}, Progress: p}); err != nil {
 			t.Fatal(err)
 		}
-		if uint64(total) != f.ix.Size() {
-			t.Errorf("in place %v: progress adds up to %d, the file has %d bytes", inPlace, total, f.ix.Size())
+		if strings.Join(p.names, ",") != strings.Join(tc.phases, ",") {
+			t.Errorf("phases %q, want %q", p.names, tc.phases)
+			continue
+		}
+		for i := range p.names {
+			if p.done[i] != p.totals[i] {
+				t.Errorf("in place %v: phase %s adds up to %d of %d", tc.inPlace, p.names[i], p.done[i], p.totals[i])
+			}
+		}
+		if p.totals[len(p.totals)-1] != int64(f.ix.Size()) {
+			t.Errorf("assembling total %d, the file has %d bytes", p.totals[len(p.totals)-1], f.ix.Size())
 		}
 	}
 }

@@ -267,8 +267,8 @@ Example:
 			statsOut = a.io.Err
 			stats, err = assemble.ExtractWriter(ctx, ix, a.io.Out, o)
 		} else {
-			p := newProgress(a.io.Err, "Assembling", int64(ix.Size()))
-			o.Progress = p.Add
+			p := &phases{w: a.io.Err}
+			o.Progress = p
 			stats, err = assemble.ExtractFile(ctx, ix, outPath, o)
 			p.Finish()
 		}

@@ -42,6 +42,28 @@ func newProgress(w io.Writer, op string, total int64) progress {
 	return nopProgress{}
 }
 
+// phases is an assemble.Progress shown with newProgress, one display per
+// phase.
+type phases struct {
+	w   io.Writer
+	cur progress
+}
+
+func (p *phases) Phase(name string, total int64) {
+	p.Finish()
+	p.cur = newProgress(p.w, name, total)
+}
+
+func (p *phases) Add(n int64) { p.cur.Add(n) }
+
+// Finish ends the display of the current phase.
+func (p *phases) Finish() {
+	if p.cur != nil {
+		p.cur.Finish()
+		p.cur = nil
+	}
+}
+
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))

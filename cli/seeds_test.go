@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -147,6 +148,12 @@ func TestProgress(t *testing.T) {
 	last := strings.Fields(lines[len(lines)-1])
 	if len(last) != 3 || last[0] != "Assembling" || last[1] != "100.00%" || !strings.HasSuffix(last[2], "s") {
 		t.Errorf("parsable progress %q, want lines like \"Assembling 100.00%% 00m01s\"", r.stderr)
+	}
+
+	// A seed without an index is chunked first, in a phase of its own.
+	r = mustRun(t, nil, "extract", "-s", f.store, "--seed", f.input, f.index, out)
+	if !regexp.MustCompile(`(?m)^Chunking seed 1 +100\.00% \d\dm\d\ds\nAssembling +100\.00% `).MatchString(r.stderr) {
+		t.Errorf("parsable progress with a seed to chunk: %q", r.stderr)
 	}
 
 	t.Setenv("DESYNC_ENABLE_PARSABLE_PROGRESS", "")

@@ -319,7 +319,7 @@ func (x *extraction) checkInPlace(inPlace []bool) []task {
 			defer x.bufs.Put(bp)
 			start := cs[first].Start
 			buf := (*bp)[:cs[first+n-1].End()-start]
-			if _, err := x.out.ReadAt(buf, int64(start)); err != nil && !errors.Is(err, io.EOF) {
+			if err := readFull(x.out, buf, start); err != nil {
 				return fmt.Errorf("reading the output at offset %d: %w", start, err)
 			}
 			for j := first; j < first+n; j++ {

@@ -127,4 +127,3 @@ func (s *IndexStore) Close() error {
 func (s *IndexStore) String() string { return s.name }
 
 var _ storage.IndexWriteStore = (*IndexStore)(nil)
-

@@ -118,4 +118,3 @@ func operation(method string) string {
 	}
 	return "other"
 }
-

@@ -28,17 +28,17 @@ import (
 // Connection errors and timeouts are transient. Store does not retry:
 // storage.Open wraps it in a storage.Retry.
 type Store struct {
-	base     *url.URL
-	name     string // base, redacted
-	client   *http.Client
-	conv     chunk.Converter
-	suffix   string
-	digest   chunk.Digest
-	verify   bool
-	maxBody  int64
-	auth     string
-	cookie   string
-	log      *slog.Logger
+	base    *url.URL
+	name    string // base, redacted
+	client  *http.Client
+	conv    chunk.Converter
+	suffix  string
+	digest  chunk.Digest
+	verify  bool
+	maxBody int64
+	auth    string
+	cookie  string
+	log     *slog.Logger
 }
 
 // NewStore returns the chunk store at loc (an http or https URL) with the

@@ -200,8 +200,12 @@ func requestError(what string, err error) error {
 	var ua x509.UnknownAuthorityError
 	var hn x509.HostnameError
 	var ci x509.CertificateInvalidError
+	var op *net.OpError
 	err = fmt.Errorf("%s: %w", what, err)
-	if errors.As(err, &cv) || errors.As(err, &alert) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) {
+	// A TLS alert from the server (such as "certificate required") comes
+	// as a net.OpError with Op "remote error".
+	remoteAlert := errors.As(err, &op) && op.Op == "remote error"
+	if remoteAlert || errors.As(err, &cv) || errors.As(err, &alert) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) {
 		return storage.Permanent(err)
 	}
 	return err

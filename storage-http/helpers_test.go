@@ -1,6 +1,7 @@
 package httpstore_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -8,6 +9,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -186,3 +189,7 @@ func serveTLS(t *testing.T, h http.Handler, o httpstore.ServeOptions) string {
 	}
 	return scheme + "://" + ln.Addr().String() + "/"
 }
+
+func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }
+
+func newLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }

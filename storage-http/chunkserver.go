@@ -48,7 +48,7 @@ type ChunkServerOptions struct {
 //
 //	GET  /<4 hex>/<id>.cacnk   200 and the chunk; 404 if the store lacks it
 //	HEAD /<4 hex>/<id>.cacnk   200 or 404
-//	PUT  /<4 hex>/<id>.cacnk   200 once stored (Writable only; else 405)
+//	PUT  /<4 hex>/<id>.cacnk   200 once stored durably (Writable only; else 405)
 //
 // (/<4 hex>/<id> without .cacnk, plain chunks, when Uncompressed). Any
 // other path is 400. Uploads larger than the chunk size limit are 413;
@@ -328,6 +328,15 @@ func (cs *ChunkServer) put(w http.ResponseWriter, r *http.Request, s chunk.Store
 	if err := ws.StoreChunk(r.Context(), c); err != nil {
 		cs.storeError(w, r, "store", s, id, err)
 		return
+	}
+	// 200 means stored for good: a client writes its index next. A store
+	// that batches its syncing (storage.Local) is flushed; concurrent
+	// uploads share the flushes (one syncfs covers every chunk pending).
+	if f, ok := s.(chunk.Flusher); ok {
+		if err := f.Flush(r.Context()); err != nil {
+			cs.storeError(w, r, "flush", s, id, err)
+			return
+		}
 	}
 	w.WriteHeader(http.StatusOK)
 }

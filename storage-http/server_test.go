@@ -107,8 +107,9 @@ func TestChunkServerUploads(t *testing.T) {
 	if code, _ := do(t, http.MethodPut, base+chunkPath(good.ID(), ".cacnk"), goodZ); code != http.StatusOK {
 		t.Fatalf("PUT of a valid chunk: status %d, want 200", code)
 	}
-	if has, _ := l.HasChunk(context.Background(), good.ID()); !has {
-		t.Error("valid upload not stored")
+	// Durable and visible in the directory as soon as the PUT is answered.
+	if _, err := os.Stat(l.Path(good.ID())); err != nil {
+		t.Errorf("valid upload not in the store's directory after 200: %v", err)
 	}
 	// Wrong paths.
 	for _, p := range []string{"", "abcd", chunkPath(good.ID(), ""), chunkPath(good.ID(), ".cacnk") + "x",

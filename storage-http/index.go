@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -82,7 +83,7 @@ func (s *IndexStore) GetIndex(ctx context.Context, name string) (*caindex.Index,
 	default:
 		return nil, statusError(http.MethodGet, redact(u), resp)
 	}
-	ix, err := caindex.Read(resp.Body)
+	ix, err := caindex.Read(&limitReader{r: resp.Body, n: DefaultMaxIndexSize})
 	if err != nil {
 		return nil, fmt.Errorf("index %s: %w", redact(u), err)
 	}
@@ -112,6 +113,7 @@ func (s *IndexStore) StoreIndex(ctx context.Context, name string, ix *caindex.In
 	defer drain(resp)
 	switch resp.StatusCode {
 	case http.StatusOK, http.StatusCreated, http.StatusNoContent:
+		s.log.Debug("stored index", "url", redact(u), "bytes", b.Len())
 		return nil
 	}
 	return statusError(http.MethodPut, redact(u), resp)
@@ -127,3 +129,25 @@ func (s *IndexStore) Close() error {
 func (s *IndexStore) String() string { return s.name }
 
 var _ storage.IndexWriteStore = (*IndexStore)(nil)
+
+// limitReader fails, rather than stopping quietly, once more than n bytes
+// are read, so a server cannot make the reader hold an endless index.
+type limitReader struct {
+	r io.Reader
+	n int64
+}
+
+func (l *limitReader) Read(b []byte) (int, error) {
+	if l.n < 0 {
+		return 0, fmt.Errorf("index larger than %d bytes", int64(DefaultMaxIndexSize))
+	}
+	if int64(len(b)) > l.n+1 {
+		b = b[:l.n+1]
+	}
+	n, err := l.r.Read(b)
+	l.n -= int64(n)
+	if l.n < 0 {
+		return n, fmt.Errorf("index larger than %d bytes", int64(DefaultMaxIndexSize))
+	}
+	return n, err
+}

@@ -158,6 +158,7 @@ func (s *Store) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error)
 			return nil, err
 		}
 	}
+	s.log.Debug("fetched chunk", "url", redact(u), "bytes", len(stored))
 	return c, nil
 }
 
@@ -230,6 +231,7 @@ func (s *Store) StoreChunk(ctx context.Context, c *chunk.Chunk) error {
 	defer drain(resp)
 	switch resp.StatusCode {
 	case http.StatusOK, http.StatusCreated, http.StatusNoContent:
+		s.log.Debug("stored chunk", "url", redact(u), "bytes", len(b))
 		return nil
 	}
 	return statusError(http.MethodPut, redact(u), resp)

@@ -199,6 +199,16 @@ func (cs *ChunkServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// cacheControl is the Cache-Control of a chunk: a chunk's content never
+// changes under its name, so caches (a CDN in front of the server) may keep
+// it for good; shared caches only if the server needs no authorization.
+func (cs *ChunkServer) cacheControl() string {
+	if cs.o.Authorization != "" {
+		return "private, max-age=31536000, immutable"
+	}
+	return "public, max-age=31536000, immutable"
+}
+
 func (cs *ChunkServer) allow() string {
 	if cs.o.Writable {
 		return "GET, HEAD, PUT"
@@ -228,6 +238,7 @@ func (cs *ChunkServer) get(w http.ResponseWriter, r *http.Request, s chunk.Store
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("Cache-Control", cs.cacheControl())
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
 }
@@ -254,6 +265,7 @@ func (cs *ChunkServer) serveFile(w http.ResponseWriter, r *http.Request, s chunk
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
+	h.Set("Cache-Control", cs.cacheControl())
 	w.WriteHeader(http.StatusOK)
 	io.Copy(w, f)
 	return true
@@ -283,6 +295,7 @@ func (cs *ChunkServer) head(w http.ResponseWriter, r *http.Request, s chunk.Stor
 		return
 	}
 	if !ok {
+		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusNotFound)
 		return
 	}
@@ -345,6 +358,7 @@ func (cs *ChunkServer) put(w http.ResponseWriter, r *http.Request, s chunk.Store
 // (with a fixed message; the error is logged) otherwise.
 func (cs *ChunkServer) storeError(w http.ResponseWriter, r *http.Request, op string, s chunk.Store, id chunk.ID, err error) {
 	if errors.Is(err, chunk.ErrMissing) || errors.Is(err, fs.ErrNotExist) {
+		w.Header().Set("Cache-Control", "no-store") // it may be uploaded later
 		httpError(w, http.StatusNotFound, "chunk not found")
 		return
 	}

@@ -182,6 +182,14 @@ func TestChunkServerForms(t *testing.T) {
 				if code != 200 || tc.servePlain != bytes.Equal(body, mustPlain(t, c)) {
 					t.Errorf("%T: GET: %d, plain body %v, want 200, %v", s, code, !tc.servePlain, tc.servePlain)
 				}
+				resp, err := http.Get(base + chunkPath(c.ID(), suffix))
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
+					t.Errorf("%T: GET: Cache-Control %q, want immutable", s, cc)
+				}
 				if code, _ := do(t, http.MethodHead, base+chunkPath(c.ID(), suffix), nil); code != 200 {
 					t.Errorf("%T: HEAD of a stored chunk: %d, want 200", s, code)
 				}

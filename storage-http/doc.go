@@ -35,7 +35,12 @@
 //     chunk.Store, in desync's chunk-server protocol. Uploaded chunks are
 //     always decoded and verified against their ID before they are stored
 //     (desync skips this by default; we do not): a mismatch is refused with
-//     422 and nothing is stored. Uncompressed serving converts as needed.
+//     422 and nothing is stored; a 200 means the chunk is durable (a
+//     batching store is flushed). Uncompressed serving converts as needed.
+//     A local store in the served form is served straight from its files
+//     (sendfile), unverified: clients verify. Chunks are sent with
+//     Cache-Control "immutable" for CDNs, 404s with "no-store".
+//     [ChunkServer.SetStore] swaps the store (a --store-file reload).
 //   - [NewIndexServer]: GET, HEAD and (when writable) PUT of index files in
 //     one directory, confined with os.Root: names with "/", "\", "..",
 //     encoded slashes or a leading "." are refused, and symlinks cannot lead

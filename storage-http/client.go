@@ -36,10 +36,14 @@ func newClient(o storage.Options) (*http.Client, error) {
 	}
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		TLSClientConfig:       tc,
-		ForceAttemptHTTP2:     true,
+		Proxy:           http.ProxyFromEnvironment,
+		DialContext:     dialer.DialContext,
+		TLSClientConfig: tc,
+		// HTTP/1.1 on a pool of N connections, as desync: HTTP/2 would
+		// multiplex the requests on one connection, and hides TLS
+		// failures such as a refused client certificate behind
+		// "client conn could not be established".
+		ForceAttemptHTTP2:     false,
 		MaxIdleConns:          max(100, n),
 		MaxIdleConnsPerHost:   n,
 		IdleConnTimeout:       90 * time.Second,

@@ -123,6 +123,7 @@ func Serve(ctx context.Context, h http.Handler, lns []net.Listener, o ServeOptio
 	var wg sync.WaitGroup
 	for _, ln := range lns {
 		if tc != nil {
+			// HTTP/1.1 only (no "h2" in ALPN), like the client.
 			ln = tls.NewListener(ln, tc)
 		}
 		wg.Add(1)

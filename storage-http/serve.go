@@ -111,7 +111,6 @@ func Serve(ctx context.Context, h http.Handler, lns []net.Listener, o ServeOptio
 	}
 	srv := &http.Server{
 		Handler:           h,
-		TLSConfig:         tc,
 		ReadHeaderTimeout: orDefault(o.ReadHeaderTimeout, DefaultReadHeaderTimeout),
 		ReadTimeout:       orDefault(o.ReadTimeout, DefaultReadTimeout),
 		WriteTimeout:      orDefault(o.WriteTimeout, DefaultWriteTimeout),

@@ -8,3 +8,8 @@ import (
 )
 
 func interrupt(p *os.Process) error { return p.Signal(syscall.SIGINT) }
+
+const sighupSupported = true
+
+func sendSIGHUP(p *os.Process) error  { return p.Signal(syscall.SIGHUP) }
+func sendSIGTERM(p *os.Process) error { return p.Signal(syscall.SIGTERM) }

@@ -22,6 +22,7 @@ type storeFlags struct {
 	clientKey      string
 	caCert         string
 	trustInsecure  bool
+	skipVerify     bool // set by chunk-server's --skip-verify-read
 	cacheRepair    bool
 	errorRetry     int
 	errorRetryBase time.Duration
@@ -99,6 +100,9 @@ func (f *storeFlags) options(cfg *config, s storeSetup) func(string) (storage.Op
 		}
 		if f.trustInsecure {
 			o.TrustInsecure = true
+		}
+		if f.skipVerify {
+			o.SkipVerify = true
 		}
 		if f.isSet("e", "error-retry") {
 			o.ErrorRetry = f.errorRetry

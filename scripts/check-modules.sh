@@ -33,10 +33,11 @@ declare -A TABLE_SIB=(
 	[fuse]="assemble catar storage"
 	[cli]="*"
 )
-# storage uses golang.org/x/sys/unix for syncfs (batched chunk durability on Linux).
+# storage uses golang.org/x/sys/unix for syncfs (batched chunk durability on Linux);
+# storage-http uses prometheus/client_golang for the servers' /metrics.
 declare -A TABLE_3RD=(
 	[chunker]="" [chunk]="github.com/klauspost/compress" [caindex]="" [catar]="github.com/dchest/siphash"
-	[storage]="golang.org/x/sys" [assemble]=""
+	[storage]="golang.org/x/sys" [storage-http]="github.com/prometheus/client_golang" [assemble]=""
 )
 
 FAILS=()

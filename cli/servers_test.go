@@ -1,0 +1,402 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// serverOutput collects a server's stderr safely and reports the first
+// "listening on" URL.
+type serverOutput struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	url  chan string
+	once sync.Once
+}
+
+var listeningRE = regexp.MustCompile(`listening on (\S+)`)
+
+func (o *serverOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.buf.Write(p)
+	if m := listeningRE.FindStringSubmatch(o.buf.String()); m != nil {
+		o.once.Do(func() { o.url <- m[1] })
+	}
+	return len(p), nil
+}
+
+func (o *serverOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+// startServer runs "desync <args>" (a chunk-server or index-server on
+// 127.0.0.1:0) in this process and returns its base URL. When the test
+// ends the server is stopped through its context, and must exit 0.
+func startServer(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &serverOutput{url: make(chan string, 1)}
+	done := make(chan int, 1)
+	args = append(args, "-l", "127.0.0.1:0")
+	go func() { done <- Run(ctx, args, Stdio{In: strings.NewReader(""), Out: io.Discard, Err: out}) }()
+	select {
+	case u := <-out.url:
+		t.Cleanup(func() {
+			cancel()
+			if code := <-done; code != 0 {
+				t.Errorf("%v: exit %d after shutdown; stderr: %s", args, code, out.String())
+			}
+		})
+		return u
+	case code := <-done:
+		cancel()
+		t.Fatalf("%v: exit %d before listening; stderr: %s", args, code, out.String())
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatalf("%v: not listening after 30s; stderr: %s", args, out.String())
+	}
+	return ""
+}
+
+// TestHTTPExtractFromChunkServer: our client extracts through our
+// chunk-server (compressed, uncompressed, with a cache), and a chunk
+// missing from the served store is reported as missing.
+func TestHTTPExtractFromChunkServer(t *testing.T) {
+	f := newFixture(t)
+	u := startServer(t, "chunk-server", "-s", f.store)
+	extractOK(t, f.data, f.index, "-s", u)
+	// A cache in front of the server fills up.
+	cache := filepath.Join(f.dir, "cache")
+	extractOK(t, f.data, f.index, "-s", u, "-c", cache)
+	assertSameIDs(t, "cache", storeChunks(t, cache), f.ids)
+
+	// Uncompressed serving of a compressed store, read by an uncompressed client.
+	uu := startServer(t, "chunk-server", "-u", "-s", f.store)
+	cfg := writeFile(t, filepath.Join(f.dir, "config.json"), []byte(fmt.Sprintf(`{"store-options": {%q: {"uncompressed": true}}}`, uu)))
+	extractOK(t, f.data, f.index, "--config", cfg, "-s", uu)
+
+	// A router: a server of an empty store first, then the full one: the 404s fall through.
+	empty := filepath.Join(f.dir, "empty")
+	os.Mkdir(empty, 0o755)
+	ue := startServer(t, "chunk-server", "-s", empty)
+	extractOK(t, f.data, f.index, "-s", ue, "-s", u)
+	extractFails(t, []string{"missing", ue}, f.index, "-s", ue)
+}
+
+// TestHTTPCasyncExtract: the real casync (through Debian's casync-http
+// helper) extracts from our chunk-server.
+func TestHTTPCasyncExtract(t *testing.T) {
+	casync := casyncPath(t)
+	f := newFixture(t)
+	big := filepath.Join(f.dir, "big.bin")
+	writeFile(t, big, genRandom(t, 16<<20, 11))
+	bigIdx := filepath.Join(f.dir, "big.caibx")
+	mustRun(t, nil, "make", "-s", f.store, bigIdx, big)
+	u := startServer(t, "chunk-server", "-s", f.store)
+	for _, tc := range []struct{ index, want string }{{f.index, f.input}, {bigIdx, big}} {
+		out := filepath.Join(t.TempDir(), "out")
+		cmd := exec.Command(casync, "extract", "--store="+u, tc.index, out)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("casync extract --store=%s: %v\n%s", u, err, b)
+		}
+		sameFiles(t, out, tc.want)
+	}
+}
+
+// TestHTTPStaticServer: our client extracts from a plain static web server
+// (http.FileServer on loopback TCP) holding a store made by casync, or by
+// us when casync is not installed.
+func TestHTTPStaticServer(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	input := "testdata/blob1.bin"
+	store, index := filepath.Join(dir, "store"), filepath.Join(dir, "blob1.caibx")
+	if casync, err := exec.LookPath("casync"); err == nil {
+		execOK(t, casync, "make", "--store="+store, index, input)
+	} else if required() {
+		t.Fatal("casync is not installed, and CI requires the interop tests")
+	} else {
+		t.Log("casync not installed: serving a store made by desync")
+		mustRun(t, nil, "make", "-s", store, index, input)
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(store)))
+	defer srv.Close()
+	extractOK(t, mustRead(t, input), index, "-s", srv.URL+"/", "-n", "8")
+	// The index from a static server too.
+	ixSrv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer ixSrv.Close()
+	extractOK(t, mustRead(t, input), ixSrv.URL+"/blob1.caibx", "-s", srv.URL+"/")
+}
+
+// TestHTTPMakeIntoServer: make -s http://… into a writable chunk-server
+// stores every chunk (verified by the server), after which the server's
+// store extracts the file; a read-only server refuses.
+func TestHTTPMakeIntoServer(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	input := writeFile(t, filepath.Join(dir, "in.bin"), genRandom(t, 4<<20, 12))
+	index := filepath.Join(dir, "in.caibx")
+	u := startServer(t, "chunk-server", "-w", "-s", store)
+	mustRun(t, nil, "make", "-s", u, index, input)
+	ix := readIndex(t, index)
+	assertSameIDs(t, "server store after make", storeChunks(t, store), uniqueIDs(ix))
+	extractOK(t, mustRead(t, input), index, "-s", store)
+	extractOK(t, mustRead(t, input), index, "-s", u)
+
+	ro := startServer(t, "chunk-server", "-s", filepath.Join(dir, "other"))
+	expect(t, 1, nil, []string{"405", ro}, "make", "-s", ro, filepath.Join(dir, "x.caibx"), input)
+}
+
+// TestHTTPAuthorization: the server takes its Authorization value from
+// --authorization or DESYNC_HTTP_AUTH; a client without the right
+// http-auth in the config is refused (and not retried), one with it works.
+func TestHTTPAuthorization(t *testing.T) {
+	f := newFixture(t)
+	t.Setenv("DESYNC_HTTP_AUTH", "Bearer from-env")
+	uEnv := startServer(t, "chunk-server", "-s", f.store)
+	uFlag := startServer(t, "chunk-server", "-s", f.store, "--authorization", "Basic ZmxhZw==")
+	extractFails(t, []string{"401", uEnv}, f.index, "-s", uEnv)
+	extractFails(t, []string{"401"}, f.index, "-s", uFlag)
+	cfg := writeFile(t, filepath.Join(f.dir, "config.json"), []byte(fmt.Sprintf(
+		`{"store-options": {%q: {"http-auth": "Bearer from-env"}, %q: {"http-auth": "Basic ZmxhZw=="}}}`, uEnv, uFlag)))
+	extractOK(t, f.data, f.index, "--config", cfg, "-s", uEnv)
+	extractOK(t, f.data, f.index, "--config", cfg, "-s", uFlag)
+	extractFails(t, []string{"401"}, f.index, "--config", cfg, "-s", uFlag+"x/")
+}
+
+// TestHTTPFailover: a failover group whose first server is down, or dies
+// in the middle of the extract, still completes with the exact file.
+func TestHTTPFailover(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	data := genRandom(t, 8<<20, 13)
+	input := writeFile(t, filepath.Join(dir, "in.bin"), data)
+	index := filepath.Join(dir, "in.caibx")
+	mustRun(t, nil, "make", "-s", store, index, input)
+	good := startServer(t, "chunk-server", "-s", store)
+
+	// Down: a port nobody listens on.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	extractOK(t, data, index, "-s", down+"|"+good, "-e", "1", "-b", "1ms")
+
+	// Dies mid-extract: after 20 chunks, it drops every connection.
+	var served atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if served.Add(1) > 20 {
+			if hj, ok := w.(http.Hijacker); ok {
+				if c, _, err := hj.Hijack(); err == nil {
+					c.Close()
+					return
+				}
+			}
+			panic(http.ErrAbortHandler)
+		}
+		resp, err := http.Get(strings.TrimSuffix(good, "/") + r.URL.Path)
+		if err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	defer proxy.Close()
+	extractOK(t, data, index, "-s", proxy.URL+"/|"+good, "-e", "1", "-b", "1ms", "-n", "4")
+	if n := served.Load(); n <= 20 {
+		t.Errorf("the dying server served %d requests; the test wants it to die mid-extract", n)
+	}
+	// Both down: an error naming both.
+	extractFails(t, []string{"failover group", down}, index, "-s", down+"|"+proxy.URL+"/", "-e", "0")
+}
+
+// TestHTTPConcurrentClients: 8 clients extract at once from one
+// chunk-server; every output is exact.
+func TestHTTPConcurrentClients(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	data := genRandom(t, 8<<20, 14)
+	input := writeFile(t, filepath.Join(dir, "in.bin"), data)
+	index := filepath.Join(dir, "in.caibx")
+	mustRun(t, nil, "make", "-s", store, index, input)
+	u := startServer(t, "chunk-server", "-s", store)
+	const clients = 8
+	var wg sync.WaitGroup
+	errs := make([]string, clients)
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out := filepath.Join(dir, fmt.Sprintf("out%d", i))
+			var stderr bytes.Buffer
+			code := Run(context.Background(), []string{"extract", "-s", u, "-n", "4", index, out}, Stdio{In: strings.NewReader(""), Out: io.Discard, Err: &stderr})
+			if code != 0 {
+				errs[i] = fmt.Sprintf("client %d: exit %d: %s", i, code, stderr.String())
+				return
+			}
+			if b, err := os.ReadFile(out); err != nil || !bytes.Equal(b, data) {
+				errs[i] = fmt.Sprintf("client %d: output differs from the input (%v)", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, e := range errs {
+		if e != "" {
+			t.Error(e)
+		}
+	}
+}
+
+// TestHTTPIndexServer: make writes the index locally, it is uploaded to a
+// writable index-server, and extract reads it back by URL; a read-only
+// index server refuses uploads.
+func TestHTTPIndexServer(t *testing.T) {
+	f := newFixture(t)
+	ixDir := filepath.Join(f.dir, "indexes")
+	os.Mkdir(ixDir, 0o755)
+	u := startServer(t, "index-server", "-w", "-s", ixDir)
+	cu := startServer(t, "chunk-server", "-s", f.store)
+	req, _ := http.NewRequest(http.MethodPut, u+"blob1.caibx", bytes.NewReader(mustRead(t, f.index)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("PUT index: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	extractOK(t, f.data, u+"blob1.caibx", "-s", cu)
+	r := expect(t, 1, nil, []string{"404"}, "list-chunks", u+"nothere.caibx")
+	_ = r
+	resp, err = http.Get(u + "..%2Fblob1.caibx")
+	if err != nil || resp.StatusCode != 400 {
+		t.Errorf("GET of an encoded traversal: %v %v, want 400", resp, err)
+	}
+	resp.Body.Close()
+	ro := startServer(t, "index-server", "-s", ixDir)
+	req, _ = http.NewRequest(http.MethodPut, ro+"other.caibx", bytes.NewReader(mustRead(t, f.index)))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 405 {
+		t.Errorf("PUT to a read-only index server: %v %v, want 405", resp, err)
+	}
+}
+
+// TestHTTPServerUsage: mistakes on the server command lines are usage
+// errors (exit 2).
+func TestHTTPServerUsage(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"chunk-server"},
+		{"chunk-server", "-s", dir, "--mutual-tls"},
+		{"chunk-server", "-s", dir, "--cert", "x.pem"},
+		{"chunk-server", "-s", dir, "--store-file", "f.json"},
+		{"chunk-server", "-w", "-s", dir, "-s", dir},
+		{"chunk-server", "-w", "-s", dir, "-c", dir},
+		{"index-server"},
+		{"index-server", "-s", "http://example.com/"},
+		{"chunk-server", "-s", dir, "extra"},
+	} {
+		if r := run(t, nil, args...); r.code != 2 {
+			t.Errorf("%v: exit %d, want 2; stderr: %s", args, r.code, r.stderr)
+		}
+	}
+}
+
+// TestHTTPServerSignals runs the built command: SIGHUP re-reads
+// --store-file (a chunk only in the new store is then served), and SIGTERM
+// stops the server, which exits 0.
+func TestHTTPServerSignals(t *testing.T) {
+	if !sighupSupported {
+		t.Skip("no SIGHUP on this platform")
+	}
+	f := newFixture(t)
+	desync := desyncBinary(t)
+	empty := filepath.Join(f.dir, "empty")
+	os.Mkdir(empty, 0o755)
+	sfile := writeFile(t, filepath.Join(f.dir, "stores.json"), []byte(fmt.Sprintf(`{"stores": [%q]}`, empty)))
+	cmd := exec.Command(desync, "chunk-server", "--store-file", sfile, "-l", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "HOME="+f.dir)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var u string
+	for line := range lines {
+		if m := listeningRE.FindStringSubmatch(line); m != nil {
+			u = m[1]
+			break
+		}
+	}
+	if u == "" {
+		t.Fatal("the server did not say where it listens")
+	}
+	chunkURL := u + f.ids[0][:4] + "/" + f.ids[0] + ".cacnk"
+	status := func() int {
+		resp, err := http.Get(chunkURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := status(); s != 404 {
+		t.Fatalf("chunk from the empty store: %d, want 404", s)
+	}
+	writeFile(t, sfile, []byte(fmt.Sprintf(`{"stores": [%q]}`, f.store)))
+	if err := sendSIGHUP(cmd.Process); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for status() != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("the chunk is still not served 10s after SIGHUP")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A broken store file keeps the old stores.
+	writeFile(t, sfile, []byte(`{"stores": `))
+	sendSIGHUP(cmd.Process)
+	time.Sleep(200 * time.Millisecond)
+	if s := status(); s != 200 {
+		t.Errorf("after a failed reload: %d, want 200 (old stores kept)", s)
+	}
+	if err := sendSIGTERM(cmd.Process); err != nil {
+		t.Fatal(err)
+	}
+	for range lines {
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("chunk-server after SIGTERM: %v, want exit 0", err)
+	}
+}

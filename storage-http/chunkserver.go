@@ -1,0 +1,370 @@
+package httpstore
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+
+	"github.com/folbricht/desync/chunk"
+	"github.com/folbricht/desync/storage"
+)
+
+// ChunkServerOptions configure [NewChunkServer].
+type ChunkServerOptions struct {
+	// Writable accepts PUT. Every uploaded chunk is decoded and verified
+	// against its ID before it is stored; the store must be a
+	// chunk.WriteStore.
+	Writable bool
+	// Uncompressed serves (and accepts) plain chunks at /<4 hex>/<id>
+	// instead of zstd chunks at /<4 hex>/<id>.cacnk, converting as needed.
+	Uncompressed bool
+	// Digest names the chunks; uploads are verified with it.
+	Digest chunk.Digest
+	// MaxChunkSize caps uploaded chunks, decoded (0: chunk.MaxSize).
+	MaxChunkSize int
+	// CompressionLevel is the zstd level of chunks the server compresses
+	// (0: chunk.DefaultLevel).
+	CompressionLevel int
+	// Authorization, if set, is the value every request's Authorization
+	// header must have (compared in constant time); others get 401.
+	Authorization string
+	// Metrics, if set, are updated and served at /metrics.
+	Metrics *Metrics
+	// Logger receives store errors (which responses never carry); nil
+	// discards them.
+	Logger *slog.Logger
+	// AccessLog, if set, receives one Info record per request.
+	AccessLog *slog.Logger
+}
+
+// ChunkServer serves a chunk store in desync's chunk-server protocol:
+//
+//	GET  /<4 hex>/<id>.cacnk   200 and the chunk; 404 if the store lacks it
+//	HEAD /<4 hex>/<id>.cacnk   200 or 404
+//	PUT  /<4 hex>/<id>.cacnk   200 once stored durably (Writable only; else 405)
+//
+// (/<4 hex>/<id> without .cacnk, plain chunks, when Uncompressed). Any
+// other path is 400. Uploads larger than the chunk size limit are 413;
+// uploads that do not decode or whose content does not hash to the ID are
+// 422, and nothing is stored. Store failures are 500 with a fixed message;
+// the error goes to the Logger.
+//
+// The store can be replaced while serving ([ChunkServer.SetStore]); the old
+// one is closed once the requests using it have finished.
+type ChunkServer struct {
+	o       ChunkServerOptions
+	conv    chunk.Converter
+	suffix  string
+	maxBody int64
+	log     *slog.Logger
+	h       http.Handler
+
+	mu  sync.RWMutex
+	cur *storeRef
+}
+
+// storeRef counts the requests using a store, so a replaced store is
+// closed only after they end.
+type storeRef struct {
+	s  chunk.Store
+	wg sync.WaitGroup
+}
+
+// NewChunkServer returns a handler serving s. Closing the server closes
+// the store.
+func NewChunkServer(s chunk.Store, o ChunkServerOptions) (*ChunkServer, error) {
+	maxChunk := o.MaxChunkSize
+	if maxChunk <= 0 || maxChunk > chunk.MaxSize {
+		maxChunk = chunk.MaxSize
+	}
+	cs := &ChunkServer{o: o, suffix: ".cacnk", log: o.Logger, cur: &storeRef{s: s}}
+	if cs.log == nil {
+		cs.log = slog.New(slog.DiscardHandler)
+	}
+	if o.Uncompressed {
+		cs.conv, cs.suffix, cs.maxBody = chunk.Uncompressed{}, "", int64(maxChunk)
+	} else {
+		z, err := chunk.NewZstd(chunk.ZstdOptions{MaxSize: maxChunk, Level: o.CompressionLevel})
+		if err != nil {
+			return nil, err
+		}
+		cs.conv, cs.maxBody = z, int64(maxChunk)+int64(maxChunk)/64+4096
+	}
+	if o.Writable {
+		if _, ok := s.(chunk.WriteStore); !ok {
+			return nil, fmt.Errorf("chunk server: store %s does not accept chunks", s)
+		}
+	}
+	cs.h = wrap(http.HandlerFunc(cs.serve), handlerOptions{server: "chunk", auth: o.Authorization, access: o.AccessLog, metrics: o.Metrics})
+	return cs, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (cs *ChunkServer) ServeHTTP(w http.ResponseWriter, r *http.Request) { cs.h.ServeHTTP(w, r) }
+
+// SetStore replaces the store (a configuration reload). Requests already
+// running finish with the old store, which is closed after them.
+func (cs *ChunkServer) SetStore(s chunk.Store) error {
+	if cs.o.Writable {
+		if _, ok := s.(chunk.WriteStore); !ok {
+			return fmt.Errorf("chunk server: store %s does not accept chunks", s)
+		}
+	}
+	cs.mu.Lock()
+	old := cs.cur
+	cs.cur = &storeRef{s: s}
+	cs.mu.Unlock()
+	go func() {
+		old.wg.Wait()
+		if err := old.s.Close(); err != nil {
+			cs.log.Error("closing replaced store", "store", old.s.String(), "error", err)
+		}
+	}()
+	return nil
+}
+
+// Store returns the store being served.
+func (cs *ChunkServer) Store() chunk.Store {
+	cs.mu.RLock()
+	defer cs.mu.RUnlock()
+	return cs.cur.s
+}
+
+// Close closes the store. Call it after the HTTP server has shut down.
+func (cs *ChunkServer) Close() error {
+	cs.mu.Lock()
+	ref := cs.cur
+	cs.mu.Unlock()
+	ref.wg.Wait()
+	return ref.s.Close()
+}
+
+func (cs *ChunkServer) acquire() *storeRef {
+	cs.mu.RLock()
+	ref := cs.cur
+	ref.wg.Add(1)
+	cs.mu.RUnlock()
+	return ref
+}
+
+// parseChunkPath returns the ID in a request path of the form
+// /<4 hex>/<64 hex><suffix>. Anything else, including escaped characters
+// (rawPath not empty) and upper-case hex, is refused.
+func parseChunkPath(p, rawPath, suffix string) (chunk.ID, bool) {
+	if rawPath != "" || len(p) != 1+4+1+64+len(suffix) || p[0] != '/' || p[5] != '/' || p[6+64:] != suffix {
+		return chunk.ID{}, false
+	}
+	h := p[6 : 6+64]
+	if h[:4] != p[1:5] || !isLowerHex(h) {
+		return chunk.ID{}, false
+	}
+	id, err := chunk.ParseID(h)
+	return id, err == nil
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func (cs *ChunkServer) serve(w http.ResponseWriter, r *http.Request) {
+	id, ok := parseChunkPath(r.URL.Path, r.URL.RawPath, cs.suffix)
+	if !ok {
+		httpError(w, http.StatusBadRequest, "expected /<4 hex>/<chunk id>"+cs.suffix)
+		return
+	}
+	ref := cs.acquire()
+	defer ref.wg.Done()
+	switch r.Method {
+	case http.MethodGet:
+		cs.get(w, r, ref.s, id)
+	case http.MethodHead:
+		cs.head(w, r, ref.s, id)
+	case http.MethodPut:
+		cs.put(w, r, ref.s, id)
+	default:
+		w.Header().Set("Allow", cs.allow())
+		httpError(w, http.StatusMethodNotAllowed, "method not allowed")
+	}
+}
+
+// cacheControl is the Cache-Control of a chunk: a chunk's content never
+// changes under its name, so caches (a CDN in front of the server) may keep
+// it for good; shared caches only if the server needs no authorization.
+func (cs *ChunkServer) cacheControl() string {
+	if cs.o.Authorization != "" {
+		return "private, max-age=31536000, immutable"
+	}
+	return "public, max-age=31536000, immutable"
+}
+
+func (cs *ChunkServer) allow() string {
+	if cs.o.Writable {
+		return "GET, HEAD, PUT"
+	}
+	return "GET, HEAD"
+}
+
+func (cs *ChunkServer) get(w http.ResponseWriter, r *http.Request, s chunk.Store, id chunk.ID) {
+	if cs.serveFile(w, r, s, id) {
+		return
+	}
+	c, err := s.GetChunk(r.Context(), id)
+	if err != nil {
+		cs.storeError(w, r, "get", s, id, err)
+		return
+	}
+	var b []byte
+	if cs.o.Uncompressed {
+		b, err = c.Plain()
+	} else {
+		b, err = c.Stored(cs.conv)
+	}
+	if err != nil {
+		cs.storeError(w, r, "get", s, id, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("Cache-Control", cs.cacheControl())
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+}
+
+// serveFile is the fast path for a local store in the served form: its
+// chunk file is sent as it is (with sendfile where the OS has it), without
+// decoding, verifying and encoding again; clients verify what they read.
+// It reports false when the chunk must go through GetChunk (another kind
+// of store, another form, or a chunk not yet renamed into place).
+func (cs *ChunkServer) serveFile(w http.ResponseWriter, r *http.Request, s chunk.Store, id chunk.ID) bool {
+	l := localBehind(s)
+	if l == nil || l.Uncompressed() != cs.o.Uncompressed {
+		return false
+	}
+	f, err := os.Open(l.Path(id))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
+	h.Set("Cache-Control", cs.cacheControl())
+	w.WriteHeader(http.StatusOK)
+	io.Copy(w, f)
+	return true
+}
+
+// localBehind returns the local store s reaches only through decorators
+// that do not change what is read (Retry, Dedup), or nil.
+func localBehind(s chunk.Store) *storage.Local {
+	for {
+		switch t := s.(type) {
+		case *storage.Local:
+			return t
+		case *storage.Retry:
+			s = t.Unwrap()
+		case *storage.Dedup:
+			s = t.Unwrap()
+		default:
+			return nil
+		}
+	}
+}
+
+func (cs *ChunkServer) head(w http.ResponseWriter, r *http.Request, s chunk.Store, id chunk.ID) {
+	ok, err := s.HasChunk(r.Context(), id)
+	if err != nil {
+		cs.storeError(w, r, "has", s, id, err)
+		return
+	}
+	if !ok {
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (cs *ChunkServer) put(w http.ResponseWriter, r *http.Request, s chunk.Store, id chunk.ID) {
+	ws, ok := s.(chunk.WriteStore)
+	if !cs.o.Writable || !ok {
+		w.Header().Set("Allow", cs.allow())
+		httpError(w, http.StatusMethodNotAllowed, "this server is read-only")
+		return
+	}
+	if r.ContentLength > cs.maxBody {
+		httpError(w, http.StatusRequestEntityTooLarge, "chunk too large")
+		return
+	}
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	n, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, cs.maxBody))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge) || n > cs.maxBody:
+		httpError(w, http.StatusRequestEntityTooLarge, "chunk too large")
+		return
+	case err != nil:
+		cs.log.Warn("reading upload", "remote", r.RemoteAddr, "id", id.String(), "error", err)
+		httpError(w, http.StatusBadRequest, "could not read the request body")
+		return
+	}
+	plain, err := cs.conv.Decode(nil, buf.Bytes())
+	if err != nil {
+		httpError(w, http.StatusUnprocessableEntity, "chunk does not decode")
+		return
+	}
+	c := chunk.New(id, plain)
+	if err := c.Verify(cs.o.Digest); err != nil {
+		httpError(w, http.StatusUnprocessableEntity, "chunk content does not match its ID")
+		return
+	}
+	if err := ws.StoreChunk(r.Context(), c); err != nil {
+		cs.storeError(w, r, "store", s, id, err)
+		return
+	}
+	// 200 means stored for good: a client writes its index next. A store
+	// that batches its syncing (storage.Local) is flushed; concurrent
+	// uploads share the flushes (one syncfs covers every chunk pending).
+	if f, ok := s.(chunk.Flusher); ok {
+		if err := f.Flush(r.Context()); err != nil {
+			cs.storeError(w, r, "flush", s, id, err)
+			return
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// storeError answers for a failed store call: 404 for a missing chunk, 500
+// (with a fixed message; the error is logged) otherwise.
+func (cs *ChunkServer) storeError(w http.ResponseWriter, r *http.Request, op string, s chunk.Store, id chunk.ID, err error) {
+	if errors.Is(err, chunk.ErrMissing) || errors.Is(err, fs.ErrNotExist) {
+		w.Header().Set("Cache-Control", "no-store") // it may be uploaded later
+		httpError(w, http.StatusNotFound, "chunk not found")
+		return
+	}
+	if r.Context().Err() != nil { // the client went away
+		return
+	}
+	cs.log.Error("chunk server: store error", "op", op, "store", s.String(), "id", id.String(), "error", err)
+	httpError(w, http.StatusInternalServerError, "internal error")
+}

@@ -1,0 +1,216 @@
+package httpstore
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/folbricht/desync/storage"
+)
+
+// DefaultTimeout bounds one request (connecting, sending, and reading the
+// whole response) when storage.Options.Timeout is 0. It is desync's default.
+const DefaultTimeout = time.Minute
+
+// newClient builds the HTTP client of one store from its options: an idle
+// connection pool of o.N connections per host (so -n concurrent requests
+// reuse their connections), the request timeout, and the TLS settings
+// (CA file, client certificate, trust-insecure).
+func newClient(o storage.Options) (*http.Client, error) {
+	tc, err := tlsConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	n := o.N
+	if n <= 0 {
+		n = 10 // desync's -n default
+	}
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:           http.ProxyFromEnvironment,
+		DialContext:     dialer.DialContext,
+		TLSClientConfig: tc,
+		// HTTP/1.1 on a pool of N connections, as desync: HTTP/2 would
+		// multiplex the requests on one connection, and hides TLS
+		// failures such as a refused client certificate behind
+		// "client conn could not be established".
+		ForceAttemptHTTP2:     false,
+		MaxIdleConns:          max(100, n),
+		MaxIdleConnsPerHost:   n,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		// Chunks are compressed already (or deliberately not); a
+		// transparent gzip layer would only cost CPU.
+		DisableCompression: true,
+	}
+	timeout := o.Timeout
+	switch {
+	case timeout == 0:
+		timeout = DefaultTimeout
+	case timeout < 0:
+		timeout = 0
+	}
+	return &http.Client{Transport: tr, Timeout: timeout}, nil
+}
+
+// tlsConfig is the client side TLS of o. Verification is on unless
+// o.TrustInsecure is set explicitly.
+func tlsConfig(o storage.Options) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.TrustInsecure}
+	if o.CACert != "" {
+		pem, err := os.ReadFile(o.CACert)
+		if err != nil {
+			return nil, fmt.Errorf("ca-cert: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca-cert %s: no PEM certificate found", o.CACert)
+		}
+		tc.RootCAs = pool
+	}
+	if (o.ClientCert == "") != (o.ClientKey == "") {
+		return nil, errors.New("client-cert and client-key go together")
+	}
+	if o.ClientCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.ClientCert, o.ClientKey)
+		if err != nil {
+			return nil, fmt.Errorf("client certificate %s / key %s: %w", o.ClientCert, o.ClientKey, err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}
+
+// baseURL checks a store location and returns it with a trailing slash.
+func baseURL(loc *url.URL) (*url.URL, error) {
+	if loc.Scheme != "http" && loc.Scheme != "https" {
+		return nil, fmt.Errorf("store location %s: scheme %q is not http or https", loc.Redacted(), loc.Scheme)
+	}
+	if loc.Host == "" {
+		return nil, fmt.Errorf("store location %s: no host", loc.Redacted())
+	}
+	u := *loc
+	u.Fragment, u.RawFragment = "", ""
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+		if u.RawPath != "" {
+			u.RawPath += "/"
+		}
+	}
+	return &u, nil
+}
+
+// join returns base with the escaped relative path rel appended (rel holds
+// only characters that need no escaping, or is escaped already). The
+// query of base, if any, is kept: some CDNs sign URLs with one.
+func join(base *url.URL, rel string) string {
+	u := *base
+	u.RawPath = base.EscapedPath() + rel
+	p, err := url.PathUnescape(u.RawPath)
+	if err != nil { // cannot happen: rel is escaped
+		p = u.RawPath
+	}
+	u.Path = p
+	return u.String()
+}
+
+// StatusError is an HTTP response whose status is not what the request
+// expected. It names the method, the URL and the status. Statuses that may
+// clear up on their own (5xx, 408, 429) are transient, so a
+// storage.Retry repeats the request; other statuses are wrapped in
+// storage.Permanent by the store methods.
+type StatusError struct {
+	Method string
+	URL    string
+	Code   int
+	Status string // "503 Service Unavailable"
+	Detail string // the start of the response body, sanitised; may be empty
+}
+
+func (e *StatusError) Error() string {
+	msg := fmt.Sprintf("%s %s: %s", e.Method, e.URL, e.Status)
+	if e.Detail != "" {
+		msg += " (" + e.Detail + ")"
+	}
+	return msg
+}
+
+// Transient reports whether repeating the request may succeed.
+func (e *StatusError) Transient() bool {
+	return e.Code >= 500 || e.Code == http.StatusRequestTimeout || e.Code == http.StatusTooManyRequests
+}
+
+// maxDetail is how much of an error response's body a StatusError quotes.
+const maxDetail = 120
+
+// statusError reads a little of resp's body (a server's message is not
+// trusted: it is cut short and stripped of anything but printable text)
+// and returns the error, marked permanent unless it is transient.
+func statusError(method, u string, resp *http.Response) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxDetail))
+	detail := strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == '\t' {
+			return ' '
+		}
+		if r > unicode.MaxASCII || !unicode.IsPrint(r) {
+			return -1
+		}
+		return r
+	}, string(b))
+	status := resp.Status
+	if status == "" {
+		status = fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	}
+	e := &StatusError{Method: method, URL: u, Code: resp.StatusCode, Status: status, Detail: strings.TrimSpace(detail)}
+	if e.Transient() {
+		return e
+	}
+	return storage.Permanent(e)
+}
+
+// drain reads what is left of a response body (up to a limit, so the
+// connection can be reused) and closes it.
+func drain(resp *http.Response) {
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+}
+
+// redact returns u without a password, for messages.
+func redact(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return u
+	}
+	return p.Redacted()
+}
+
+// requestError wraps the failure of a request that got no response. TLS
+// failures (an untrusted or mismatched certificate, or the server refusing
+// ours) are permanent: repeating the request cannot fix them. Anything else
+// (refused or reset connections, timeouts) is transient.
+func requestError(what string, err error) error {
+	var cv *tls.CertificateVerificationError
+	var alert tls.AlertError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	var op *net.OpError
+	err = fmt.Errorf("%s: %w", what, err)
+	// A TLS alert from the server (such as "certificate required") comes
+	// as a net.OpError with Op "remote error".
+	remoteAlert := errors.As(err, &op) && op.Op == "remote error"
+	if remoteAlert || errors.As(err, &cv) || errors.As(err, &alert) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) {
+		return storage.Permanent(err)
+	}
+	return err
+}

@@ -1,0 +1,195 @@
+package httpstore_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/folbricht/desync/caindex"
+	"github.com/folbricht/desync/chunk"
+	"github.com/folbricht/desync/storage"
+	httpstore "github.com/folbricht/desync/storage-http"
+)
+
+// TestStatusErrors checks how the client maps statuses: 404 is a missing
+// chunk, 5xx/408/429 transient, other 4xx permanent; messages name the
+// URL and the status, and a server's long error body is cut short.
+func TestStatusErrors(t *testing.T) {
+	long := strings.Repeat("x", 10000) + "\x1b[31m"
+	for _, tc := range []struct {
+		code      int
+		missing   bool
+		transient bool
+	}{
+		{http.StatusNotFound, true, false},
+		{http.StatusInternalServerError, false, true},
+		{http.StatusBadGateway, false, true},
+		{http.StatusServiceUnavailable, false, true},
+		{http.StatusTooManyRequests, false, true},
+		{http.StatusRequestTimeout, false, true},
+		{http.StatusForbidden, false, false},
+		{http.StatusUnauthorized, false, false},
+		{http.StatusBadRequest, false, false},
+		{http.StatusTeapot, false, false},
+	} {
+		t.Run(http.StatusText(tc.code), func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tc.code)
+				w.Write([]byte(long))
+			}))
+			defer srv.Close()
+			s := newClient(t, srv.URL+"/store", storage.Options{})
+			c := randomChunk(t, 100, chunk.SHA512_256)
+			_, err := s.GetChunk(context.Background(), c.ID())
+			if err == nil {
+				t.Fatal("GetChunk: no error")
+			}
+			msg := err.Error()
+			if errors.Is(err, chunk.ErrMissing) != tc.missing {
+				t.Errorf("GetChunk error %q: matches ErrMissing = %v, want %v", msg, !tc.missing, tc.missing)
+			}
+			if got := storage.IsTransient(err); got != tc.transient {
+				t.Errorf("GetChunk error %q: transient = %v, want %v", msg, got, tc.transient)
+			}
+			wantURL := srv.URL + "/store/" + c.ID().String()[:4] + "/" + c.ID().String() + ".cacnk"
+			if !strings.Contains(msg, wantURL) || !strings.Contains(msg, http.StatusText(tc.code)) {
+				t.Errorf("GetChunk error %q does not name the URL %s and the status %d", msg, wantURL, tc.code)
+			}
+			if len(msg) > 500 || strings.Contains(msg, "\x1b") {
+				t.Errorf("GetChunk error quotes the response body at length (%d bytes) or with control characters", len(msg))
+			}
+			// HEAD: 404 is false without error, others fail the same way.
+			ok, err := s.HasChunk(context.Background(), c.ID())
+			if tc.missing {
+				if ok || err != nil {
+					t.Errorf("HasChunk = %v, %v; want false, nil", ok, err)
+				}
+			} else if err == nil || storage.IsTransient(err) != tc.transient {
+				t.Errorf("HasChunk = %v, %v; want an error, transient %v", ok, err, tc.transient)
+			}
+			// PUT fails on any of these.
+			if err := s.StoreChunk(context.Background(), c); err == nil || storage.IsTransient(err) != tc.transient && !tc.missing {
+				t.Errorf("StoreChunk: %v; want an error, transient %v", err, tc.transient)
+			}
+		})
+	}
+}
+
+// TestRetryThroughOpen: a store opened with storage.Open retries 503s and
+// connection failures, but not a 404.
+func TestRetryThroughOpen(t *testing.T) {
+	l := newLocal(t, storage.LocalOptions{})
+	c := randomChunk(t, 5000, chunk.SHA512_256)
+	if err := l.StoreChunk(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := httpstore.NewChunkServer(l, httpstore.ChunkServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) <= 2 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		cs.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	s, err := storage.Open(context.Background(), srv.URL, storage.Options{ErrorRetry: 3, ErrorRetryBaseInterval: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.GetChunk(context.Background(), c.ID())
+	if err != nil {
+		t.Fatalf("GetChunk after two 503s: %v", err)
+	}
+	if n := calls.Load(); n != 3 {
+		t.Errorf("%d requests, want 3 (two failures, one success)", n)
+	}
+	if b, _ := got.Plain(); len(b) != 5000 {
+		t.Errorf("chunk of %d bytes, want 5000", len(b))
+	}
+	calls.Store(10)
+	missing := randomChunk(t, 10, chunk.SHA512_256)
+	if _, err := s.GetChunk(context.Background(), missing.ID()); !errors.Is(err, chunk.ErrMissing) {
+		t.Fatalf("GetChunk of a missing chunk: %v, want ErrMissing", err)
+	}
+	if n := calls.Load(); n != 11 {
+		t.Errorf("a missing chunk took %d requests, want 1 (never retried)", n-10)
+	}
+}
+
+// TestHeaders: http-auth and http-cookie are sent with every request.
+func TestHeaders(t *testing.T) {
+	var bad atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer xyz" || r.Header.Get("Cookie") != "session=abc" {
+			bad.Add(1)
+		}
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	defer srv.Close()
+	o := storage.Options{HTTPAuth: "Bearer xyz", HTTPCookie: "session=abc"}
+	s := newClient(t, srv.URL, o)
+	id := randomChunk(t, 10, chunk.SHA512_256).ID()
+	s.GetChunk(context.Background(), id)
+	s.HasChunk(context.Background(), id)
+	s.StoreChunk(context.Background(), randomChunk(t, 10, chunk.SHA512_256))
+	is, err := httpstore.NewIndexStore(mustURL(t, srv.URL+"/ix/"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer is.Close()
+	if _, err := is.GetIndex(context.Background(), "a.caibx"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("GetIndex on 404: %v, want fs.ErrNotExist", err)
+	}
+	if n := bad.Load(); n != 0 {
+		t.Errorf("%d requests without the configured Authorization and Cookie headers", n)
+	}
+}
+
+// TestIndexStoreRoundTrip stores and reads an index through our
+// index-server, and through storage.ReadIndex by URL.
+func TestIndexStoreRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	is, err := httpstore.NewIndexServer(dir, httpstore.IndexServerOptions{Writable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer is.Close()
+	srv := httptest.NewServer(is)
+	defer srv.Close()
+	ix := caindex.New(chunk.SHA512_256, 16<<10, 64<<10, 256<<10)
+	for i := range 3 {
+		c := randomChunk(t, 1000+i, chunk.SHA512_256)
+		ix.Chunks = append(ix.Chunks, caindex.Chunk{ID: c.ID(), Start: uint64(i) * 3000, Size: 1000 + uint64(i)})
+	}
+	ix.Chunks[1].Start, ix.Chunks[2].Start = 1000, 2001
+	cl, err := httpstore.NewIndexStore(mustURL(t, srv.URL), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.StoreIndex(context.Background(), "image.caibx", ix); err != nil {
+		t.Fatalf("StoreIndex: %v", err)
+	}
+	got, err := storage.ReadIndex(context.Background(), srv.URL+"/image.caibx", storage.Options{})
+	if err != nil {
+		t.Fatalf("ReadIndex: %v", err)
+	}
+	if len(got.Chunks) != 3 || got.Chunks[2] != ix.Chunks[2] {
+		t.Errorf("read back %+v, want %+v", got.Chunks, ix.Chunks)
+	}
+	for _, bad := range []string{"", "../x.caibx", "/abs.caibx", "a/../../b"} {
+		if _, err := cl.GetIndex(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "invalid index name") {
+			t.Errorf("GetIndex(%q): %v, want an invalid name error", bad, err)
+		}
+	}
+}

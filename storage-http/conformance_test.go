@@ -1,0 +1,181 @@
+package httpstore_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/folbricht/desync/chunk"
+	"github.com/folbricht/desync/storage"
+	httpstore "github.com/folbricht/desync/storage-http"
+	"github.com/folbricht/desync/storage/storagetest"
+)
+
+// backends remembers the local store behind each client under test, so
+// Corrupt and Check can reach it.
+type backends struct {
+	mu sync.Mutex
+	m  map[chunk.Store]*storage.Local
+}
+
+func (b *backends) set(s chunk.Store, l *storage.Local) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.m == nil {
+		b.m = map[chunk.Store]*storage.Local{}
+	}
+	b.m[s] = l
+}
+
+func (b *backends) get(s chunk.Store) *storage.Local {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.m[s]
+}
+
+// corruptLocal replaces the file of chunk id in l with stored.
+func corruptLocal(t *testing.T, l *storage.Local, id chunk.ID, stored []byte) {
+	t.Helper()
+	if err := l.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p := l.Path(id)
+	if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, stored, 0o444); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func checkNoTemp(t *testing.T, l *storage.Local) {
+	t.Helper()
+	l.Close()
+	filepath.WalkDir(l.String(), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".tmp") {
+			t.Errorf("temporary file left in the server's store: %s", p)
+		}
+		return nil
+	})
+}
+
+// TestConformance runs the chunk store conformance suite on the HTTP
+// client against our chunk-server (writable, backed by a local store) in
+// four configurations, directly and as storage.Open returns it (with
+// retries).
+func TestConformance(t *testing.T) {
+	zstd, err := chunk.NewZstd(chunk.ZstdOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		o    storage.Options
+		conv chunk.Converter
+	}{
+		{"Zstd", storage.Options{}, zstd},
+		{"Uncompressed", storage.Options{Uncompressed: true}, chunk.Uncompressed{}},
+		{"SHA256", storage.Options{Digest: chunk.SHA256}, zstd},
+		{"SkipVerify", storage.Options{SkipVerify: true}, zstd},
+	} {
+		for _, viaOpen := range []bool{false, true} {
+			name := tc.name
+			if viaOpen {
+				name += "/Open"
+			}
+			t.Run(name, func(t *testing.T) {
+				var b backends
+				storagetest.Run(t, storagetest.Harness{
+					New: func(t *testing.T) chunk.Store {
+						l := newLocal(t, storage.LocalOptions{Digest: tc.o.Digest, Uncompressed: tc.o.Uncompressed})
+						_, base := startChunkServer(t, l, httpstore.ChunkServerOptions{
+							Writable: true, Uncompressed: tc.o.Uncompressed, Digest: tc.o.Digest,
+						})
+						var s chunk.Store
+						if viaOpen {
+							o := tc.o
+							o.ErrorRetry, o.ErrorRetryBaseInterval = 2, 1
+							var err error
+							if s, err = storage.Open(context.Background(), base, o); err != nil {
+								t.Fatal(err)
+							}
+							if _, ok := s.(*storage.Retry); !ok {
+								t.Fatalf("storage.Open(%s) = %T, want a *storage.Retry", base, s)
+							}
+						} else {
+							s = newClient(t, base, tc.o)
+						}
+						b.set(s, l)
+						return s
+					},
+					Digest:     tc.o.Digest,
+					SkipVerify: tc.o.SkipVerify,
+					Converter:  tc.conv,
+					Corrupt: func(t *testing.T, s chunk.Store, id chunk.ID, stored []byte) {
+						corruptLocal(t, b.get(s), id, stored)
+					},
+					Check: func(t *testing.T, s chunk.Store) { checkNoTemp(t, b.get(s)) },
+				})
+			})
+		}
+	}
+}
+
+// flushingLocal makes every chunk visible in the directory at once, as a
+// static web server needs.
+type flushingLocal struct{ *storage.Local }
+
+func (f flushingLocal) StoreChunk(ctx context.Context, c *chunk.Chunk) error {
+	if err := f.Local.StoreChunk(ctx, c); err != nil {
+		return err
+	}
+	return f.Local.Flush(ctx)
+}
+
+// TestConformanceStaticServer runs the suite on the client reading a
+// casync store from a plain static web server (http.FileServer on a
+// loopback port), which the suite fills through a local store.
+func TestConformanceStaticServer(t *testing.T) {
+	zstd, err := chunk.NewZstd(chunk.ZstdOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, uncompressed := range []bool{false, true} {
+		name, conv := "Zstd", chunk.Converter(zstd)
+		if uncompressed {
+			name, conv = "Uncompressed", chunk.Uncompressed{}
+		}
+		t.Run(name, func(t *testing.T) {
+			var b backends
+			storagetest.Run(t, storagetest.Harness{
+				New: func(t *testing.T) chunk.Store {
+					l := newLocal(t, storage.LocalOptions{Uncompressed: uncompressed})
+					if err := os.MkdirAll(l.String(), 0o777); err != nil {
+						t.Fatal(err)
+					}
+					srv := httptest.NewServer(http.FileServer(http.Dir(l.String())))
+					t.Cleanup(srv.Close)
+					s := newClient(t, srv.URL+"/", storage.Options{Uncompressed: uncompressed})
+					b.set(s, l)
+					return s
+				},
+				Writer:    func(s chunk.Store) chunk.WriteStore { return flushingLocal{b.get(s)} },
+				Converter: conv,
+				Corrupt: func(t *testing.T, s chunk.Store, id chunk.ID, stored []byte) {
+					corruptLocal(t, b.get(s), id, stored)
+				},
+				Check: func(t *testing.T, s chunk.Store) { checkNoTemp(t, b.get(s)) },
+			})
+		})
+	}
+}

@@ -1,0 +1,153 @@
+package httpstore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/folbricht/desync/caindex"
+	"github.com/folbricht/desync/storage"
+)
+
+// IndexStore is an index store on an HTTP(S) server: an index named
+// "x.caibx" is at <base>/x.caibx. GetIndex is a GET, StoreIndex a PUT (to
+// an index-server started with -w, or any server that accepts PUT).
+type IndexStore struct {
+	base   *url.URL
+	name   string
+	client *http.Client
+	auth   string
+	cookie string
+	log    *slog.Logger
+}
+
+// NewIndexStore returns the index store at loc with the HTTP options of o
+// (N, Timeout, TLS settings, HTTPAuth, HTTPCookie).
+func NewIndexStore(loc *url.URL, o storage.Options) (*IndexStore, error) {
+	base, err := baseURL(loc)
+	if err != nil {
+		return nil, err
+	}
+	client, err := newClient(o)
+	if err != nil {
+		return nil, fmt.Errorf("index store %s: %w", base.Redacted(), err)
+	}
+	s := &IndexStore{base: base, name: base.Redacted(), client: client, auth: o.HTTPAuth, cookie: o.HTTPCookie, log: o.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// indexURL checks an index name (a relative path without "." or ".."
+// elements) and returns its URL, each element escaped.
+func (s *IndexStore) indexURL(name string) (string, error) {
+	if name == "" || strings.HasPrefix(name, "/") || path.Clean(name) != name || !fs.ValidPath(name) {
+		return "", fmt.Errorf("index store %s: invalid index name %q", s.name, name)
+	}
+	parts := strings.Split(name, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return join(s.base, strings.Join(parts, "/")), nil
+}
+
+// GetIndex downloads and validates an index. A 404 is an error matching
+// fs.ErrNotExist, as from a local index store.
+func (s *IndexStore) GetIndex(ctx context.Context, name string) (*caindex.Index, error) {
+	u, err := s.indexURL(name)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	setHeaders(req, s.auth, s.cookie)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, requestError(fmt.Sprintf("index store %s: index %q", s.name, name), err)
+	}
+	defer drain(resp)
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return nil, fmt.Errorf("GET %s: %s: index %q: %w", redact(u), resp.Status, name, fs.ErrNotExist)
+	default:
+		return nil, statusError(http.MethodGet, redact(u), resp)
+	}
+	ix, err := caindex.Read(&limitReader{r: resp.Body, n: DefaultMaxIndexSize})
+	if err != nil {
+		return nil, fmt.Errorf("index %s: %w", redact(u), err)
+	}
+	return ix, nil
+}
+
+// StoreIndex uploads an index with a PUT request.
+func (s *IndexStore) StoreIndex(ctx context.Context, name string, ix *caindex.Index) error {
+	u, err := s.indexURL(name)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if _, err := ix.WriteTo(&b); err != nil {
+		return fmt.Errorf("index %s: %w", redact(u), err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, bytes.NewReader(b.Bytes()))
+	if err != nil {
+		return err
+	}
+	setHeaders(req, s.auth, s.cookie)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return requestError(fmt.Sprintf("index store %s: index %q", s.name, name), err)
+	}
+	defer drain(resp)
+	switch resp.StatusCode {
+	case http.StatusOK, http.StatusCreated, http.StatusNoContent:
+		s.log.Debug("stored index", "url", redact(u), "bytes", b.Len())
+		return nil
+	}
+	return statusError(http.MethodPut, redact(u), resp)
+}
+
+// Close releases the idle connections.
+func (s *IndexStore) Close() error {
+	s.client.CloseIdleConnections()
+	return nil
+}
+
+// String returns the store's base URL (without a password).
+func (s *IndexStore) String() string { return s.name }
+
+var _ storage.IndexWriteStore = (*IndexStore)(nil)
+
+// limitReader fails, rather than stopping quietly, once more than n bytes
+// are read, so a server cannot make the reader hold an endless index.
+type limitReader struct {
+	r io.Reader
+	n int64
+}
+
+func (l *limitReader) Read(b []byte) (int, error) {
+	if l.n < 0 {
+		return 0, fmt.Errorf("index larger than %d bytes", int64(DefaultMaxIndexSize))
+	}
+	if int64(len(b)) > l.n+1 {
+		b = b[:l.n+1]
+	}
+	n, err := l.r.Read(b)
+	l.n -= int64(n)
+	if l.n < 0 {
+		return n, fmt.Errorf("index larger than %d bytes", int64(DefaultMaxIndexSize))
+	}
+	return n, err
+}

@@ -1,0 +1,252 @@
+package httpstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/folbricht/desync/chunk"
+	"github.com/folbricht/desync/storage"
+)
+
+// Store is a chunk store on an HTTP(S) server, laid out as casync and
+// desync lay stores out: <base>/<first 4 hex digits>/<id>.cacnk, or
+// <base>/<4 hex>/<id> for an uncompressed store. It reads any static web
+// server holding a casync store, and reads and writes a desync (or our)
+// chunk-server.
+//
+// Every chunk read is decoded with a size cap and verified against its ID
+// (unless SkipVerify), as [storage.Local] does. A 404 is a missing chunk
+// (an error matching chunk.ErrMissing, so routers fall through); other
+// unexpected statuses are a [*StatusError] naming the URL and the status,
+// transient for 5xx, 408 and 429 and [storage.Permanent] otherwise.
+// Connection errors and timeouts are transient. Store does not retry:
+// storage.Open wraps it in a storage.Retry.
+type Store struct {
+	base    *url.URL
+	name    string // base, redacted
+	client  *http.Client
+	conv    chunk.Converter
+	suffix  string
+	digest  chunk.Digest
+	verify  bool
+	maxBody int64
+	auth    string
+	cookie  string
+	log     *slog.Logger
+}
+
+// NewStore returns the chunk store at loc (an http or https URL) with the
+// options that apply to HTTP: N (idle connections kept per host), Timeout,
+// ClientCert/ClientKey, CACert, TrustInsecure, HTTPAuth (the Authorization
+// header), HTTPCookie (the Cookie header), Uncompressed, SkipVerify,
+// Digest, MaxChunkSize, CompressionLevel and Logger. Retries are not
+// done here (see [storage.Open]).
+func NewStore(loc *url.URL, o storage.Options) (*Store, error) {
+	base, err := baseURL(loc)
+	if err != nil {
+		return nil, err
+	}
+	client, err := newClient(o)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", base.Redacted(), err)
+	}
+	s := &Store{
+		base: base, name: base.Redacted(), client: client, suffix: ".cacnk",
+		digest: o.Digest, verify: !o.SkipVerify, auth: o.HTTPAuth, cookie: o.HTTPCookie, log: o.Logger,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	maxChunk := o.MaxChunkSize
+	if maxChunk <= 0 || maxChunk > chunk.MaxSize {
+		maxChunk = chunk.MaxSize
+	}
+	if o.Uncompressed {
+		s.conv, s.suffix = chunk.Uncompressed{}, ""
+		s.maxBody = int64(maxChunk)
+	} else {
+		z, err := chunk.NewZstd(chunk.ZstdOptions{MaxSize: maxChunk, Level: o.CompressionLevel})
+		if err != nil {
+			return nil, err
+		}
+		s.conv = z
+		// zstd expands incompressible data by a few bytes per 128 KiB
+		// block; gzip (casync --compression=gzip) by a little more.
+		s.maxBody = int64(maxChunk) + int64(maxChunk)/64 + 4096
+	}
+	return s, nil
+}
+
+// URL returns the URL of chunk id.
+func (s *Store) URL(id chunk.ID) string {
+	h := id.String()
+	return join(s.base, h[:4]+"/"+h+s.suffix)
+}
+
+func (s *Store) newRequest(ctx context.Context, method, u string, body []byte) (*http.Request, error) {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, r)
+	if err != nil {
+		return nil, err
+	}
+	setHeaders(req, s.auth, s.cookie)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/octet-stream")
+	}
+	return req, nil
+}
+
+func setHeaders(req *http.Request, auth, cookie string) {
+	req.Header.Set("User-Agent", "desync")
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+}
+
+// GetChunk fetches, decodes and (unless SkipVerify) verifies a chunk.
+func (s *Store) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	u := s.URL(id)
+	req, err := s.newRequest(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, requestError(fmt.Sprintf("store %s: chunk %s", s.name, id), err)
+	}
+	defer drain(resp)
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return nil, fmt.Errorf("GET %s: %s: %w", redact(u), resp.Status, &chunk.MissingError{ID: id, Store: s.name})
+	default:
+		return nil, statusError(http.MethodGet, redact(u), resp)
+	}
+	stored, err := readBody(resp, s.maxBody)
+	if errors.Is(err, errTooLarge) {
+		return nil, &chunk.InvalidError{ID: id, Store: s.name, Err: fmt.Errorf("GET %s: %w", redact(u), err)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store %s: chunk %s: reading %s: %w", s.name, id, redact(u), err)
+	}
+	plain, err := s.conv.Decode(nil, stored)
+	if err != nil {
+		return nil, &chunk.InvalidError{ID: id, Store: s.name, Err: err}
+	}
+	c := chunk.New(id, plain)
+	if s.verify {
+		if err := c.Verify(s.digest); err != nil {
+			var inv *chunk.InvalidError
+			if errors.As(err, &inv) {
+				inv.Store = s.name
+			}
+			return nil, err
+		}
+	}
+	s.log.Debug("fetched chunk", "url", redact(u), "bytes", len(stored))
+	return c, nil
+}
+
+var errTooLarge = errors.New("response larger than the chunk size limit")
+
+// readBody reads a response body of at most limit bytes, preallocating
+// from Content-Length when the server sends one.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	if resp.ContentLength > limit {
+		return nil, errTooLarge
+	}
+	var buf bytes.Buffer
+	if resp.ContentLength > 0 {
+		buf.Grow(int(resp.ContentLength) + bytes.MinRead)
+	}
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > limit {
+		return nil, errTooLarge
+	}
+	return buf.Bytes(), nil
+}
+
+// HasChunk asks the server with a HEAD request: 200 is true, 404 false.
+func (s *Store) HasChunk(ctx context.Context, id chunk.ID) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	u := s.URL(id)
+	req, err := s.newRequest(ctx, http.MethodHead, u, nil)
+	if err != nil {
+		return false, err
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return false, requestError(fmt.Sprintf("store %s: chunk %s", s.name, id), err)
+	}
+	defer drain(resp)
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return true, nil
+	case http.StatusNotFound:
+		return false, nil
+	}
+	return false, statusError(http.MethodHead, redact(u), resp)
+}
+
+// StoreChunk uploads a chunk in the store's form with a PUT request. A
+// chunk-server verifies it against its ID; a mismatch comes back as a
+// permanent *StatusError (4xx).
+func (s *Store) StoreChunk(ctx context.Context, c *chunk.Chunk) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b, err := c.Stored(s.conv)
+	if err != nil {
+		return fmt.Errorf("store %s: %w", s.name, err)
+	}
+	u := s.URL(c.ID())
+	req, err := s.newRequest(ctx, http.MethodPut, u, b)
+	if err != nil {
+		return err
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return requestError(fmt.Sprintf("store %s: chunk %s", s.name, c.ID()), err)
+	}
+	defer drain(resp)
+	switch resp.StatusCode {
+	case http.StatusOK, http.StatusCreated, http.StatusNoContent:
+		s.log.Debug("stored chunk", "url", redact(u), "bytes", len(b))
+		return nil
+	}
+	return statusError(http.MethodPut, redact(u), resp)
+}
+
+// Close releases the idle connections.
+func (s *Store) Close() error {
+	s.client.CloseIdleConnections()
+	return nil
+}
+
+// String returns the store's base URL (without a password).
+func (s *Store) String() string { return s.name }
+
+// Uncompressed reports whether the store holds plain chunks.
+func (s *Store) Uncompressed() bool { return s.suffix == "" }
+
+var _ chunk.WriteStore = (*Store)(nil)

@@ -89,6 +89,34 @@ func (a *app) readIndex(ctx context.Context, name string) (*caindex.Index, error
 	return storage.ReadIndex(ctx, name, o)
 }
 
+// writeIndex writes an index to a file (atomically) or to an index store
+// location (https://host/dir/x.caibx).
+func (a *app) writeIndex(ctx context.Context, location string, ix *caindex.Index) error {
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	dir, name, err := storage.SplitIndexLocation(location)
+	if err != nil {
+		return err
+	}
+	o, err := cfg.storeOptions(dir)
+	if err != nil {
+		return err
+	}
+	o.Logger = a.log
+	s, err := storage.OpenIndexStore(ctx, dir, o)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	w, ok := s.(storage.IndexWriteStore)
+	if !ok {
+		return fmt.Errorf("index store %s does not accept indexes", dir)
+	}
+	return w.StoreIndex(ctx, name, ix)
+}
+
 // samePath reports whether two path arguments name the same file.
 func samePath(a, b string) bool {
 	if a == "-" || b == "-" {
@@ -119,7 +147,7 @@ func (a *app) makeCmd() *command {
 		`Reads <file> ("-" for stdin) once, cuts it into content-defined chunks,
 writes the chunks the store does not have yet into the store (-s; without
 one only the index is made) and writes the index to <index> ("-" for
-stdout). The index is byte-identical to casync make's with the same chunk
+stdout, or an index store URL). The index is byte-identical to casync make's with the same chunk
 sizes and digest.
 
 Example:
@@ -170,7 +198,7 @@ Example:
 			if _, err := ix.WriteTo(a.io.Out); err != nil {
 				return err
 			}
-		} else if err := storage.NewLocalIndex(filepath.Dir(indexPath)).StoreIndex(ctx, filepath.Base(indexPath), ix); err != nil {
+		} else if err := a.writeIndex(ctx, indexPath, ix); err != nil {
 			return err
 		}
 		if f.printStats {

@@ -272,9 +272,9 @@ func TestHTTPConcurrentClients(t *testing.T) {
 	}
 }
 
-// TestHTTPIndexServer: make writes the index locally, it is uploaded to a
-// writable index-server, and extract reads it back by URL; a read-only
-// index server refuses uploads.
+// TestHTTPIndexServer: an index uploaded to a writable index-server (by PUT,
+// and by make with an index URL) is read back by URL; a read-only index
+// server refuses uploads.
 func TestHTTPIndexServer(t *testing.T) {
 	f := newFixture(t)
 	ixDir := filepath.Join(f.dir, "indexes")
@@ -288,6 +288,11 @@ func TestHTTPIndexServer(t *testing.T) {
 	}
 	resp.Body.Close()
 	extractOK(t, f.data, u+"blob1.caibx", "-s", cu)
+	// make writes its index straight to the index server, too.
+	mustRun(t, nil, "make", u+"made.caibx", f.input)
+	if !bytes.Equal(mustRead(t, filepath.Join(ixDir, "made.caibx")), mustRead(t, f.index)) {
+		t.Error("the index made into the index server differs")
+	}
 	r := expect(t, 1, nil, []string{"404"}, "list-chunks", u+"nothere.caibx")
 	_ = r
 	resp, err = http.Get(u + "..%2Fblob1.caibx")

@@ -230,7 +230,7 @@ type extraction struct {
 	zeros     func() []byte
 
 	fetched, fromStore, fromSeeds, zero, inPlaceN atomic.Int64
-	fromStoreBytes, copied, cloned                atomic.Uint64
+	fromStoreBytes, copied, cloned, written       atomic.Uint64
 }
 
 func newExtraction(ix *caindex.Index, out *os.File, seeds []*seedFile, o ExtractOptions, inPlace bool) *extraction {
@@ -455,7 +455,7 @@ func (x *extraction) fillFromStore(ctx context.Context, idx []int) error {
 		if hole {
 			x.zero.Add(1)
 		} else {
-			if _, err := x.out.WriteAt(b, int64(c.Start)); err != nil {
+			if err := x.writeAt(b, c.Start); err != nil {
 				return fmt.Errorf("writing chunk %s at offset %d: %w", c.ID, c.Start, err)
 			}
 			x.fromStore.Add(1)
@@ -471,7 +471,7 @@ func (x *extraction) fillFromStore(ctx context.Context, idx []int) error {
 func (x *extraction) zeroTask(c caindex.Chunk) task {
 	return func(ctx context.Context) error {
 		if !punchHole(x.out, int64(c.Start), int64(c.Size)) {
-			if _, err := x.out.WriteAt(x.zeros()[:c.Size], int64(c.Start)); err != nil {
+			if err := x.writeAt(x.zeros()[:c.Size], c.Start); err != nil {
 				return fmt.Errorf("zeroing chunk %s at offset %d: %w", c.ID, c.Start, err)
 			}
 		}
@@ -551,12 +551,12 @@ func (x *extraction) seedTask(s *seedFile, first, seedFirst, n int) task {
 		}
 
 		if mid > 0 {
-			err = writeAt(x.out, buf[:head], tOff)
+			err = x.writeAt(buf[:head], tOff)
 			if err == nil {
-				err = writeAt(x.out, buf[head+mid:], tOff+head+mid)
+				err = x.writeAt(buf[head+mid:], tOff+head+mid)
 			}
 		} else {
-			err = writeAt(x.out, buf, tOff)
+			err = x.writeAt(buf, tOff)
 		}
 		if err != nil {
 			return fmt.Errorf("writing seed data at offset %d: %w", tOff, err)
@@ -646,10 +646,22 @@ func readFull(f *os.File, b []byte, off uint64) error {
 	return err
 }
 
-func writeAt(f *os.File, b []byte, off uint64) error {
+// writebackEvery is how much the output is written between two starts of
+// its writeback: the final sync then finds little left to write, and the
+// disk works while chunks are still being decoded.
+const writebackEvery = 32 << 20
+
+// writeAt writes b to the output at off.
+func (x *extraction) writeAt(b []byte, off uint64) error {
 	if len(b) == 0 {
 		return nil
 	}
-	_, err := f.WriteAt(b, int64(off))
-	return err
+	if _, err := x.out.WriteAt(b, int64(off)); err != nil {
+		return err
+	}
+	n := uint64(len(b))
+	if w := x.written.Add(n); w/writebackEvery != (w-n)/writebackEvery {
+		startWriteback(x.out)
+	}
+	return nil
 }

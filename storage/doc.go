@@ -7,9 +7,9 @@
 //     (<dir>/<4 hex>/<id>.cacnk, zstd; or <id> for uncompressed stores).
 //     Reads are decoded with a size cap and verified against the chunk ID;
 //     writes go to a temporary file that is renamed into place only once its
-//     data is durable (on Linux one syncfs per batch of 256 chunks, or at
-//     Flush/Close, instead of an fsync per chunk), and an existing chunk is
-//     never rewritten. It lists, removes and prunes chunks ([Lister],
+//     data is durable (on Linux one syncfs per batch of 256 chunks, run in
+//     the background while writers go on, or at Flush/Close, instead of an
+//     fsync per chunk), and an existing chunk is never rewritten. It lists, removes and prunes chunks ([Lister],
 //     [Remover], chunk.PruneStore); prune also deletes temporary files
 //     abandoned for over an hour.
 //   - [LocalIndex]: indexes by name under a directory; names cannot escape it.

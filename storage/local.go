@@ -47,24 +47,35 @@ type LocalOptions struct {
 // A chunk is written to a temporary file next to its final name and renamed
 // into place only after its data is on stable storage, so a file under a
 // chunk's name is always complete, even after a crash. On Linux the syncing is
-// batched: temporary files accumulate until 256 are pending or [Local.Flush]
-// (or Close) is called, then one syncfs makes them all durable before they are
-// renamed. Pending chunks are visible through this store's GetChunk and
-// HasChunk at once, and to other processes after the flush. Elsewhere each
-// file is synced before its rename.
+// batched: once 256 temporary files are pending, a background flush makes
+// them all durable with one syncfs and renames them, while writers go on
+// (they wait only when 1024 are pending); [Local.Flush] and Close do the same
+// for what is pending and report any error of a background flush. Pending
+// chunks are visible through this store's GetChunk and HasChunk at once, and
+// to other processes after the flush. Elsewhere each file is synced before
+// its rename.
 type Local struct {
 	dir    string
 	o      LocalOptions
 	conv   chunk.Converter
 	suffix string
 
-	flushMu sync.Mutex // one Flush at a time
+	flushMu sync.Mutex // one flush at a time
 	mu      sync.Mutex
 	pending map[chunk.ID]string // chunks written to temporary files, not yet synced and renamed
+	bgOn    bool                // a background flush is running (guarded by mu)
+	bgErr   error               // what background flushes failed with, for the next Flush (guarded by mu)
+	bg      sync.WaitGroup
 }
 
-// syncBatch is the number of pending chunks that triggers a Flush.
-const syncBatch = 256
+const (
+	// syncBatch is the number of pending chunks that starts a background
+	// flush.
+	syncBatch = 256
+	// maxPending is the number of pending chunks at which a writer flushes
+	// itself, so a slow disk bounds the temporary files.
+	maxPending = 4 * syncBatch
+)
 
 // NewLocal returns the store at dir. dir need not exist yet, but if it does
 // it must be a directory.
@@ -218,12 +229,38 @@ func (s *Local) StoreChunk(ctx context.Context, c *chunk.Chunk) (err error) {
 	}
 	s.pending[c.ID()] = tmp
 	n := len(s.pending)
+	start := n >= syncBatch && !s.bgOn
+	if start {
+		s.bgOn = true
+		s.bg.Add(1)
+	}
 	s.mu.Unlock()
 	s.o.Logger.Debug("stored chunk", "store", s.dir, "id", c.ID(), "bytes", len(b))
-	if n >= syncBatch {
+	if start {
+		go s.flushBackground()
+	}
+	if n >= maxPending {
 		return s.Flush(ctx)
 	}
 	return nil
+}
+
+// flushBackground flushes while a batch is pending; a failure is kept for
+// the next Flush (the chunks it concerns are no longer pending: their
+// temporary files are removed, and the store does not have them).
+func (s *Local) flushBackground() {
+	defer s.bg.Done()
+	for {
+		err := s.flush()
+		s.mu.Lock()
+		s.bgErr = errors.Join(s.bgErr, err)
+		if err != nil || len(s.pending) < syncBatch {
+			s.bgOn = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+	}
 }
 
 func (s *Local) pendingFile(id chunk.ID) (string, bool) {
@@ -235,10 +272,20 @@ func (s *Local) pendingFile(id chunk.ID) (string, bool) {
 
 // Flush makes every chunk stored so far durable and visible under its name:
 // one syncfs, then a rename per chunk. It runs to the end even if ctx is
-// cancelled, so that nothing written is lost. It is called every 256 chunks, by
-// Close, and by callers (such as assemble.Make) before they write an index
-// that refers to the chunks.
+// cancelled, so that nothing written is lost. It is called by Close, and by
+// callers (such as assemble.Make) before they write an index that refers to
+// the chunks. It also returns the errors of background flushes since the
+// last Flush: a chunk they failed to flush is not in the store.
 func (s *Local) Flush(ctx context.Context) error {
+	err := s.flush()
+	s.mu.Lock()
+	err, s.bgErr = errors.Join(s.bgErr, err), nil
+	s.mu.Unlock()
+	return err
+}
+
+// flush syncs and renames what is pending now.
+func (s *Local) flush() error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
 	s.mu.Lock()
@@ -347,8 +394,15 @@ func writeFile(path, pattern string, b []byte, mode os.FileMode, sync bool) (nam
 	return f.Name(), f.Close()
 }
 
-// Close flushes the chunks still pending.
-func (s *Local) Close() error { return s.Flush(context.Background()) }
+// Close flushes the chunks still pending and waits for a background flush.
+func (s *Local) Close() error {
+	err := s.Flush(context.Background())
+	s.bg.Wait()
+	s.mu.Lock()
+	err, s.bgErr = errors.Join(err, s.bgErr), nil
+	s.mu.Unlock()
+	return err
+}
 
 // String returns the store's directory.
 func (s *Local) String() string { return s.dir }

@@ -202,33 +202,41 @@ func TestConcurrentWriters(t *testing.T) {
 
 // TestBatchedSync checks the batch: pending chunks are readable through the
 // store before the flush, absent under their names until then (where
-// batching applies), renamed by Flush/Close, and no temporary file remains.
+// batching applies), renamed by a background flush once a batch is pending
+// and by Flush/Close, and no temporary file remains.
 func TestBatchedSync(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s, _ := NewLocal(dir, LocalOptions{})
 	var ids []chunk.ID
-	for i := range syncBatch + 10 { // one automatic flush, 10 left pending
-		plain := []byte(fmt.Sprintf("chunk %d", i))
-		id := chunk.SHA512_256.Sum(plain)
-		ids = append(ids, id)
-		if err := s.StoreChunk(ctx, chunk.New(id, plain)); err != nil {
-			t.Fatal(err)
+	store := func(n int) {
+		for range n {
+			plain := []byte(fmt.Sprintf("chunk %d", len(ids)))
+			id := chunk.SHA512_256.Sum(plain)
+			ids = append(ids, id)
+			if err := s.StoreChunk(ctx, chunk.New(id, plain)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	onDisk := func(id chunk.ID) bool { _, err := os.Stat(s.Path(id)); return err == nil }
+
+	store(syncBatch - 1) // not a batch yet
 	last := ids[len(ids)-1]
 	if batchedSync && onDisk(last) {
 		t.Error("chunk renamed into place before the flush")
-	}
-	if !onDisk(ids[0]) {
-		t.Error("chunk not flushed after a full batch")
 	}
 	if ok, _ := s.HasChunk(ctx, last); !ok {
 		t.Error("pending chunk not visible through HasChunk")
 	}
 	if c, err := s.GetChunk(ctx, last); err != nil || c.ID() != last {
 		t.Errorf("pending chunk not readable: %v", err)
+	}
+
+	store(10) // a batch: flushed in the background
+	s.bg.Wait()
+	if !onDisk(ids[0]) || !onDisk(last) {
+		t.Error("chunks not flushed after a full batch")
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -239,6 +247,41 @@ func TestBatchedSync(t *testing.T) {
 		}
 	}
 	assertNoTemp(t, dir)
+}
+
+// TestBackgroundFlushError: a background flush that fails is reported by
+// the next Flush, naming the chunk, and once only.
+func TestBackgroundFlushError(t *testing.T) {
+	if !batchedSync {
+		t.Skip("no batched sync on this platform")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, _ := NewLocal(dir, LocalOptions{})
+	plain := []byte("doomed")
+	id := chunk.SHA512_256.Sum(plain)
+	if err := s.StoreChunk(ctx, chunk.New(id, plain)); err != nil {
+		t.Fatal(err)
+	}
+	// The chunk's directory vanishes before the flush renames into it.
+	if err := os.RemoveAll(filepath.Dir(s.Path(id))); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	s.bgOn = true
+	s.bg.Add(1)
+	s.mu.Unlock()
+	s.flushBackground()
+	err := s.Flush(ctx)
+	if err == nil || !strings.Contains(err.Error(), id.String()) {
+		t.Fatalf("Flush after a failed background flush: %v, want an error naming %s", err, id)
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Errorf("the error is reported twice: %v", err)
+	}
+	if ok, _ := s.HasChunk(ctx, id); ok {
+		t.Error("the store claims a chunk it failed to flush")
+	}
 }
 
 func TestBadStores(t *testing.T) {

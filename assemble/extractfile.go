@@ -412,7 +412,8 @@ func (x *extraction) plan(inPlace []bool) []task {
 		}
 		if bestN == 0 {
 			if _, ok := fromStore[c.ID]; !ok {
-				tasks = append(tasks, x.storeTask(c.ID, fromStore))
+				id := c.ID // fromStore[id] is complete before any task runs
+				tasks = append(tasks, func(ctx context.Context) error { return x.fillFromStore(ctx, fromStore[id]) })
 			}
 			fromStore[c.ID] = append(fromStore[c.ID], i)
 			i++
@@ -426,14 +427,6 @@ func (x *extraction) plan(inPlace []bool) []task {
 		}
 	}
 	return tasks
-}
-
-// storeTask fetches one chunk and writes it at every offset in occ (filled
-// in by plan before the task runs).
-func (x *extraction) storeTask(id chunk.ID, occ map[chunk.ID][]int) task {
-	return func(ctx context.Context) error {
-		return x.fillFromStore(ctx, occ[id])
-	}
 }
 
 // fillFromStore fetches the chunk at the output's chunks idx (all with one
@@ -545,7 +538,7 @@ func (x *extraction) seedTask(s *seedFile, first, seedFirst, n int) task {
 		if len(bad) > 0 {
 			j := bad[0]
 			if x.o.InvalidSeeds == InvalidSeedFail {
-				return &SeedError{Seed: s.name, Offset: ss[j].Start, ID: ss[j].ID, Reason: errSeedMismatch.Error()}
+				return &SeedError{Seed: s.name, Offset: ss[j].Start, ID: ss[j].ID, Reason: "the data does not match the index (the seed changed)"}
 			}
 			s.invalid.Store(true)
 		}

@@ -2,7 +2,6 @@ package assemble
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -209,9 +208,6 @@ func (s *seedFile) regenerate(ctx context.Context, workers int) error {
 	}
 	return nil
 }
-
-// errSeedMismatch marks a chunk of seed data whose hash is not its ID.
-var errSeedMismatch = errors.New("the data does not match the index (the seed changed)")
 
 // SeedIndex returns the chunks of s as an extraction of target sees them:
 // s.Index, or for a seed without one its data chunked with target's chunk

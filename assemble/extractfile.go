@@ -405,7 +405,7 @@ func (x *extraction) plan(inPlace []bool) []task {
 				sc[l.chunk+n].ID == cs[i+n].ID && sc[l.chunk+n].Size == cs[i+n].Size {
 				n++
 			}
-			aligned := (sc[l.chunk].Start-c.Start)%x.blockSize == 0
+			aligned := sc[l.chunk].Start%x.blockSize == c.Start%x.blockSize
 			if n > bestN || (n == bestN && n > 0 && aligned && !bestAligned) {
 				best, bestN, bestAligned = l, n, aligned
 			}

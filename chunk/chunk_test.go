@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -184,22 +185,41 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// benchInputs are 64 KiB chunks of the kinds of data stores hold.
+func benchInputs() map[string][]byte {
+	random := make([]byte, 64<<10)
+	rand.NewChaCha8([32]byte{1}).Read(random)
+	words := strings.Fields("the of and to in is was for on that with as by at from his it an were are which this be or has had not first one their its new after but who they have her she two been other when there all during into school time may years more most only over city some world would where later up such used many can state about national out known university united then made")
+	r := rand.New(rand.NewChaCha8([32]byte{2}))
+	var text []byte
+	for len(text) < 64<<10 {
+		text = append(text, words[r.IntN(len(words))]...)
+		text = append(text, ' ')
+	}
+	return map[string][]byte{
+		"random":     random,
+		"text":       text[:64<<10],
+		"repetitive": bytes.Repeat([]byte("the quick brown fox jumps over the lazy dog 0123456789\n"), 1200),
+	}
+}
+
 func BenchmarkZstd(b *testing.B) {
-	plain := bytes.Repeat([]byte("the quick brown fox jumps over the lazy dog 0123456789\n"), 1200)
 	z := mustZstd(b, ZstdOptions{})
-	stored := z.enc.EncodeAll(plain, nil)
-	b.Run("encode", func(b *testing.B) {
-		b.SetBytes(int64(len(plain)))
-		var dst []byte
-		for b.Loop() {
-			dst, _ = z.Encode(dst[:0], plain)
-		}
-	})
-	b.Run("decode", func(b *testing.B) {
-		b.SetBytes(int64(len(plain)))
-		var dst []byte
-		for b.Loop() {
-			dst, _ = z.Decode(dst[:0], stored)
-		}
-	})
+	for name, plain := range benchInputs() {
+		stored := z.enc.EncodeAll(plain, nil)
+		b.Run("encode/"+name, func(b *testing.B) {
+			b.SetBytes(int64(len(plain)))
+			var dst []byte
+			for b.Loop() {
+				dst, _ = z.Encode(dst[:0], plain)
+			}
+		})
+		b.Run("decode/"+name, func(b *testing.B) {
+			b.SetBytes(int64(len(plain)))
+			var dst []byte
+			for b.Loop() {
+				dst, _ = z.Decode(dst[:0], stored)
+			}
+		})
+	}
 }

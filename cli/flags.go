@@ -46,8 +46,13 @@ type commonFlags struct {
 	digest      digestFlag
 }
 
+// defaultConcurrency is desync's -n default (10), or the number of CPUs if
+// larger: enough requests in flight to hide a remote store's latency, and
+// every core busy with local work.
+var defaultConcurrency = max(runtime.GOMAXPROCS(0), 10)
+
 func (c *commonFlags) addConcurrency(fs *flag.FlagSet) {
-	c.concurrency = max(runtime.GOMAXPROCS(0), 4)
+	c.concurrency = defaultConcurrency
 	fs.IntVar(&c.concurrency, "n", c.concurrency, "number of concurrent goroutines")
 	fs.IntVar(&c.concurrency, "concurrency", c.concurrency, "number of concurrent goroutines")
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 
@@ -22,6 +23,11 @@ type ChunkServerOptions struct {
 	// against its ID before it is stored; the store must be a
 	// chunk.WriteStore.
 	Writable bool
+	// MaxUploads bounds the uploads read and verified at once (0:
+	// [DefaultMaxUploads]); others wait for their turn before their body is
+	// read, so a writable server's memory is bounded by MaxUploads times the
+	// chunk size limit, however many clients upload.
+	MaxUploads int
 	// Uncompressed serves (and accepts) plain chunks at /<4 hex>/<id>
 	// instead of zstd chunks at /<4 hex>/<id>.cacnk, converting as needed.
 	Uncompressed bool
@@ -44,6 +50,9 @@ type ChunkServerOptions struct {
 	AccessLog *slog.Logger
 }
 
+// DefaultMaxUploads is the default of ChunkServerOptions.MaxUploads.
+var DefaultMaxUploads = 4 * runtime.GOMAXPROCS(0)
+
 // ChunkServer serves a chunk store in desync's chunk-server protocol:
 //
 //	GET  /<4 hex>/<id>.cacnk   200 and the chunk; 404 if the store lacks it
@@ -63,6 +72,7 @@ type ChunkServer struct {
 	conv    chunk.Converter
 	suffix  string
 	maxBody int64
+	uploads chan struct{} // a token per upload in progress
 	log     *slog.Logger
 	h       http.Handler
 
@@ -84,7 +94,10 @@ func NewChunkServer(s chunk.Store, o ChunkServerOptions) (*ChunkServer, error) {
 	if maxChunk <= 0 || maxChunk > chunk.MaxSize {
 		maxChunk = chunk.MaxSize
 	}
-	cs := &ChunkServer{o: o, suffix: ".cacnk", log: o.Logger, cur: &storeRef{s: s}}
+	if o.MaxUploads <= 0 {
+		o.MaxUploads = DefaultMaxUploads
+	}
+	cs := &ChunkServer{o: o, suffix: ".cacnk", log: o.Logger, cur: &storeRef{s: s}, uploads: make(chan struct{}, o.MaxUploads)}
 	if cs.log == nil {
 		cs.log = slog.New(slog.DiscardHandler)
 	}
@@ -311,6 +324,12 @@ func (cs *ChunkServer) put(w http.ResponseWriter, r *http.Request, s chunk.Store
 	}
 	if r.ContentLength > cs.maxBody {
 		httpError(w, http.StatusRequestEntityTooLarge, "chunk too large")
+		return
+	}
+	select {
+	case cs.uploads <- struct{}{}:
+		defer func() { <-cs.uploads }()
+	case <-r.Context().Done():
 		return
 	}
 	var buf bytes.Buffer

@@ -36,7 +36,8 @@
 //     always decoded and verified against their ID before they are stored
 //     (desync skips this by default; we do not): a mismatch is refused with
 //     422 and nothing is stored; a 200 means the chunk is durable (a
-//     batching store is flushed). Uncompressed serving converts as needed.
+//     batching store is flushed). At most MaxUploads uploads are read at
+//     once (default 4 per CPU), which bounds a writable server's memory. Uncompressed serving converts as needed.
 //     A local store in the served form is served straight from its files
 //     (sendfile), unverified: clients verify. Chunks are sent with
 //     Cache-Control "immutable" for CDNs, 404s with "no-store".

@@ -540,3 +540,58 @@ func TestSetStore(t *testing.T) {
 		t.Error("Store() is not the new store")
 	}
 }
+
+// gatedStore holds every StoreChunk until released, and says when one
+// starts.
+type gatedStore struct {
+	*storage.Local
+	entered chan chunk.ID
+	release chan struct{}
+}
+
+func (s *gatedStore) StoreChunk(ctx context.Context, c *chunk.Chunk) error {
+	s.entered <- c.ID()
+	<-s.release
+	return s.Local.StoreChunk(ctx, c)
+}
+
+// TestMaxUploads: with MaxUploads 1, a second upload is not even read while
+// the first is being stored; both complete once it is.
+func TestMaxUploads(t *testing.T) {
+	zstd, _ := chunk.NewZstd(chunk.ZstdOptions{})
+	g := &gatedStore{Local: newLocal(t, storage.LocalOptions{}), entered: make(chan chunk.ID, 2), release: make(chan struct{})}
+	_, base := startChunkServer(t, g, httpstore.ChunkServerOptions{Writable: true, MaxUploads: 1})
+	results := make(chan error, 2)
+	put := func(c *chunk.Chunk) {
+		z, _ := c.Stored(zstd)
+		req, _ := http.NewRequest(http.MethodPut, base+chunkPath(c.ID(), ".cacnk"), bytes.NewReader(z))
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				err = errors.New(resp.Status)
+			}
+		}
+		results <- err
+	}
+	a, b := randomChunk(t, 4000, chunk.SHA512_256), randomChunk(t, 4000, chunk.SHA512_256)
+	go put(a)
+	if id := <-g.entered; id != a.ID() {
+		t.Fatalf("stored %s first, want %s", id, a.ID())
+	}
+	go put(b)
+	select {
+	case id := <-g.entered:
+		t.Fatalf("chunk %s reached the store while another upload held the only slot", id)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(g.release)
+	if id := <-g.entered; id != b.ID() {
+		t.Fatalf("second upload stored %s, want %s", id, b.ID())
+	}
+	for range 2 {
+		if err := <-results; err != nil {
+			t.Errorf("upload: %v", err)
+		}
+	}
+}

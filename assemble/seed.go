@@ -112,6 +112,9 @@ func openSeeds(ctx context.Context, target *caindex.Index, o ExtractOptions) ([]
 	for i, s := range o.Seeds {
 		f, err := os.Open(s.Path)
 		if err != nil {
+			if s.IndexPath != "" {
+				return fail(fmt.Errorf("seed %s: its data: %w", s.IndexPath, err))
+			}
 			return fail(fmt.Errorf("seed: %w", err))
 		}
 		sf := &seedFile{Seed: s, f: f, name: s.Path, ix: s.Index}

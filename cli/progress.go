@@ -29,7 +29,7 @@ func newProgress(w io.Writer, op string, total int64) progress {
 	case os.Getenv("DESYNC_ENABLE_PARSABLE_PROGRESS") != "":
 		return newLineProgress(w, op, total, 500*time.Millisecond)
 	case os.Getenv("DESYNC_PROGRESSBAR_ENABLED") != "" || isTerminal(w):
-		return &barProgress{progressbar.NewOptions64(total,
+		return &barProgress{bar: progressbar.NewOptions64(total,
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription(op),
 			progressbar.OptionShowBytes(true),
@@ -76,20 +76,21 @@ func (nopProgress) Finish()   {}
 
 // barProgress serialises calls into the bar, which is not safe for
 // concurrent use.
-type barProgress struct{ bar *progressbar.ProgressBar }
-
-var barMu sync.Mutex
+type barProgress struct {
+	mu  sync.Mutex
+	bar *progressbar.ProgressBar
+}
 
 func (b *barProgress) Add(n int64) {
-	barMu.Lock()
+	b.mu.Lock()
 	b.bar.Add64(n)
-	barMu.Unlock()
+	b.mu.Unlock()
 }
 
 func (b *barProgress) Finish() {
-	barMu.Lock()
+	b.mu.Lock()
 	b.bar.Finish()
-	barMu.Unlock()
+	b.mu.Unlock()
 }
 
 // lineProgress prints "<op> <percent>% <time left>" lines.

@@ -41,19 +41,7 @@ SEED_EDIT=3
 die() { echo "bench: $*" >&2; exit 1; }
 warn() { echo "bench: warning: $*" >&2; }
 
-# parse_size 64M -> 67108864
-parse_size() {
-	local s=${1^^} mult=1
-	s=${s%B}; s=${s%I}
-	case $s in
-	*K) mult=$((1 << 10)); s=${s%K} ;;
-	*M) mult=$((1 << 20)); s=${s%M} ;;
-	*G) mult=$((1 << 30)); s=${s%G} ;;
-	*T) mult=$((1 << 40)); s=${s%T} ;;
-	esac
-	[[ $s =~ ^[0-9]+$ ]] || die "invalid size '$1'"
-	echo $((10#$s * mult))
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # parse_size
 
 SIZE=$(parse_size "$SIZE_ARG")
 ((SIZE > 0)) || die "size must be positive"

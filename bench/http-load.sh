@@ -30,17 +30,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 die() { echo "http-load: $*" >&2; exit 1; }
 
-parse_size() {
-	local s=${1^^} mult=1
-	s=${s%B}; s=${s%I}
-	case $s in
-	*K) mult=$((1 << 10)); s=${s%K} ;;
-	*M) mult=$((1 << 20)); s=${s%M} ;;
-	*G) mult=$((1 << 30)); s=${s%G} ;;
-	esac
-	[[ $s =~ ^[0-9]+$ ]] || die "invalid size '$1'"
-	echo $((10#$s * mult))
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # parse_size
 SIZE=$(parse_size "$SIZE_ARG")
 [[ $CLIENTS =~ ^[1-9][0-9]*$ ]] || die "invalid client count '$CLIENTS'"
 command -v go >/dev/null || die "go not found"

@@ -60,9 +60,42 @@ func nullChunks(ix *caindex.Index) func(caindex.Chunk) bool {
 
 // ExtractWriter writes the stream of ix to w in order, fetching up to
 // Concurrency chunks ahead. Use it for pipes and stdout; ExtractFile is faster
-// for files (holes, no ordering). On error, w has received a prefix of the
-// stream.
+// for files (holes, no ordering, runs of seed data, clones). A chunk that a
+// seed holds is read from the seed and verified instead of fetched. On
+// error, w has received a prefix of the stream.
 func ExtractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o ExtractOptions) (ExtractStats, error) {
+	if len(o.Seeds) == 0 {
+		return extractWriter(ctx, ix, w, o)
+	}
+	if o.Progress == nil {
+		o.Progress = noProgress{}
+	}
+	seeds, err := openSeeds(ctx, ix, o)
+	if err != nil {
+		return ExtractStats{}, err
+	}
+	defer closeSeeds(seeds)
+	ss := newSeedStore(o.Store, seeds, ix.Digest(), o.InvalidSeeds)
+	o.Store = ss
+	stats, err := extractWriter(ctx, ix, w, o)
+	hits := int(ss.hits.Load())
+	stats.Seeds = len(seeds)
+	stats.ChunksFromSeeds, stats.ChunksFromStore, stats.ChunksFetched = hits, stats.ChunksFromStore-hits, stats.ChunksFetched-hits
+	stats.BytesCopiedFromSeeds = ss.hitBytes.Load()
+	stats.BytesFromStore -= stats.BytesCopiedFromSeeds
+	for _, s := range seeds {
+		if s.invalid.Load() {
+			stats.InvalidSeeds = append(stats.InvalidSeeds, s.name)
+		}
+	}
+	if err != nil {
+		return stats, err
+	}
+	return stats, regenerateSeeds(ctx, seeds, o)
+}
+
+// extractWriter is ExtractWriter over o.Store alone.
+func extractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o ExtractOptions) (ExtractStats, error) {
 	stats := ExtractStats{ChunksTotal: len(ix.Chunks), BytesTotal: ix.Size()}
 	isNull := nullChunks(ix)
 	ctx, cancel := context.WithCancelCause(ctx)

@@ -22,8 +22,9 @@ type ExtractOptions struct {
 	// Concurrency is the number of chunks fetched, and seed ranges copied,
 	// in parallel; 0 means GOMAXPROCS.
 	Concurrency int
-	// Seeds are data already on the target to copy or clone from
-	// (ExtractFile only).
+	// Seeds are data already on the target to copy or clone from.
+	// ExtractWriter, which has no plan, reads each chunk a seed holds from
+	// the seed (verified) instead of fetching it.
 	Seeds []Seed
 	// InvalidSeeds is what to do when a seed's data does not match its index.
 	InvalidSeeds InvalidSeedAction

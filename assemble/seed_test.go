@@ -516,3 +516,39 @@ func TestInPlaceZeros(t *testing.T) {
 		t.Errorf("stats %+v: want zero chunks, chunks in place and at most the two boundary chunks fetched", stats)
 	}
 }
+
+// TestExtractWriterSeeds: streaming in order, chunks a seed holds come from
+// it (the store lacks them), verified; a tampered seed fails or, with skip,
+// gives way to the store.
+func TestExtractWriterSeeds(t *testing.T) {
+	ctx := context.Background()
+	old := randomBytes(1, 2<<20)
+	f := newSeedFixture(t, old, concat(old[:1<<20], randomBytes(6, 30000), old[1<<20:]))
+	var out bytes.Buffer
+	stats, err := ExtractWriter(ctx, f.ix, &out, ExtractOptions{Store: f.store, Seeds: []Seed{f.indexSeed()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.Bytes(), f.new) {
+		t.Fatal("output differs")
+	}
+	checkStatsAddUp(t, f.ix, stats)
+	if stats.ChunksFromSeeds < len(f.ix.Chunks)*3/4 || stats.BytesCopiedFromSeeds == 0 || stats.ChunksFetched != stats.ChunksFromStore {
+		t.Errorf("stats %+v: want most chunks from the seed", stats)
+	}
+
+	b := append([]byte(nil), old...)
+	copy(b[1<<19:], randomBytes(7, 100))
+	os.WriteFile(f.oldPath, b, 0o644)
+	out.Reset()
+	_, err = ExtractWriter(ctx, f.ix, &out, ExtractOptions{Store: f.store, Seeds: []Seed{f.indexSeed()}})
+	var se *SeedError
+	if !errors.As(err, &se) {
+		t.Fatalf("tampered seed: err = %v, want a SeedError", err)
+	}
+	out.Reset()
+	stats, err = ExtractWriter(ctx, f.ix, &out, ExtractOptions{Store: f.store, Seeds: []Seed{f.indexSeed()}, InvalidSeeds: InvalidSeedSkip})
+	if err != nil || !bytes.Equal(out.Bytes(), f.new) || len(stats.InvalidSeeds) != 1 {
+		t.Fatalf("tampered seed, skip: err %v, invalid %q, output equal %v", err, stats.InvalidSeeds, bytes.Equal(out.Bytes(), f.new))
+	}
+}

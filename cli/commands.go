@@ -272,8 +272,8 @@ Example:
 		if err != nil {
 			return err
 		}
-		if outPath == "-" && (seeds.given() || inPlace) {
-			return usageErr("extract: seeds and -k need an output file, not stdout")
+		if outPath == "-" && inPlace {
+			return usageErr("extract: -k needs an output file or device, not stdout")
 		}
 		ix, err := a.readIndex(ctx, indexPath)
 		if err != nil {

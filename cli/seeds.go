@@ -26,8 +26,6 @@ func (f *seedFlags) add(fs *flag.FlagSet, withInvalid bool) {
 	}
 }
 
-func (f *seedFlags) given() bool { return len(f.seeds) > 0 || len(f.dirs) > 0 }
-
 func (f *seedFlags) action() (assemble.InvalidSeedAction, error) {
 	switch {
 	case f.skipInvalid && f.regenerate:

@@ -65,6 +65,13 @@ func TestExtractWithSeeds(t *testing.T) {
 		})
 	}
 
+	t.Run("to stdout", func(t *testing.T) {
+		r := mustRun(t, nil, "extract", "-s", delta, "--seed", oldIndex, newIndex, "-")
+		if r.stdout != string(newData) {
+			t.Fatal("stdout differs")
+		}
+	})
+
 	t.Run("without a seed the delta store is not enough", func(t *testing.T) {
 		extractFails(t, []string{"chunk", "missing"}, newIndex, "-s", delta)
 	})
@@ -109,7 +116,6 @@ func TestSeedBadInput(t *testing.T) {
 	extractFails(t, []string{"seed", "nope"}, f.index, "-s", f.store, "--seed", filepath.Join(f.dir, "nope"))
 	extractFails(t, []string{"junk.caibx"}, f.index, "-s", f.store, "--seed", notIndex)
 	expect(t, 2, nil, []string{"exclude each other"}, "extract", "-s", f.store, "--skip-invalid-seeds", "--regenerate-invalid-seeds", f.index, filepath.Join(f.dir, "o"))
-	expect(t, 2, nil, []string{"stdout"}, "extract", "-s", f.store, "--seed", f.input, f.index, "-")
 	expect(t, 2, nil, []string{"stdout"}, "extract", "-s", f.store, "-k", f.index, "-")
 
 	// With --skip-invalid-seeds the stale seed is reported and the output

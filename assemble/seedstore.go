@@ -1,0 +1,58 @@
+package assemble
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/folbricht/desync/chunk"
+)
+
+// seedStore answers GetChunk from the seeds' data where a seed holds the
+// chunk (read, hashed and checked against the ID), and from the store
+// behind it otherwise. It gives seeds to the in-order [ExtractWriter],
+// which has no plan; a chunk that does not match is handled per action.
+type seedStore struct {
+	chunk.Store
+	digest chunk.Digest
+	action InvalidSeedAction
+	locs   map[chunk.ID]seedLoc
+
+	hits     atomic.Int64
+	hitBytes atomic.Uint64
+}
+
+func newSeedStore(s chunk.Store, seeds []*seedFile, d chunk.Digest, action InvalidSeedAction) *seedStore {
+	ss := &seedStore{Store: s, digest: d, action: action, locs: map[chunk.ID]seedLoc{}}
+	for _, sf := range seeds {
+		if sf.invalid.Load() {
+			continue
+		}
+		for k, c := range sf.ix.Chunks {
+			if _, ok := ss.locs[c.ID]; !ok {
+				ss.locs[c.ID] = seedLoc{sf, k}
+			}
+		}
+	}
+	return ss
+}
+
+func (s *seedStore) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error) {
+	if l, ok := s.locs[id]; ok && !l.seed.invalid.Load() {
+		c := l.seed.ix.Chunks[l.chunk]
+		b := make([]byte, c.Size)
+		if err := readFull(l.seed.f, b, c.Start); err != nil {
+			return nil, fmt.Errorf("seed %s at offset %d: %w", l.seed.name, c.Start, err)
+		}
+		if s.digest.Sum(b) == id {
+			s.hits.Add(1)
+			s.hitBytes.Add(c.Size)
+			return chunk.New(id, b), nil
+		}
+		if s.action == InvalidSeedFail {
+			return nil, &SeedError{Seed: l.seed.name, Offset: c.Start, ID: id, Reason: "the data does not match the index (the seed changed)"}
+		}
+		l.seed.invalid.Store(true)
+	}
+	return s.Store.GetChunk(ctx, id)
+}

@@ -12,7 +12,7 @@
 //     chunks a seed holds in order; of equally long runs the one whose
 //     alignment allows cloning), or the store (each distinct chunk fetched
 //     once and written at every offset it occurs, so repeats cost one
-//     fetch). Workers then execute it in parallel with bounded memory (4 MiB
+//     fetch). Workers then execute it in parallel with bounded memory (1 MiB
 //     pieces of seed runs, one chunk per fetch). Seeds are files or block
 //     devices with an index, or without one (chunked on the fly with the
 //     index's sizes). Seed data is hashed once: as it is copied, or, for a

@@ -2,7 +2,6 @@ package httpstore_test
 
 import (
 	"context"
-	"errors"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -38,24 +37,6 @@ func (b *backends) get(s chunk.Store) *storage.Local {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.m[s]
-}
-
-// corruptLocal replaces the file of chunk id in l with stored.
-func corruptLocal(t *testing.T, l *storage.Local, id chunk.ID, stored []byte) {
-	t.Helper()
-	if err := l.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	p := l.Path(id)
-	if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, stored, 0o444); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func checkNoTemp(t *testing.T, l *storage.Local) {
@@ -122,7 +103,7 @@ func TestConformance(t *testing.T) {
 					SkipVerify: tc.o.SkipVerify,
 					Converter:  tc.conv,
 					Corrupt: func(t *testing.T, s chunk.Store, id chunk.ID, stored []byte) {
-						corruptLocal(t, b.get(s), id, stored)
+						storagetest.CorruptLocal(t, b.get(s), id, stored)
 					},
 					Check: func(t *testing.T, s chunk.Store) { checkNoTemp(t, b.get(s)) },
 				})
@@ -172,7 +153,7 @@ func TestConformanceStaticServer(t *testing.T) {
 				Writer:    func(s chunk.Store) chunk.WriteStore { return flushingLocal{b.get(s)} },
 				Converter: conv,
 				Corrupt: func(t *testing.T, s chunk.Store, id chunk.ID, stored []byte) {
-					corruptLocal(t, b.get(s), id, stored)
+					storagetest.CorruptLocal(t, b.get(s), id, stored)
 				},
 				Check: func(t *testing.T, s chunk.Store) { checkNoTemp(t, b.get(s)) },
 			})

@@ -1,10 +1,7 @@
 package storage_test
 
 import (
-	"context"
-	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,25 +49,9 @@ func TestLocalConformance(t *testing.T) {
 	}
 }
 
-// corruptLocal replaces the file of chunk id with stored. The chunk may be
-// pending (in a temporary file), so the store is flushed first, and its file
-// is read-only, so it is removed rather than overwritten.
+// corruptLocal is storagetest.CorruptLocal for a Harness over a Local.
 func corruptLocal(t *testing.T, s chunk.Store, id chunk.ID, stored []byte) {
-	t.Helper()
-	l := s.(*storage.Local)
-	if err := l.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	p := l.Path(id)
-	if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, stored, 0o444); err != nil {
-		t.Fatal(err)
-	}
+	storagetest.CorruptLocal(t, s.(*storage.Local), id, stored)
 }
 
 // checkNoTemp checks that a closed store holds no temporary files.

@@ -73,38 +73,20 @@ func (a *app) readIndex(ctx context.Context, name string) (*caindex.Index, error
 		}
 		return ix, nil
 	}
-	cfg, err := a.config()
+	_, _, o, err := a.indexLocation(name)
 	if err != nil {
 		return nil, err
 	}
-	dir, _, err := storage.SplitIndexLocation(name)
-	if err != nil {
-		return nil, err
-	}
-	o, err := cfg.storeOptions(dir)
-	if err != nil {
-		return nil, err
-	}
-	o.Logger = a.log
 	return storage.ReadIndex(ctx, name, o)
 }
 
 // writeIndex writes an index to a file (atomically) or to an index store
 // location (https://host/dir/x.caibx).
 func (a *app) writeIndex(ctx context.Context, location string, ix *caindex.Index) error {
-	cfg, err := a.config()
+	dir, name, o, err := a.indexLocation(location)
 	if err != nil {
 		return err
 	}
-	dir, name, err := storage.SplitIndexLocation(location)
-	if err != nil {
-		return err
-	}
-	o, err := cfg.storeOptions(dir)
-	if err != nil {
-		return err
-	}
-	o.Logger = a.log
 	s, err := storage.OpenIndexStore(ctx, dir, o)
 	if err != nil {
 		return err
@@ -115,6 +97,23 @@ func (a *app) writeIndex(ctx context.Context, location string, ix *caindex.Index
 		return fmt.Errorf("index store %s does not accept indexes", dir)
 	}
 	return w.StoreIndex(ctx, name, ix)
+}
+
+// indexLocation splits the location of an index into its index store and
+// name, and returns the store's options from the config file.
+func (a *app) indexLocation(location string) (dir, name string, o storage.Options, err error) {
+	cfg, err := a.config()
+	if err != nil {
+		return "", "", o, err
+	}
+	if dir, name, err = storage.SplitIndexLocation(location); err != nil {
+		return "", "", o, err
+	}
+	if o, err = cfg.storeOptions(dir); err != nil {
+		return "", "", o, err
+	}
+	o.Logger = a.log
+	return dir, name, o, nil
 }
 
 // samePath reports whether two path arguments name the same file.

@@ -183,16 +183,22 @@ func TestHTTPAuthorization(t *testing.T) {
 	extractFails(t, []string{"401"}, f.index, "--config", cfg, "-s", uFlag+"x/")
 }
 
+// randomInStore makes n random bytes (from seed) into a fresh local store
+// and returns the data, its index and the store.
+func randomInStore(t *testing.T, n int64, seed uint64) (data []byte, index, store string) {
+	t.Helper()
+	isolate(t)
+	dir := t.TempDir()
+	store, index = filepath.Join(dir, "store"), filepath.Join(dir, "in.caibx")
+	data = genRandom(t, n, seed)
+	mustRun(t, nil, "make", "-s", store, index, writeFile(t, filepath.Join(dir, "in.bin"), data))
+	return data, index, store
+}
+
 // TestHTTPFailover: a failover group whose first server is down, or dies
 // in the middle of the extract, still completes with the exact file.
 func TestHTTPFailover(t *testing.T) {
-	isolate(t)
-	dir := t.TempDir()
-	store := filepath.Join(dir, "store")
-	data := genRandom(t, 8<<20, 13)
-	input := writeFile(t, filepath.Join(dir, "in.bin"), data)
-	index := filepath.Join(dir, "in.caibx")
-	mustRun(t, nil, "make", "-s", store, index, input)
+	data, index, store := randomInStore(t, 8<<20, 13)
 	good := startServer(t, "chunk-server", "-s", store)
 
 	// Down: a port nobody listens on.
@@ -237,14 +243,9 @@ func TestHTTPFailover(t *testing.T) {
 // TestHTTPConcurrentClients: 8 clients extract at once from one
 // chunk-server; every output is exact.
 func TestHTTPConcurrentClients(t *testing.T) {
-	isolate(t)
-	dir := t.TempDir()
-	store := filepath.Join(dir, "store")
-	data := genRandom(t, 8<<20, 14)
-	input := writeFile(t, filepath.Join(dir, "in.bin"), data)
-	index := filepath.Join(dir, "in.caibx")
-	mustRun(t, nil, "make", "-s", store, index, input)
+	data, index, store := randomInStore(t, 8<<20, 14)
 	u := startServer(t, "chunk-server", "-s", store)
+	dir := t.TempDir()
 	const clients = 8
 	var wg sync.WaitGroup
 	errs := make([]string, clients)

@@ -83,11 +83,7 @@ func ExtractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o Extrac
 	stats.ChunksFromSeeds, stats.ChunksFromStore, stats.ChunksFetched = hits, stats.ChunksFromStore-hits, stats.ChunksFetched-hits
 	stats.BytesCopiedFromSeeds = ss.hitBytes.Load()
 	stats.BytesFromStore -= stats.BytesCopiedFromSeeds
-	for _, s := range seeds {
-		if s.invalid.Load() {
-			stats.InvalidSeeds = append(stats.InvalidSeeds, s.name)
-		}
-	}
+	stats.InvalidSeeds = invalidSeeds(seeds)
 	if err != nil {
 		return stats, err
 	}

@@ -276,11 +276,7 @@ func (x *extraction) run(ctx context.Context) (ExtractStats, error) {
 	stats.ChunksInPlace = int(x.inPlaceN.Load())
 	stats.BytesCopiedFromSeeds = x.copied.Load()
 	stats.BytesClonedFromSeeds = x.cloned.Load()
-	for _, s := range x.seeds {
-		if s.invalid.Load() {
-			stats.InvalidSeeds = append(stats.InvalidSeeds, s.name)
-		}
-	}
+	stats.InvalidSeeds = invalidSeeds(x.seeds)
 	return stats, context.Cause(ctx)
 }
 

@@ -160,6 +160,17 @@ func lastChunkAt(ix *caindex.Index, off uint64) chunk.ID {
 	return chunk.ID{}
 }
 
+// invalidSeeds names the seeds found not to match their index.
+func invalidSeeds(seeds []*seedFile) []string {
+	var names []string
+	for _, s := range seeds {
+		if s.invalid.Load() {
+			names = append(names, s.name)
+		}
+	}
+	return names
+}
+
 func closeSeeds(seeds []*seedFile) {
 	for _, s := range seeds {
 		s.f.Close()

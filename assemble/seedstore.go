@@ -12,6 +12,8 @@ import (
 // chunk (read, hashed and checked against the ID), and from the store
 // behind it otherwise. It gives seeds to the in-order [ExtractWriter],
 // which has no plan; a chunk that does not match is handled per action.
+// Every chunk is hashed here, even from a seed this run chunked (and so
+// hashed already): a stream cannot be re-verified after it is written.
 type seedStore struct {
 	chunk.Store
 	digest chunk.Digest

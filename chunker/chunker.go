@@ -90,18 +90,53 @@ func (c *Chunker) scan(data []byte, h uint32) (int, bool) {
 	in := data[start:]
 	out := data[start-WindowSize : len(data)-WindowSize]
 	out = out[:len(in)] // lets the compiler drop the bounds checks below
-	d1, m := uint64(c.d-1), c.m
-	for i, b := range in {
-		h = bits.RotateLeft32(h, 1) ^ bits.RotateLeft32(buzTable[out[i]], WindowSize%32) ^ buzTable[b]
-		// h mod d == d-1  ⟺  d divides h-(d-1). Lemire's test for that is exact
-		// for h ≥ d-1; for h < d-1 it may be a false hit, which the rare
-		// confirmation weeds out.
-		if (uint64(h)-d1)*m <= m-1 && uint64(h)%uint64(c.d) == d1 {
+	m, m1 := c.m, c.m-1
+	tab, rot := &buzTable, &buzTableOut
+	i := 0
+	// Four bytes per round. The hash is a serial chain; the parentheses keep
+	// the two lookups off it, so each byte adds only a rotate and an xor.
+	for ; i+4 <= len(in); i += 4 {
+		in4, out4 := in[i:i+4:i+4], out[i:i+4:i+4]
+		h = bits.RotateLeft32(h, 1) ^ (rot[out4[0]] ^ tab[in4[0]])
+		if isCutFast(h, m, m1) {
+			return start + i + 1, true
+		}
+		h = bits.RotateLeft32(h, 1) ^ (rot[out4[1]] ^ tab[in4[1]])
+		if isCutFast(h, m, m1) {
+			return start + i + 2, true
+		}
+		h = bits.RotateLeft32(h, 1) ^ (rot[out4[2]] ^ tab[in4[2]])
+		if isCutFast(h, m, m1) {
+			return start + i + 3, true
+		}
+		h = bits.RotateLeft32(h, 1) ^ (rot[out4[3]] ^ tab[in4[3]])
+		if isCutFast(h, m, m1) {
+			return start + i + 4, true
+		}
+	}
+	for ; i < len(in); i++ {
+		h = bits.RotateLeft32(h, 1) ^ (rot[out[i]] ^ tab[in[i]])
+		if isCutFast(h, m, m1) {
 			return start + i + 1, true
 		}
 	}
 	return 0, false
 }
+
+// buzTableOut holds each table value rotated as it is when its byte leaves
+// the window, WindowSize rolls after it entered.
+var buzTableOut = func() (t [256]uint32) {
+	for i, v := range buzTable {
+		t[i] = bits.RotateLeft32(v, WindowSize%32)
+	}
+	return t
+}()
+
+// isCutFast is isCut without a division, for m = ceil(2^64/d) and m1 = m-1:
+// h mod d == d-1 exactly when d divides h+1, and Lemire's divisibility test
+// for that is (h+1)·m ≤ m-1 in 64-bit arithmetic. It is exact because h+1
+// has at most 33 bits and d (≤ MaxSizeLimit) at most 27 (TestCutTest).
+func isCutFast(h uint32, m, m1 uint64) bool { return (uint64(h)+1)*m <= m1 }
 
 // isCut is the reference form of the boundary test.
 func (c *Chunker) isCut(h uint32) bool { return h%c.d == c.d-1 }

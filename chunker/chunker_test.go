@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -327,5 +329,37 @@ func TestNextDoesNotAllocate(t *testing.T) {
 		}
 	}); n != 0 {
 		t.Fatalf("%v allocations per pass, want 0", n)
+	}
+}
+
+// TestCutTest checks the division-free boundary test against h mod d == d-1
+// for divisors up to MaxSizeLimit, on the edges of the 32-bit range, around
+// multiples of d and on random hashes.
+func TestCutTest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	divisors := []uint64{1, 2, 3, 7, 48, 4096, 49535, DefaultParams().Discriminator(), 1<<27 - 1, MaxSizeLimit}
+	for range 20 {
+		divisors = append(divisors, 1+rng.Uint64N(MaxSizeLimit))
+	}
+	for _, d := range divisors {
+		c := &Chunker{d: uint32(d), m: ^uint64(0)/d + 1}
+		check := func(h uint32) {
+			if got, want := isCutFast(h, c.m, c.m-1), c.isCut(h); got != want {
+				t.Fatalf("d=%d h=%#x: fast test says %v, h mod d says %v", d, h, got, want)
+			}
+		}
+		for h := range uint32(1 << 16) {
+			check(h)
+			check(math.MaxUint32 - h)
+		}
+		for range 1 << 14 {
+			k := rng.Uint64N(1<<32/d + 1)
+			for delta := -2; delta <= 2; delta++ {
+				if v := int64(k*d) - 1 + int64(delta); v >= 0 && v <= math.MaxUint32 {
+					check(uint32(v))
+				}
+			}
+			check(rng.Uint32())
+		}
 	}
 }

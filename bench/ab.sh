@@ -3,6 +3,8 @@
 # run on a freshly made ext4 (a loop-mounted image), reporting medians and ratios.
 #
 # Usage: bench/ab.sh [RUNS]        RUNS per tool and operation (default 5)
+#   AB_OPS      the operations to time (default "make extract seeded"); make always runs,
+#               since the others need its store
 #   BENCH_DIR   where bench/bench.sh left its inputs (default /var/tmp/desync-bench); run
 #               bench/bench.sh first, it generates mixed.bin and mixed-edit.bin
 #
@@ -49,10 +51,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
+OPS=" ${AB_OPS:-make extract seeded} "
+wants() { [[ $OPS == *" $1 "* ]]; }
+
 declare -A RES # RES[op/tool] = "wall cpu;wall cpu;..."
 timed() { # timed OP TOOL CMD...
 	local op=$1 tool=$2
 	shift 2
+	if ! wants "$op"; then
+		"$@" >/dev/null
+		return
+	fi
 	cat "$DIR/mixed.bin" "$DIR/mixed-edit.bin" >/dev/null
 	sync
 	/usr/bin/time -f '%e %U %S' -o "$DIR/ab.time" -- "$@" >/dev/null 2>"$DIR/ab.err" ||
@@ -69,9 +78,10 @@ for r in $(seq "$RUNS"); do
 		fresh
 		if [[ $tool == ours ]]; then
 			timed make ours "$D" make -s "$MNT/s" "$MNT/x.caibx" "$DIR/mixed.bin"
-			"$D" make -s "$MNT/s" "$MNT/e.caibx" "$DIR/mixed-edit.bin" >/dev/null
 			timed extract ours "$D" extract -s "$MNT/s" "$MNT/x.caibx" "$MNT/out"
 			rm -f "$MNT/out"
+			wants seeded || continue
+			"$D" make -s "$MNT/s" "$MNT/e.caibx" "$DIR/mixed-edit.bin" >/dev/null
 			cp "$DIR/mixed.bin" "$MNT/seed.bin"
 			timed seeded ours "$D" extract -s "$MNT/s" --seed "$MNT/seed.bin" "$MNT/e.caibx" "$MNT/out"
 			rm -f "$MNT/out"
@@ -79,9 +89,10 @@ for r in $(seq "$RUNS"); do
 			timed seeded ours-index "$D" extract -s "$MNT/s" --seed "$MNT/seed.bin.caibx" "$MNT/e.caibx" "$MNT/out"
 		else
 			timed make casync casync make --store="$MNT/s" "$MNT/x.caibx" "$DIR/mixed.bin"
-			casync make --store="$MNT/s" "$MNT/e.caibx" "$DIR/mixed-edit.bin" >/dev/null
 			timed extract casync casync extract --store="$MNT/s" "$MNT/x.caibx" "$MNT/out"
 			rm -f "$MNT/out"
+			wants seeded || continue
+			casync make --store="$MNT/s" "$MNT/e.caibx" "$DIR/mixed-edit.bin" >/dev/null
 			cp "$DIR/mixed.bin" "$MNT/seed.bin"
 			timed seeded casync casync extract --store="$MNT/s" --seed="$MNT/seed.bin" "$MNT/e.caibx" "$MNT/out"
 		fi
@@ -96,6 +107,7 @@ echo "== medians of $RUNS runs ($(basename "$DIR")/mixed.bin, $SIZE bytes; fresh
 printf '%-8s %-12s %9s %9s %11s %11s\n' op tool "wall s" "CPU s" "wall ratio" "CPU ratio"
 for key in make/casync make/ours extract/casync extract/ours seeded/casync seeded/ours seeded/ours-index; do
 	op=${key%/*} tool=${key#*/}
+	wants "$op" || continue
 	w=$(median 1 "${RES[$key]}") c=$(median 2 "${RES[$key]}")
 	cw=$(median 1 "${RES[$op/casync]}") cc=$(median 2 "${RES[$op/casync]}")
 	awk -v o="$op" -v t="$tool" -v w="$w" -v c="$c" -v cw="$cw" -v cc="$cc" 'BEGIN {

@@ -206,6 +206,17 @@ func TestExtractVectors(t *testing.T) {
 			if stats.ChunksTotal != len(ix.Chunks) || stats.ChunksFromStore+stats.ChunksZero != len(ix.Chunks) {
 				t.Errorf("stats %+v", stats)
 			}
+			// Again without syncing, over the first output.
+			os.WriteFile(out, []byte("old"), 0o644)
+			if _, err := ExtractFile(ctx, ix, out, ExtractOptions{Store: store, NoSync: true}); err != nil {
+				t.Fatal(err)
+			}
+			if got := mustRead(t, out); !bytes.Equal(got, want) {
+				t.Fatal("NoSync: extracted file differs")
+			}
+			if ents, _ := os.ReadDir(filepath.Dir(out)); len(ents) != 1 {
+				t.Errorf("NoSync: %d files next to the output, want 1", len(ents))
+			}
 			var buf bytes.Buffer
 			if _, err := ExtractWriter(ctx, ix, &buf, ExtractOptions{Store: store, Concurrency: 3}); err != nil || !bytes.Equal(buf.Bytes(), want) {
 				t.Fatalf("ExtractWriter: %v", err)

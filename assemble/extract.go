@@ -20,19 +20,20 @@ func workerCount(n int) int {
 }
 
 // fetch gets and decodes one chunk and checks it has the size the index says.
-func fetch(ctx context.Context, s chunk.Store, c caindex.Chunk) ([]byte, error) {
-	ch, err := s.GetChunk(ctx, c.ID)
+// A caller done with b can give its buffer back with ch.Release.
+func fetch(ctx context.Context, s chunk.Store, c caindex.Chunk) (b []byte, ch *chunk.Chunk, err error) {
+	ch, err = s.GetChunk(ctx, c.ID)
 	if err != nil {
-		return nil, fmt.Errorf("chunk %s at offset %d: %w", c.ID, c.Start, err)
+		return nil, nil, fmt.Errorf("chunk %s at offset %d: %w", c.ID, c.Start, err)
 	}
-	b, err := ch.Plain()
-	if err != nil {
-		return nil, fmt.Errorf("chunk %s at offset %d from store %s: %w", c.ID, c.Start, s, err)
+	if b, err = ch.Plain(); err != nil {
+		return nil, nil, fmt.Errorf("chunk %s at offset %d from store %s: %w", c.ID, c.Start, s, err)
 	}
 	if uint64(len(b)) != c.Size {
-		return nil, fmt.Errorf("chunk %s at offset %d from store %s: %d bytes, the index says %d", c.ID, c.Start, s, len(b), c.Size)
+		ch.Release()
+		return nil, nil, fmt.Errorf("chunk %s at offset %d from store %s: %d bytes, the index says %d", c.ID, c.Start, s, len(b), c.Size)
 	}
-	return b, nil
+	return b, ch, nil
 }
 
 func isZero(b []byte) bool {
@@ -99,6 +100,7 @@ func extractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o Extrac
 
 	type result struct {
 		b   []byte
+		ch  *chunk.Chunk // b's chunk, released once b is written
 		err error
 	}
 	pending := make(chan chan result, 2*workerCount(o.Concurrency))
@@ -124,8 +126,8 @@ func extractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o Extrac
 			}
 			go func() {
 				defer func() { <-sem }()
-				b, err := fetch(ctx, o.Store, c)
-				res <- result{b, err}
+				b, ch, err := fetch(ctx, o.Store, c)
+				res <- result{b, ch, err}
 			}()
 		}
 	}()
@@ -160,6 +162,9 @@ func extractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o Extrac
 			for range pending {
 			}
 			return stats, fmt.Errorf("writing chunk %s at offset %d: %w", c.ID, c.Start, err)
+		}
+		if r.ch != nil { // io.Writer does not keep b
+			r.ch.Release()
 		}
 	}
 	if err := ctx.Err(); err != nil {

@@ -35,6 +35,13 @@ type ExtractOptions struct {
 	InPlace bool
 	// NoReflink copies seed data even where it could be cloned.
 	NoReflink bool
+	// NoSync skips making the output durable: no fsync before the rename
+	// (or at the end, in place) and no early writeback. The output is still
+	// complete and verified when ExtractFile returns, and still replaces path
+	// atomically, but a crash soon after may leave path with data that never
+	// reached the disk. casync and desync extract this way; it suits outputs
+	// the caller syncs itself, or can simply extract again.
+	NoSync bool
 	// Progress, if set, follows the extraction (ExtractFile only): a phase
 	// "Chunking seed N" for each seed without an index, then "Assembling",
 	// whose Add calls add up to the index's size when it succeeds.
@@ -99,7 +106,8 @@ const pieceSize = 1 << 20
 // Without InPlace the data goes to a temporary file next to path that
 // replaces path only when every chunk is written and synced: on any error,
 // or when ctx is cancelled, path is left as it was and the temporary file
-// is removed. An existing file keeps its permissions.
+// is removed. An existing file keeps its permissions. Unless NoSync, the
+// output is on stable storage before it replaces path.
 func ExtractFile(ctx context.Context, ix *caindex.Index, path string, o ExtractOptions) (stats ExtractStats, err error) {
 	if o.Progress == nil {
 		o.Progress = noProgress{}
@@ -138,8 +146,10 @@ func ExtractFile(ctx context.Context, ix *caindex.Index, path string, o ExtractO
 	if err = f.Chmod(mode); err != nil {
 		return stats, err
 	}
-	if err = f.Sync(); err != nil {
-		return stats, err
+	if !o.NoSync {
+		if err = f.Sync(); err != nil {
+			return stats, err
+		}
 	}
 	if err = f.Close(); err != nil {
 		return stats, err
@@ -199,8 +209,10 @@ func extractInPlace(ctx context.Context, ix *caindex.Index, path string, o Extra
 	if stats, err = newExtraction(ix, f, seeds, o, true).run(ctx); err != nil {
 		return stats, err
 	}
-	if err := f.Sync(); err != nil {
-		return stats, err
+	if !o.NoSync {
+		if err := f.Sync(); err != nil {
+			return stats, err
+		}
 	}
 	return stats, regenerateSeeds(ctx, seeds, o)
 }
@@ -433,10 +445,11 @@ func (x *extraction) plan(inPlace []bool) []task {
 func (x *extraction) fillFromStore(ctx context.Context, idx []int) error {
 	cs := x.ix.Chunks
 	first := cs[idx[0]]
-	b, err := fetch(ctx, x.o.Store, first)
+	b, ch, err := fetch(ctx, x.o.Store, first)
 	if err != nil {
 		return err
 	}
+	defer ch.Release()
 	x.fetched.Add(1)
 	hole := !x.inPlace && isZero(b)
 	for _, i := range idx {
@@ -652,7 +665,7 @@ func (x *extraction) writeAt(b []byte, off uint64) error {
 		return err
 	}
 	n := uint64(len(b))
-	if w := x.written.Add(n); w/writebackEvery != (w-n)/writebackEvery {
+	if w := x.written.Add(n); !x.o.NoSync && w/writebackEvery != (w-n)/writebackEvery {
 		startWriteback(x.out)
 	}
 	return nil

@@ -141,7 +141,8 @@ func (r *Reader) fetchAt(c caindex.Chunk) ([]byte, error) {
 		return nil, context.Cause(r.ctx)
 	}
 	defer func() { <-r.atSlots }()
-	return fetch(r.ctx, r.store, c)
+	b, _, err := fetch(r.ctx, r.store, c)
+	return b, err
 }
 
 // wait returns the content of p once fetched.
@@ -389,7 +390,7 @@ func (r *Reader) fill() {
 			r.wg.Add(1)
 			go func(ctx context.Context) {
 				defer r.wg.Done()
-				p.b, p.err = fetch(ctx, r.store, c)
+				p.b, _, p.err = fetch(ctx, r.store, c)
 				<-r.slots
 				close(p.done)
 			}(r.genCtx)

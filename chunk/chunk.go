@@ -11,16 +11,59 @@ import (
 // fetch among several callers can hand out the same Chunk; the byte slices it
 // returns are shared and must not be modified.
 type Chunk struct {
-	mu     sync.Mutex // guards the lazy conversions
+	mu     sync.Mutex // guards the lazy conversions and release
 	id     ID
 	plain  []byte
 	stored []byte
 	conv   Converter // the converter stored was made with
+	buf    *[]byte   // plain's pooled buffer, given back by Release
+	shared bool      // Release does nothing
 }
 
 // New returns a chunk holding plain data. It does not hash: id must be the
 // digest of plain (see [Chunk.Verify]).
 func New(id ID, plain []byte) *Chunk { return &Chunk{id: id, plain: plain} }
+
+// bufPool holds the buffers of pooled chunks.
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// GetBuffer returns a buffer from the pool that [NewPooled] chunks give
+// back on Release. A store decodes a chunk into (*b)[:0], sets *b to the
+// result and passes b to NewPooled (or to PutBuffer if it fails), so that a
+// reader going through many chunks reuses a few buffers instead of leaving
+// one per chunk to the garbage collector.
+func GetBuffer() *[]byte { return bufPool.Get().(*[]byte) }
+
+// PutBuffer gives a buffer from GetBuffer back to the pool.
+func PutBuffer(b *[]byte) { bufPool.Put(b) }
+
+// NewPooled is [New] for plain data held in a buffer from [GetBuffer]: the
+// chunk's Release gives the buffer back.
+func NewPooled(id ID, buf *[]byte) *Chunk { return &Chunk{id: id, plain: *buf, buf: buf} }
+
+// Share marks c as held by more than one holder, so that Release leaves its
+// buffer alone. A store that hands one chunk to several callers, or keeps a
+// chunk after returning it, calls Share first.
+func (c *Chunk) Share() {
+	c.mu.Lock()
+	c.shared = true
+	c.mu.Unlock()
+}
+
+// Release tells c that its caller is done with it and with every slice it
+// returned. A pooled chunk that was not shared gives its buffer back to the
+// pool, and must not be used again. Releasing any other chunk does nothing,
+// and not releasing a chunk is never wrong: its buffer is then collected.
+func (c *Chunk) Release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.buf == nil || c.shared {
+		return
+	}
+	*c.buf = (*c.buf)[:0]
+	bufPool.Put(c.buf)
+	c.buf, c.plain, c.stored = nil, nil, nil
+}
 
 // NewStored returns a chunk holding data as conv stores it.
 func NewStored(id ID, stored []byte, conv Converter) *Chunk {
@@ -36,6 +79,9 @@ func (c *Chunk) Plain() ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.plain == nil {
+		if c.stored == nil {
+			return nil, fmt.Errorf("chunk %s: used after Release", c.id)
+		}
 		b, err := c.conv.Decode(nil, c.stored)
 		if err != nil {
 			return nil, &InvalidError{ID: c.id, Err: err}

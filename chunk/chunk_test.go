@@ -223,3 +223,41 @@ func BenchmarkZstd(b *testing.B) {
 		})
 	}
 }
+
+func TestRelease(t *testing.T) {
+	plain := []byte("pooled chunk data")
+	id := SHA512_256.Sum(plain)
+	pooled := func() *Chunk {
+		b := GetBuffer()
+		*b = append((*b)[:0], plain...)
+		return NewPooled(id, b)
+	}
+	tests := []struct {
+		name       string
+		c          *Chunk
+		share      bool
+		usableLate bool // Plain still works after Release
+	}{
+		{"pooled", pooled(), false, false},
+		{"pooled and shared", pooled(), true, true},
+		{"not pooled", New(id, plain), false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.share {
+				tt.c.Share()
+			}
+			if err := tt.c.Verify(SHA512_256); err != nil {
+				t.Fatal(err)
+			}
+			tt.c.Release()
+			b, err := tt.c.Plain()
+			switch {
+			case tt.usableLate && (err != nil || !bytes.Equal(b, plain)):
+				t.Errorf("after Release: %q, %v; want the data", b, err)
+			case !tt.usableLate && err == nil:
+				t.Errorf("after Release: %q, want an error", b)
+			}
+		})
+	}
+}

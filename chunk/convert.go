@@ -94,7 +94,7 @@ func NewZstd(o ZstdOptions) (*Zstd, error) {
 		// The memory bound also limits the frame's window, and casync writes
 		// 2 MiB windows for small chunks; the exact size cap is checked after.
 		zstd.WithDecoderMaxMemory(uint64(max(o.MaxSize, 8<<20))),
-		zstd.WithDecoderLowmem(true),
+		zstd.WithDecoderLowmem(false),
 	)
 	if err != nil {
 		return nil, err

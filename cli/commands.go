@@ -227,7 +227,7 @@ func (a *app) extractCmd() *command {
 	var f commonFlags
 	var sf storeFlags
 	var seeds seedFlags
-	var inPlace, noReflink bool
+	var inPlace, noReflink, noSync bool
 	c := a.newCommand("extract", "desync extract -s <store> [flags] <index> <output>",
 		"rebuild a file from its index, seeds and chunk stores",
 		`Reads <index> ("-" for stdin, or an index store URL) and writes the file it
@@ -248,7 +248,9 @@ data no longer matches its index fails the extraction, naming it, unless
 Without -k the file is written to a temporary file next to <output> and
 renamed into place only when complete; on failure <output> is left as it
 was. With -k (a block device needs it) the output is updated in place,
-which is faster for small updates but not atomic.
+which is faster for small updates but not atomic. Either way the output is
+synced to disk before extract returns; --no-sync skips that (as casync and
+desync do), for outputs that will be synced later or can be made again.
 
 Example:
   desync extract -s /var/store -c /var/cache image.caibx image.raw
@@ -260,6 +262,7 @@ Example:
 	fs.BoolVar(&inPlace, "k", false, "extract in place: update the existing output, keeping chunks already at their offset")
 	fs.BoolVar(&inPlace, "in-place", false, "extract in place: update the existing output, keeping chunks already at their offset")
 	fs.BoolVar(&noReflink, "no-reflink", false, "copy seed data even where the file system could clone it")
+	fs.BoolVar(&noSync, "no-sync", false, "do not wait for the output to reach the disk (faster; not crash-safe)")
 	f.addConcurrency(fs)
 	f.addStats(fs)
 	c.Exec = func(ctx context.Context, args []string) error {
@@ -288,7 +291,7 @@ Example:
 		}
 		defer store.Close()
 		o := assemble.ExtractOptions{Store: store, Concurrency: f.concurrency, Seeds: seedList,
-			InvalidSeeds: action, InPlace: inPlace, NoReflink: noReflink}
+			InvalidSeeds: action, InPlace: inPlace, NoReflink: noReflink, NoSync: noSync}
 		var stats assemble.ExtractStats
 		statsOut := a.io.Out
 		if outPath == "-" {

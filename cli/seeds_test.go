@@ -41,6 +41,7 @@ func TestExtractWithSeeds(t *testing.T) {
 		{"seed dir", []string{"--seed-dir", seedDir}},
 		{"two seeds", []string{"--seed", old, "--seed", oldIndex}},
 		{"no reflink", []string{"--seed", oldIndex, "--no-reflink"}},
+		{"no sync", []string{"--seed", old, "--no-sync"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")

@@ -295,11 +295,16 @@ func TestDedup(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Every caller releases its chunk: the one shared chunk must
+			// stay intact for the others.
 			c, err := d.GetChunk(ctx, cs[0].ID())
 			if err == nil {
-				if b, _ := c.Plain(); len(b) == 0 {
-					err = errors.New("empty chunk")
+				want, _ := cs[0].Plain()
+				var b []byte
+				if b, err = c.Plain(); err == nil && !bytes.Equal(b, want) {
+					err = errors.New("shared chunk changed under its holder")
 				}
+				c.Release()
 			}
 			errs <- err
 		}()

@@ -21,9 +21,10 @@ type Dedup struct {
 }
 
 type call struct {
-	done chan struct{}
-	c    *chunk.Chunk
-	err  error
+	done    chan struct{}
+	c       *chunk.Chunk
+	err     error
+	waiters int // callers that joined the call (guarded by Dedup.mu)
 }
 
 // NewDedup wraps s.
@@ -44,10 +45,14 @@ func (d *Dedup) once(ctx context.Context, calls map[chunk.ID]*call, id chunk.ID,
 			cl.c, cl.err = fn()
 			d.mu.Lock()
 			delete(calls, id)
+			if cl.waiters > 0 && cl.c != nil {
+				cl.c.Share() // several callers hold it: none may release it
+			}
 			d.mu.Unlock()
 			close(cl.done)
 			return cl.c, cl.err
 		}
+		cl.waiters++
 		d.mu.Unlock()
 		select {
 		case <-ctx.Done():

@@ -112,8 +112,9 @@ func (s *Local) Path(id chunk.ID) string {
 }
 
 // GetChunk reads, decodes and (unless SkipVerify) verifies a chunk. The
-// returned chunk holds only the plain form; the file is read into a pooled
-// buffer.
+// returned chunk holds only the plain form, in a pooled buffer that the
+// caller may give back with Release; the file is read into a pooled buffer
+// too.
 func (s *Local) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -139,13 +140,17 @@ func (s *Local) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error)
 		return nil, fmt.Errorf("store %s: chunk %s: %w", s.dir, id, err)
 	}
 	*buf = b
-	plain, err := s.conv.Decode(nil, b)
+	pb := chunk.GetBuffer()
+	plain, err := s.conv.Decode((*pb)[:0], b)
 	if err != nil {
+		chunk.PutBuffer(pb)
 		return nil, &chunk.InvalidError{ID: id, Store: s.dir, Err: err}
 	}
-	c := chunk.New(id, plain)
+	*pb = plain
+	c := chunk.NewPooled(id, pb)
 	if !s.o.SkipVerify {
 		if err := c.Verify(s.o.Digest); err != nil {
+			c.Release()
 			var inv *chunk.InvalidError
 			if errors.As(err, &inv) {
 				inv.Store = s.dir

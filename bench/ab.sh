@@ -3,8 +3,8 @@
 # run on a freshly made ext4 (a loop-mounted image), reporting medians and ratios.
 #
 # Usage: bench/ab.sh [RUNS]        RUNS per tool and operation (default 5)
-#   AB_OPS      the operations to time (default "make extract seeded"); make always runs,
-#               since the others need its store
+#   AB_OPS      the operations to time (default "make extract nosync seeded"); make always
+#               runs, since the others need its store
 #   BENCH_DIR   where bench/bench.sh left its inputs (default /var/tmp/desync-bench); run
 #               bench/bench.sh first, it generates mixed.bin and mixed-edit.bin
 #
@@ -16,7 +16,10 @@
 #
 # Measured per run with /usr/bin/time: wall, user+sys CPU of the process (and children).
 #   make:     mixed.bin into an empty store (ours: desync make -s; casync make --store)
-#   extract:  mixed.bin's index from a store on the same fresh file system
+#   extract:  mixed.bin's index from a store on the same fresh file system; ours syncs the
+#             output before renaming it into place, casync does not
+#   nosync:   the same with ours --no-sync, which is what casync does (casync's row is
+#             its extract run again)
 #   seeded:   mixed-edit.bin from the store, seeded with mixed.bin (casync --seed=FILE;
 #             ours --seed FILE, and --seed FILE.caibx)
 set -euo pipefail
@@ -51,7 +54,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-OPS=" ${AB_OPS:-make extract seeded} "
+OPS=" ${AB_OPS:-make extract nosync seeded} "
 wants() { [[ $OPS == *" $1 "* ]]; }
 
 declare -A RES # RES[op/tool] = "wall cpu;wall cpu;..."
@@ -80,6 +83,10 @@ for r in $(seq "$RUNS"); do
 			timed make ours "$D" make -s "$MNT/s" "$MNT/x.caibx" "$DIR/mixed.bin"
 			timed extract ours "$D" extract -s "$MNT/s" "$MNT/x.caibx" "$MNT/out"
 			rm -f "$MNT/out"
+			if wants nosync; then
+				timed nosync ours "$D" extract --no-sync -s "$MNT/s" "$MNT/x.caibx" "$MNT/out"
+				rm -f "$MNT/out"
+			fi
 			wants seeded || continue
 			"$D" make -s "$MNT/s" "$MNT/e.caibx" "$DIR/mixed-edit.bin" >/dev/null
 			cp "$DIR/mixed.bin" "$MNT/seed.bin"
@@ -91,6 +98,10 @@ for r in $(seq "$RUNS"); do
 			timed make casync casync make --store="$MNT/s" "$MNT/x.caibx" "$DIR/mixed.bin"
 			timed extract casync casync extract --store="$MNT/s" "$MNT/x.caibx" "$MNT/out"
 			rm -f "$MNT/out"
+			if wants nosync; then
+				timed nosync casync casync extract --store="$MNT/s" "$MNT/x.caibx" "$MNT/out"
+				rm -f "$MNT/out"
+			fi
 			wants seeded || continue
 			casync make --store="$MNT/s" "$MNT/e.caibx" "$DIR/mixed-edit.bin" >/dev/null
 			cp "$DIR/mixed.bin" "$MNT/seed.bin"
@@ -105,7 +116,7 @@ median() { # median FIELD "a b;c d;..." (FIELD 1 = wall, 2 = cpu)
 echo
 echo "== medians of $RUNS runs ($(basename "$DIR")/mixed.bin, $SIZE bytes; fresh ext4 per run)"
 printf '%-8s %-12s %9s %9s %11s %11s\n' op tool "wall s" "CPU s" "wall ratio" "CPU ratio"
-for key in make/casync make/ours extract/casync extract/ours seeded/casync seeded/ours seeded/ours-index; do
+for key in make/casync make/ours extract/casync extract/ours nosync/casync nosync/ours seeded/casync seeded/ours seeded/ours-index; do
 	op=${key%/*} tool=${key#*/}
 	wants "$op" || continue
 	w=$(median 1 "${RES[$key]}") c=$(median 2 "${RES[$key]}")

@@ -8,8 +8,10 @@ import (
 	"io/fs"
 	"iter"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -207,7 +209,14 @@ func (s *Local) StoreChunk(ctx context.Context, c *chunk.Chunk) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if has, err := s.HasChunk(ctx, c.ID()); has || err != nil {
+	// With batched syncing the existence check is the flush's rename, which
+	// never replaces a file: a chunk already on disk costs a write, but the
+	// usual caller (Make) has asked HasChunk first, and is spared a lookup.
+	if batchedSync {
+		if _, ok := s.pendingFile(c.ID()); ok {
+			return nil
+		}
+	} else if has, err := s.HasChunk(ctx, c.ID()); has || err != nil {
 		return err
 	}
 	b, release, err := s.encode(c)
@@ -307,7 +316,7 @@ func (s *Local) flush() error {
 	}
 	var errs []error
 	for id, tmp := range batch {
-		if err := os.Rename(tmp, s.Path(id)); err != nil {
+		if err := renameNoReplace(tmp, s.Path(id)); err != nil {
 			if tmp2, ok := s.pendingFile(id); !ok || tmp2 != tmp {
 				continue // removed (RemoveChunk) while we synced
 			}
@@ -368,14 +377,7 @@ func writeTemp(path, pattern string, b []byte, mode os.FileMode) (string, error)
 }
 
 func writeFile(path, pattern string, b []byte, mode os.FileMode, sync bool) (name string, err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, pattern)
-	if errors.Is(err, fs.ErrNotExist) { // the directory does not exist yet
-		if err = os.MkdirAll(dir, 0o777); err != nil {
-			return "", err
-		}
-		f, err = os.CreateTemp(dir, pattern)
-	}
+	f, err := createTemp(filepath.Dir(path), pattern, mode)
 	if err != nil {
 		return "", err
 	}
@@ -388,15 +390,45 @@ func writeFile(path, pattern string, b []byte, mode os.FileMode, sync bool) (nam
 	if _, err = f.Write(b); err != nil {
 		return "", err
 	}
-	if err = f.Chmod(mode); err != nil {
-		return "", err
-	}
 	if sync {
 		if err = f.Sync(); err != nil {
 			return "", err
 		}
 	}
 	return f.Name(), f.Close()
+}
+
+// createTemp creates a new file in dir for writing, named by pattern with
+// its last "*" replaced by a random string, with permissions perm (less the
+// umask, as for any new file). It creates dir if needed.
+func createTemp(dir, pattern string, perm os.FileMode) (*os.File, error) {
+	prefix, suffix := pattern, ""
+	if i := strings.LastIndex(pattern, "*"); i >= 0 {
+		prefix, suffix = pattern[:i], pattern[i+1:]
+	}
+	made := false
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64(), 36)+suffix)
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+		switch {
+		case errors.Is(err, fs.ErrExist) && try < 100:
+			continue
+		case errors.Is(err, fs.ErrNotExist) && !made:
+			// A chunk directory is made on first use: one mkdir, or
+			// MkdirAll for a store that does not exist yet.
+			made = true
+			if err := os.Mkdir(dir, 0o777); errors.Is(err, fs.ErrNotExist) {
+				err = os.MkdirAll(dir, 0o777)
+				if err != nil {
+					return nil, err
+				}
+			} else if err != nil && !errors.Is(err, fs.ErrExist) {
+				return nil, err
+			}
+			continue
+		}
+		return f, err
+	}
 }
 
 // Close flushes the chunks still pending and waits for a background flush.

@@ -101,11 +101,23 @@ func TestStoreAndGet(t *testing.T) {
 			t.Fatal("content differs")
 		}
 		// An existing chunk is not rewritten, even if the caller's copy differs.
-		if err := s.StoreChunk(ctx, chunk.New(id, []byte("other"))); err != nil {
-			t.Fatal(err)
+		// Another store (another process) does not rewrite it either.
+		other, _ := NewLocal(dir, LocalOptions{Uncompressed: uncompressed})
+		for _, st := range []*Local{s, other} {
+			if err := st.StoreChunk(ctx, chunk.New(id, []byte("other"))); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if fi2, _ := os.Stat(want); !os.SameFile(fi, fi2) || fi2.ModTime() != fi.ModTime() {
 			t.Error("existing chunk rewritten")
+		}
+		if c, err := other.GetChunk(ctx, id); err != nil {
+			t.Errorf("after a second store: %v", err)
+		} else if b, _ := c.Plain(); !bytes.Equal(b, plain) {
+			t.Error("after a second store: content differs")
 		}
 		assertNoTemp(t, dir)
 	}

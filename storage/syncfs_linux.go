@@ -3,6 +3,7 @@
 package storage
 
 import (
+	"errors"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -23,4 +24,24 @@ func syncFS(dir string) error {
 		return &os.PathError{Op: "syncfs", Path: dir, Err: err}
 	}
 	return nil
+}
+
+// renameNoReplace renames a chunk's temporary file to its name, unless a
+// file has that name already: then the temporary file is removed, and the
+// chunk on disk stays as it is.
+func renameNoReplace(tmp, path string) error {
+	err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, path, unix.RENAME_NOREPLACE)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, unix.EEXIST):
+		return os.Remove(tmp)
+	case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOSYS):
+		// A file system without RENAME_NOREPLACE: look, then rename.
+		if _, err := os.Lstat(path); err == nil {
+			return os.Remove(tmp)
+		}
+		return os.Rename(tmp, path)
+	}
+	return &os.LinkError{Op: "rename", Old: tmp, New: path, Err: err}
 }

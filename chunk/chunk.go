@@ -41,6 +41,28 @@ func PutBuffer(b *[]byte) { bufPool.Put(b) }
 // chunk's Release gives the buffer back.
 func NewPooled(id ID, buf *[]byte) *Chunk { return &Chunk{id: id, plain: *buf, buf: buf} }
 
+// Load decodes a chunk read from a store into a pooled buffer (see
+// [Chunk.Release]) and, if verify is set, checks that it hashes to id under
+// d. A failure of either is an *InvalidError, whose Store the caller fills
+// in.
+func Load(id ID, stored []byte, conv Converter, d Digest, verify bool) (*Chunk, error) {
+	b := GetBuffer()
+	plain, err := conv.Decode((*b)[:0], stored)
+	if err != nil {
+		PutBuffer(b)
+		return nil, &InvalidError{ID: id, Err: err}
+	}
+	*b = plain
+	c := NewPooled(id, b)
+	if verify {
+		if err := c.Verify(d); err != nil {
+			c.Release()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
 // Share marks c as held by more than one holder, so that Release leaves its
 // buffer alone. A store that hands one chunk to several callers, or keeps a
 // chunk after returning it, calls Share first.

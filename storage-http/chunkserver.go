@@ -238,6 +238,7 @@ func (cs *ChunkServer) get(w http.ResponseWriter, r *http.Request, s chunk.Store
 		cs.storeError(w, r, "get", s, id, err)
 		return
 	}
+	defer c.Release() // the response writer keeps nothing
 	var b []byte
 	if cs.o.Uncompressed {
 		b, err = c.Plain()

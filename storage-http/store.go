@@ -115,7 +115,9 @@ func setHeaders(req *http.Request, auth, cookie string) {
 	}
 }
 
-// GetChunk fetches, decodes and (unless SkipVerify) verifies a chunk.
+// GetChunk fetches, decodes and (unless SkipVerify) verifies a chunk. The
+// chunk's plain form is in a pooled buffer that the caller may give back
+// with Release.
 func (s *Store) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -144,19 +146,13 @@ func (s *Store) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error)
 	if err != nil {
 		return nil, fmt.Errorf("store %s: chunk %s: reading %s: %w", s.name, id, redact(u), err)
 	}
-	plain, err := s.conv.Decode(nil, stored)
+	c, err := chunk.Load(id, stored, s.conv, s.digest, s.verify)
 	if err != nil {
-		return nil, &chunk.InvalidError{ID: id, Store: s.name, Err: err}
-	}
-	c := chunk.New(id, plain)
-	if s.verify {
-		if err := c.Verify(s.digest); err != nil {
-			var inv *chunk.InvalidError
-			if errors.As(err, &inv) {
-				inv.Store = s.name
-			}
-			return nil, err
+		var inv *chunk.InvalidError
+		if errors.As(err, &inv) {
+			inv.Store = s.name
 		}
+		return nil, err
 	}
 	s.log.Debug("fetched chunk", "url", redact(u), "bytes", len(stored))
 	return c, nil

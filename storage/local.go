@@ -142,23 +142,13 @@ func (s *Local) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error)
 		return nil, fmt.Errorf("store %s: chunk %s: %w", s.dir, id, err)
 	}
 	*buf = b
-	pb := chunk.GetBuffer()
-	plain, err := s.conv.Decode((*pb)[:0], b)
+	c, err := chunk.Load(id, b, s.conv, s.o.Digest, !s.o.SkipVerify)
 	if err != nil {
-		chunk.PutBuffer(pb)
-		return nil, &chunk.InvalidError{ID: id, Store: s.dir, Err: err}
-	}
-	*pb = plain
-	c := chunk.NewPooled(id, pb)
-	if !s.o.SkipVerify {
-		if err := c.Verify(s.o.Digest); err != nil {
-			c.Release()
-			var inv *chunk.InvalidError
-			if errors.As(err, &inv) {
-				inv.Store = s.dir
-			}
-			return nil, err
+		var inv *chunk.InvalidError
+		if errors.As(err, &inv) {
+			inv.Store = s.dir
 		}
+		return nil, err
 	}
 	return c, nil
 }

@@ -27,9 +27,9 @@
 //     store) and optionally its index rewritten.
 //     Without InPlace the output is a sparse temporary file next to the
 //     target, synced and renamed over it only when complete, so a failure or
-//     a cancelled context leaves the output as it was. With InPlace (files
-//     and block devices) the output is updated where it is; that is not
-//     atomic. [ExtractWriter] streams in order to a writer (stdout) with
+//     a cancelled context leaves the output as it was (NoSync skips the sync,
+//     as casync does). With InPlace (files and block devices) the output is
+//     updated where it is; that is not atomic. [ExtractWriter] streams in order to a writer (stdout) with
 //     bounded read-ahead, without seeds.
 //   - [VerifyIndex] checks a file against an index and lists the chunks that
 //     differ ([MismatchError]).

@@ -9,7 +9,9 @@
 //     writes go to a temporary file that is renamed into place only once its
 //     data is durable (on Linux one syncfs per batch of 256 chunks, run in
 //     the background while writers go on, or at Flush/Close, instead of an
-//     fsync per chunk), and an existing chunk is never rewritten. It lists, removes and prunes chunks ([Lister],
+//     fsync per chunk), and an existing chunk is never rewritten (the batch
+//     is renamed with RENAME_NOREPLACE, so a write needs no lookup first).
+//     It lists, removes and prunes chunks ([Lister],
 //     [Remover], chunk.PruneStore); prune also deletes temporary files
 //     abandoned for over an hour.
 //   - [LocalIndex]: indexes by name under a directory; names cannot escape it.

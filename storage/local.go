@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"iter"
 	"log/slog"
@@ -153,29 +152,6 @@ func (s *Local) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error)
 	return c, nil
 }
 
-// readFile reads the file at path into buf, growing it if needed. Chunk
-// files are written once, completely, so their size at open is their size.
-func readFile(path string, buf []byte) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	n := int(fi.Size())
-	if cap(buf) < n {
-		buf = make([]byte, n)
-	}
-	buf = buf[:n]
-	if _, err := io.ReadFull(f, buf); err != nil {
-		return nil, err
-	}
-	return buf, nil
-}
-
 // HasChunk reports whether the chunk file exists; it does not read it.
 func (s *Local) HasChunk(ctx context.Context, id chunk.ID) (bool, error) {
 	if err := ctx.Err(); err != nil {
@@ -221,7 +197,7 @@ func (s *Local) StoreChunk(ctx context.Context, c *chunk.Chunk) (err error) {
 		}
 		return nil
 	}
-	tmp, err := writeTemp(path, pattern, b, 0o444)
+	tmp, err := writeFile(path, pattern, b, 0o444, false)
 	if err != nil {
 		return fmt.Errorf("store %s: writing chunk %s: %w", s.dir, c.ID(), err)
 	}
@@ -360,38 +336,12 @@ func writeFileAtomic(path, pattern string, b []byte, mode os.FileMode) error {
 	return nil
 }
 
-// writeTemp writes b to a new temporary file in path's directory without
-// syncing it and returns its name.
-func writeTemp(path, pattern string, b []byte, mode os.FileMode) (string, error) {
-	return writeFile(path, pattern, b, mode, false)
-}
-
-func writeFile(path, pattern string, b []byte, mode os.FileMode, sync bool) (name string, err error) {
-	f, err := createTemp(filepath.Dir(path), pattern, mode)
-	if err != nil {
-		return "", err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return "", err
-	}
-	if sync {
-		if err = f.Sync(); err != nil {
-			return "", err
-		}
-	}
-	return f.Name(), f.Close()
-}
-
-// createTemp creates a new file in dir for writing, named by pattern with
-// its last "*" replaced by a random string, with permissions perm (less the
-// umask, as for any new file). It creates dir if needed.
-func createTemp(dir, pattern string, perm os.FileMode) (*os.File, error) {
+// writeFile writes b to a new file in path's directory, named by pattern
+// with its last "*" replaced by a random string, with permissions mode (less
+// the umask, as for any new file), and returns its name. It creates the
+// directory if needed, and syncs the file if sync.
+func writeFile(path, pattern string, b []byte, mode os.FileMode, sync bool) (string, error) {
+	dir := filepath.Dir(path)
 	prefix, suffix := pattern, ""
 	if i := strings.LastIndex(pattern, "*"); i >= 0 {
 		prefix, suffix = pattern[:i], pattern[i+1:]
@@ -399,7 +349,7 @@ func createTemp(dir, pattern string, perm os.FileMode) (*os.File, error) {
 	made := false
 	for try := 0; ; try++ {
 		name := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64(), 36)+suffix)
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+		err := writeNew(name, b, mode, sync)
 		switch {
 		case errors.Is(err, fs.ErrExist) && try < 100:
 			continue
@@ -408,16 +358,17 @@ func createTemp(dir, pattern string, perm os.FileMode) (*os.File, error) {
 			// MkdirAll for a store that does not exist yet.
 			made = true
 			if err := os.Mkdir(dir, 0o777); errors.Is(err, fs.ErrNotExist) {
-				err = os.MkdirAll(dir, 0o777)
-				if err != nil {
-					return nil, err
+				if err := os.MkdirAll(dir, 0o777); err != nil {
+					return "", err
 				}
 			} else if err != nil && !errors.Is(err, fs.ErrExist) {
-				return nil, err
+				return "", err
 			}
 			continue
+		case err != nil:
+			return "", err
 		}
-		return f, err
+		return name, nil
 	}
 }
 

@@ -24,36 +24,25 @@ type Chunk struct {
 // digest of plain (see [Chunk.Verify]).
 func New(id ID, plain []byte) *Chunk { return &Chunk{id: id, plain: plain} }
 
-// bufPool holds the buffers of pooled chunks.
+// bufPool holds the plain buffers of chunks made by Load, which Release
+// gives back.
 var bufPool = sync.Pool{New: func() any { return new([]byte) }}
 
-// GetBuffer returns a buffer from the pool that [NewPooled] chunks give
-// back on Release. A store decodes a chunk into (*b)[:0], sets *b to the
-// result and passes b to NewPooled (or to PutBuffer if it fails), so that a
-// reader going through many chunks reuses a few buffers instead of leaving
-// one per chunk to the garbage collector.
-func GetBuffer() *[]byte { return bufPool.Get().(*[]byte) }
-
-// PutBuffer gives a buffer from GetBuffer back to the pool.
-func PutBuffer(b *[]byte) { bufPool.Put(b) }
-
-// NewPooled is [New] for plain data held in a buffer from [GetBuffer]: the
-// chunk's Release gives the buffer back.
-func NewPooled(id ID, buf *[]byte) *Chunk { return &Chunk{id: id, plain: *buf, buf: buf} }
-
-// Load decodes a chunk read from a store into a pooled buffer (see
-// [Chunk.Release]) and, if verify is set, checks that it hashes to id under
-// d. A failure of either is an *InvalidError, whose Store the caller fills
-// in.
+// Load decodes a chunk read from a store into a pooled buffer and, if verify
+// is set, checks that it hashes to id under d. A failure of either is an
+// *InvalidError, whose Store the caller fills in. Stores make their chunks
+// with Load, so that a reader going through many chunks, and releasing each
+// ([Chunk.Release]) when done, reuses a few buffers instead of leaving one
+// per chunk to the garbage collector.
 func Load(id ID, stored []byte, conv Converter, d Digest, verify bool) (*Chunk, error) {
-	b := GetBuffer()
+	b := bufPool.Get().(*[]byte)
 	plain, err := conv.Decode((*b)[:0], stored)
 	if err != nil {
-		PutBuffer(b)
+		bufPool.Put(b)
 		return nil, &InvalidError{ID: id, Err: err}
 	}
 	*b = plain
-	c := NewPooled(id, b)
+	c := &Chunk{id: id, plain: plain, buf: b}
 	if verify {
 		if err := c.Verify(d); err != nil {
 			c.Release()
@@ -73,8 +62,8 @@ func (c *Chunk) Share() {
 }
 
 // Release tells c that its caller is done with it and with every slice it
-// returned. A pooled chunk that was not shared gives its buffer back to the
-// pool, and must not be used again. Releasing any other chunk does nothing,
+// returned. A chunk made by [Load] that was not shared gives its buffer back
+// to the pool, and must not be used again. Releasing any other chunk does nothing,
 // and not releasing a chunk is never wrong: its buffer is then collected.
 func (c *Chunk) Release() {
 	c.mu.Lock()

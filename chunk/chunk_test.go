@@ -228,9 +228,11 @@ func TestRelease(t *testing.T) {
 	plain := []byte("pooled chunk data")
 	id := SHA512_256.Sum(plain)
 	pooled := func() *Chunk {
-		b := GetBuffer()
-		*b = append((*b)[:0], plain...)
-		return NewPooled(id, b)
+		c, err := Load(id, plain, Uncompressed{}, SHA512_256, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
 	}
 	tests := []struct {
 		name       string
@@ -258,6 +260,45 @@ func TestRelease(t *testing.T) {
 			case !tt.usableLate && err == nil:
 				t.Errorf("after Release: %q, want an error", b)
 			}
+		})
+	}
+}
+
+func TestLoad(t *testing.T) {
+	z := mustZstd(t, ZstdOptions{})
+	plain := bytes.Repeat([]byte("load me "), 1000)
+	id := SHA512_256.Sum(plain)
+	stored, _ := z.Encode(nil, plain)
+	other := SHA512_256.Sum([]byte("other"))
+	tests := []struct {
+		name    string
+		id      ID
+		stored  []byte
+		verify  bool
+		wantErr string // "" for success
+	}{
+		{"good", id, stored, true, ""},
+		{"wrong ID, not verified", other, stored, false, ""},
+		{"wrong ID", other, stored, true, id.String()},
+		{"corrupt frame", id, append([]byte{0x28, 0xb5, 0x2f, 0xfd, 0xff}, stored[5:]...), true, "chunk " + id.String()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(tt.id, tt.stored, z, SHA512_256, tt.verify)
+			if tt.wantErr != "" {
+				var inv *InvalidError
+				if !errors.As(err, &inv) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, want an *InvalidError naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b, _ := c.Plain(); !bytes.Equal(b, plain) {
+				t.Error("content differs")
+			}
+			c.Release()
 		})
 	}
 }

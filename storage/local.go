@@ -42,8 +42,8 @@ type LocalOptions struct {
 
 // Local is a chunk store in a directory, laid out as casync lays it out:
 // <dir>/<first 4 hex digits>/<id>.cacnk. The directory is created on the
-// first write. Chunk files are read-only (0444), as casync makes them, and an
-// existing chunk is never rewritten.
+// first write. Chunk files are read-only (0444 less the umask), as casync
+// makes them, and an existing chunk is never rewritten.
 //
 // A chunk is written to a temporary file next to its final name and renamed
 // into place only after its data is on stable storage, so a file under a

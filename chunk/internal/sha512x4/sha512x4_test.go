@@ -1,0 +1,87 @@
+package sha512x4
+
+import (
+	"crypto/sha512"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestGeneric checks the constants, the padding and the scalar compression
+// function: full SHA-512 computed with them equals crypto/sha512's.
+func TestGeneric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, n := range []int{0, 1, 111, 112, 127, 128, 129, 239, 240, 256, 1000, 65536 + 7} {
+		m := make([]byte, n)
+		for i := range m {
+			m[i] = byte(rng.Uint32())
+		}
+		var h [8]uint64
+		for i, p := range primes(8) {
+			h[i] = fraction64(root(p, 2))
+		}
+		blockGeneric(&h, m[:n&^127])
+		blockGeneric(&h, appendPad(nil, m[n&^127:], uint64(n)))
+		want := sha512.Sum512(m)
+		for w := range 8 {
+			if got := h[w]; got != uint64(want[8*w])<<56|uint64(want[8*w+1])<<48|uint64(want[8*w+2])<<40|uint64(want[8*w+3])<<32|
+				uint64(want[8*w+4])<<24|uint64(want[8*w+5])<<16|uint64(want[8*w+6])<<8|uint64(want[8*w+7]) {
+				t.Fatalf("%d bytes: SHA-512 word %d differs", n, w)
+			}
+		}
+	}
+}
+
+// TestSum checks batches of every size up to 13 messages, with lengths
+// around the block and padding edges and large ones, so lanes start and end
+// at different times, against crypto/sha512.
+func TestSum(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	lengths := []int{0, 1, 17, 111, 112, 113, 127, 128, 129, 255, 256, 257, 1 << 10, 16 << 10, 64<<10 + 3, 200 << 10}
+	for n := 1; n <= 13; n++ {
+		for rep := range 8 {
+			msgs := make([][]byte, n)
+			for i := range msgs {
+				l := lengths[rng.IntN(len(lengths))]
+				if rep%2 == 1 {
+					l = rng.IntN(300 << 10)
+				}
+				msgs[i] = make([]byte, l)
+				for j := range msgs[i] {
+					msgs[i][j] = byte(rng.Uint32())
+				}
+			}
+			out := make([][Size]byte, n)
+			Sum512_256(msgs, out)
+			for i, m := range msgs {
+				if out[i] != sha512.Sum512_256(m) {
+					t.Fatalf("%d messages, rep %d: digest of message %d (%d bytes) differs", n, rep, i, len(m))
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkSum(b *testing.B) {
+	msgs := make([][]byte, 16)
+	total := 0
+	for i := range msgs {
+		msgs[i] = make([]byte, 16<<10+(i*13<<10)) // 16 KiB to 211 KiB
+		total += len(msgs[i])
+	}
+	out := make([][Size]byte, len(msgs))
+	for _, name := range []string{"crypto-sha512", "sha512x4"} {
+		b.Run(fmt.Sprintf("%s/16msgs", name), func(b *testing.B) {
+			b.SetBytes(int64(total))
+			for b.Loop() {
+				if name == "sha512x4" {
+					Sum512_256(msgs, out)
+				} else {
+					for i, m := range msgs {
+						out[i] = sha512.Sum512_256(m)
+					}
+				}
+			}
+		})
+	}
+}

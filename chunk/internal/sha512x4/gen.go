@@ -46,7 +46,15 @@ func schedule(t int) {
 	p("VPADDQ %s, Y13, Y13", w(t-7))
 	p("VPADDQ %s, Y13, Y13", w(t-16))
 	p("VMOVDQU %s, Y12", w(t-15))
-	rotr3("Y12", "Y14", "Y15", [3]int{1, 8, 7}, true)
+	// σ0 = rotr 1 ^ rotr 8 ^ shr 7; rotating by a whole byte is a shuffle,
+	// which spares the shift unit, the busiest one here.
+	p("VPSHUFB rotr8<>(SB), Y12, Y14")
+	p("VPSRLQ $1, Y12, Y15")
+	p("VPXOR Y15, Y14, Y14")
+	p("VPSLLQ $63, Y12, Y15")
+	p("VPXOR Y15, Y14, Y14")
+	p("VPSRLQ $7, Y12, Y15")
+	p("VPXOR Y15, Y14, Y14")
 	p("VPADDQ Y14, Y13, Y13")
 	p("VMOVDQU Y13, %s", w(t))
 }
@@ -87,6 +95,13 @@ DATA bswap<>+8(SB)/8, $0x08090a0b0c0d0e0f
 DATA bswap<>+16(SB)/8, $0x0001020304050607
 DATA bswap<>+24(SB)/8, $0x08090a0b0c0d0e0f
 GLOBL bswap<>(SB), RODATA|NOPTR, $32
+
+// rotr8 rotates each 64-bit word right by 8 bits.
+DATA rotr8<>+0(SB)/8, $0x0007060504030201
+DATA rotr8<>+8(SB)/8, $0x080f0e0d0c0b0a09
+DATA rotr8<>+16(SB)/8, $0x0007060504030201
+DATA rotr8<>+24(SB)/8, $0x080f0e0d0c0b0a09
+GLOBL rotr8<>(SB), RODATA|NOPTR, $32
 
 // func block4(h *[32]uint64, p *[4]*byte, n int, k *[80]uint64)
 TEXT ·block4(SB), NOSPLIT, $512-32

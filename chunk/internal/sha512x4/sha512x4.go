@@ -41,20 +41,24 @@ func Sum512_256(msgs [][]byte, out [][Size]byte) {
 
 // lane is one message in flight.
 type lane struct {
-	msg    int    // index of the message, or -1 when idle
-	rest   []byte // blocks still to hash: the message's whole blocks, then pad
-	pad    []byte // the last partial block with the padding: 1 or 2 blocks
-	inPad  bool   // rest is pad
-	padBuf [2 * blockSize]byte
+	msg     int    // index of the message, or -1 when idle
+	rest    []byte // blocks still to hash: the message's whole blocks, then pad
+	pad     []byte // the last partial block with the padding: 1 or 2 blocks
+	inPad   bool   // rest is pad
+	started bool   // some of the message is hashed
+	padBuf  [2 * blockSize]byte
 }
 
 const blockSize = 128
+
+// nLanes is the number of messages block4 hashes at once.
+const nLanes = 4
 
 // batch holds four lanes and their states, word-major: h[4*w+l] is word w
 // of lane l, the layout block4 loads into vector registers.
 type batch struct {
 	h     [32]uint64
-	lanes [4]lane
+	lanes [nLanes]lane
 	next  int
 }
 
@@ -63,14 +67,7 @@ func (b *batch) run(msgs [][]byte, out [][Size]byte) {
 		b.start(l, msgs)
 	}
 	for {
-		active, last := 0, 0
-		n := math.MaxInt
-		for l := range b.lanes {
-			if ln := &b.lanes[l]; ln.msg >= 0 {
-				active, last = active+1, l
-				n = min(n, len(ln.rest)/blockSize)
-			}
-		}
+		active, last := b.active()
 		if active == 0 {
 			return
 		}
@@ -80,53 +77,85 @@ func (b *batch) run(msgs [][]byte, out [][Size]byte) {
 			b.finishAlone(last, out)
 			return
 		}
-		var ptrs [4]*byte
-		for l := range b.lanes {
-			src := &b.lanes[l]
-			if src.msg < 0 { // an idle lane hashes another's data for nothing
-				src = &b.lanes[last]
+		for l, done := range b.step(math.MaxInt) {
+			if done {
+				out[b.lanes[l].msg] = b.digest(l)
+				b.start(l, msgs)
 			}
-			ptrs[l] = &src.rest[0]
-		}
-		block4(&b.h, &ptrs, n, &k)
-		for l := range b.lanes {
-			ln := &b.lanes[l]
-			if ln.msg < 0 {
-				continue
-			}
-			ln.rest = ln.rest[n*blockSize:]
-			if len(ln.rest) > 0 {
-				continue
-			}
-			if !ln.inPad {
-				ln.rest, ln.inPad = ln.pad, true
-				continue
-			}
-			out[ln.msg] = b.digest(l)
-			b.start(l, msgs)
 		}
 	}
 }
 
 // start puts the next message, if any, into lane l.
 func (b *batch) start(l int, msgs [][]byte) {
-	ln := &b.lanes[l]
 	if b.next == len(msgs) {
-		ln.msg = -1
+		b.lanes[l].msg = -1
 		return
 	}
-	ln.msg = b.next
-	m := msgs[b.next]
+	b.load(l, msgs[b.next], b.next)
 	b.next++
+}
+
+// load puts message m, numbered idx, into lane l.
+func (b *batch) load(l int, m []byte, idx int) {
+	ln := &b.lanes[l]
+	ln.msg = idx
 	for w := range 8 {
 		b.h[4*w+l] = iv[w]
 	}
 	whole := len(m) &^ (blockSize - 1)
 	ln.pad = appendPad(ln.padBuf[:0], m[whole:], uint64(len(m)))
-	ln.rest, ln.inPad = m[:whole], false
+	ln.rest, ln.inPad, ln.started = m[:whole], false, false
 	if whole == 0 {
 		ln.rest, ln.inPad = ln.pad, true
 	}
+}
+
+// step hashes up to max blocks of every lane with a message, as many as
+// the shortest of them has left, and reports the lanes whose message is
+// done (their digests are ready; the lanes are idle again).
+func (b *batch) step(max int) (done [nLanes]bool) {
+	n, last := max, -1
+	for l := range b.lanes {
+		if ln := &b.lanes[l]; ln.msg >= 0 {
+			n, last = min(n, len(ln.rest)/blockSize), l
+		}
+	}
+	var ptrs [nLanes]*byte
+	for l := range b.lanes {
+		src := &b.lanes[l]
+		if src.msg < 0 { // an idle lane hashes another's data for nothing
+			src = &b.lanes[last]
+		}
+		ptrs[l] = &src.rest[0]
+	}
+	block4(&b.h, &ptrs, n, &k)
+	for l := range b.lanes {
+		ln := &b.lanes[l]
+		if ln.msg < 0 {
+			continue
+		}
+		ln.started = true
+		if ln.rest = ln.rest[n*blockSize:]; len(ln.rest) > 0 {
+			continue
+		}
+		if !ln.inPad {
+			ln.rest, ln.inPad = ln.pad, true
+			continue
+		}
+		done[l] = true
+	}
+	return done
+}
+
+// active returns the number of lanes with a message and the last of them.
+func (b *batch) active() (n, last int) {
+	for l := range b.lanes {
+		if b.lanes[l].msg >= 0 {
+			n, last = n+1, l
+		}
+	}
+	return n, last
 }
 
 // finishAlone hashes the rest of lane l's message without the other lanes.

@@ -4,6 +4,7 @@ import (
 	"crypto/sha512"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -82,6 +83,54 @@ func BenchmarkSum(b *testing.B) {
 					}
 				}
 			}
+		})
+	}
+}
+
+// TestSumConcurrent hashes from many goroutines at once, so that requests
+// share the lanes, join while others are under way and are handed back.
+func TestSumConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 3))
+			for range 40 {
+				m := make([]byte, rng.IntN(300<<10))
+				for j := range m {
+					m[j] = byte(rng.Uint32())
+				}
+				if Sum(m) != sha512.Sum512_256(m) {
+					errs <- fmt.Errorf("goroutine %d: digest of %d bytes differs", g, len(m))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func BenchmarkSumParallel(b *testing.B) {
+	m := make([]byte, 64<<10)
+	for _, name := range []string{"crypto-sha512", "sha512x4"} {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(m)))
+			b.SetParallelism(5) // 10 goroutines on 2 cores, like extract -n 10
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if name == "sha512x4" {
+						Sum(m)
+					} else {
+						sha512.Sum512_256(m)
+					}
+				}
+			})
 		})
 	}
 }

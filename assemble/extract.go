@@ -105,6 +105,7 @@ func extractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o Extrac
 	}
 	pending := make(chan chan result, 2*workerCount(o.Concurrency))
 	sem := make(chan struct{}, workerCount(o.Concurrency))
+	defer chunk.HashWorkers(cap(sem))()
 	go func() {
 		defer close(pending)
 		for _, c := range ix.Chunks {

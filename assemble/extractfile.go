@@ -297,7 +297,9 @@ func (x *extraction) run(ctx context.Context) (ExtractStats, error) {
 func runTasks(ctx context.Context, cancel context.CancelCauseFunc, workers int, tasks []task) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(workers, max(len(tasks), 1)) {
+	n := min(workers, max(len(tasks), 1))
+	defer chunk.HashWorkers(n)() // tasks hash what they fetch or copy
+	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

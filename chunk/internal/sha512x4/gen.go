@@ -19,30 +19,31 @@ func p(format string, args ...any) { fmt.Fprintf(&out, "\t"+format+"\n", args...
 // w is the stack slot of message word t (a ring of 16 vectors).
 func w(t int) string { return fmt.Sprintf("%d(SP)", 32*(t%16)) }
 
-// rotr3 xors into dst the three rotations of src right by r[0], r[1], r[2]
-// (a shift pair each; the halves never overlap, so xor equals or). If
-// shr is set, the last rotation is a plain shift right by r[2] instead.
-func rotr3(src, dst, tmp string, r [3]int, shr bool) {
+// rotr3 sets dst to the xor of the three rotations of src right by r[0],
+// r[1], r[2] (a shift pair each; the halves never overlap, so xor equals
+// or). If shr is set, the last rotation is a plain shift right by r[2]
+// instead. The xors form a tree, so dst is ready four steps after src.
+func rotr3(src, dst, t1, t2 string, r [3]int, shr bool) {
 	p("VPSRLQ $%d, %s, %s", r[0], src, dst)
-	p("VPSLLQ $%d, %s, %s", 64-r[0], src, tmp)
-	p("VPXOR %s, %s, %s", tmp, dst, dst)
-	p("VPSRLQ $%d, %s, %s", r[1], src, tmp)
-	p("VPXOR %s, %s, %s", tmp, dst, dst)
-	p("VPSLLQ $%d, %s, %s", 64-r[1], src, tmp)
-	p("VPXOR %s, %s, %s", tmp, dst, dst)
-	p("VPSRLQ $%d, %s, %s", r[2], src, tmp)
-	p("VPXOR %s, %s, %s", tmp, dst, dst)
+	p("VPSLLQ $%d, %s, %s", 64-r[0], src, t1)
+	p("VPXOR %s, %s, %s", t1, dst, dst)
+	p("VPSRLQ $%d, %s, %s", r[1], src, t1)
+	p("VPSLLQ $%d, %s, %s", 64-r[1], src, t2)
+	p("VPXOR %s, %s, %s", t2, t1, t1)
+	p("VPXOR %s, %s, %s", t1, dst, dst)
+	p("VPSRLQ $%d, %s, %s", r[2], src, t1)
 	if !shr {
-		p("VPSLLQ $%d, %s, %s", 64-r[2], src, tmp)
-		p("VPXOR %s, %s, %s", tmp, dst, dst)
+		p("VPSLLQ $%d, %s, %s", 64-r[2], src, t2)
+		p("VPXOR %s, %s, %s", t2, t1, t1)
 	}
+	p("VPXOR %s, %s, %s", t1, dst, dst)
 }
 
 // schedule computes W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16]
 // into W[t]'s slot (which held W[t-16]), with Y12-Y15.
 func schedule(t int) {
 	p("VMOVDQU %s, Y12", w(t-2))
-	rotr3("Y12", "Y13", "Y14", [3]int{19, 61, 6}, true)
+	rotr3("Y12", "Y13", "Y14", "Y15", [3]int{19, 61, 6}, true)
 	p("VPADDQ %s, Y13, Y13", w(t-7))
 	p("VPADDQ %s, Y13, Y13", w(t-16))
 	p("VMOVDQU %s, Y12", w(t-15))
@@ -60,26 +61,28 @@ func schedule(t int) {
 }
 
 // round is round t with the state in registers r = a, b, c, d, e, f, g, h;
-// afterwards h holds the new a and d the new e. It uses Y8-Y11.
+// afterwards h holds the new a and d the new e. It uses Y8-Y11. The terms
+// that do not depend on the previous round's e and a are added first, so
+// that e's chain is Σ1 and two adds.
 func round(t int, r [8]string) {
 	a, b, c, d, e, f, g, h := r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
 	p("VPBROADCASTQ %d(SI), Y8", 8*t)
 	p("VPADDQ %s, Y8, Y8", w(t))
+	p("VPADDQ Y8, %s, %s", h, h) // h += K[t] + W[t]
+	p("VPXOR %s, %s, Y8", g, f)  // Ch(e, f, g) = (f^g)&e ^ g
+	p("VPAND %s, Y8, Y8", e)
+	p("VPXOR %s, Y8, Y8", g)
 	p("VPADDQ Y8, %s, %s", h, h)
-	rotr3(e, "Y9", "Y10", [3]int{14, 18, 41}, false) // Σ1(e)
-	p("VPADDQ Y9, %s, %s", h, h)
-	p("VPAND %s, %s, Y10", f, e) // Ch(e, f, g) = e&f ^ ^e&g
-	p("VPANDN %s, %s, Y11", g, e)
-	p("VPXOR Y11, Y10, Y10")
-	p("VPADDQ Y10, %s, %s", h, h) // h = T1
+	rotr3(e, "Y9", "Y10", "Y11", [3]int{14, 18, 41}, false) // Σ1(e)
+	p("VPADDQ Y9, %s, %s", h, h)                            // h = T1
 	p("VPADDQ %s, %s, %s", h, d, d)
-	rotr3(a, "Y9", "Y10", [3]int{28, 34, 39}, false) // Σ0(a)
-	p("VPADDQ Y9, %s, %s", h, h)
-	p("VPOR %s, %s, Y10", b, a) // Maj(a, b, c) = (a|b)&c | a&b
-	p("VPAND %s, Y10, Y10", c)
-	p("VPAND %s, %s, Y11", b, a)
-	p("VPOR Y11, Y10, Y10")
-	p("VPADDQ Y10, %s, %s", h, h) // h = T1 + T2
+	p("VPOR %s, %s, Y8", b, a) // Maj(a, b, c) = (a|b)&c | a&b
+	p("VPAND %s, Y8, Y8", c)
+	p("VPAND %s, %s, Y9", b, a)
+	p("VPOR Y9, Y8, Y8")
+	rotr3(a, "Y9", "Y10", "Y11", [3]int{28, 34, 39}, false) // Σ0(a)
+	p("VPADDQ Y9, Y8, Y8")
+	p("VPADDQ Y8, %s, %s", h, h) // h = T1 + T2
 }
 
 func main() {

@@ -2,30 +2,39 @@ package sha512x4
 
 import (
 	"crypto/sha512"
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // MinBatch is the shortest message [Sum] hands to the hashing goroutine;
 // shorter ones cost less to hash than to pass on.
 const MinBatch = 8 << 10
 
-// Sum returns the SHA-512/256 digest of b. Calls made at the same time
-// from several goroutines (the workers of a make or an extract) are hashed
-// together, four messages at a time, by one hashing goroutine; a call made
-// while no other is hashing, or while a full batch already waits for that
-// goroutine, hashes b itself with crypto/sha512, so the other cores keep
-// hashing too.
+// AddWorkers declares n more (or, negative, fewer) goroutines that compute
+// digests at the same time, such as the workers of a make or an extract.
+// While they outnumber the cores, [Sum] batches.
+func AddWorkers(n int) { workers.Add(int32(n)) }
+
+// Sum returns the SHA-512/256 digest of b. While the declared workers
+// (AddWorkers) outnumber the cores, calls made when another is hashing wait
+// for one hashing goroutine that hashes them four at a time, and their cores
+// go to the other workers meanwhile. Otherwise, and for a lone call or one
+// that finds a full batch already waiting, it hashes b with crypto/sha512.
 func Sum(b []byte) [Size]byte {
 	if !haveAVX2 || len(b) < MinBatch {
 		return sha512.Sum512_256(b)
 	}
-	if hashing.Add(1) == 1 {
-		// Alone: no partner to share the vector registers with.
-		defer hashing.Add(-1)
+	if int(workers.Load()) <= runtime.GOMAXPROCS(0) {
+		// Every hashing goroutine has a core: hashing side by side is
+		// as fast, and nobody waits.
 		return sha512.Sum512_256(b)
 	}
 	defer hashing.Add(-1)
+	if hashing.Add(1) == 1 {
+		return sha512.Sum512_256(b) // alone: no partner to batch with
+	}
 	startOnce.Do(func() { go hashLoop() })
 	r := requests.Get().(*request)
 	defer func() { r.msg = nil; requests.Put(r) }()
@@ -56,11 +65,17 @@ type request struct {
 }
 
 var (
+	workers   atomic.Int32 // declared by AddWorkers
 	hashing   atomic.Int32 // calls of Sum under way
+	batched   atomic.Int64 // messages the hashing goroutine has hashed
 	startOnce sync.Once
 	queue     = make(chan *request, 16)
 	requests  = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
 )
+
+// gatherTime is how long a batch being formed waits for more requests,
+// about the time one average chunk takes to hash.
+const gatherTime = 100 * time.Microsecond
 
 // sliceBlocks bounds the blocks per lane one kernel call hashes, so that
 // new requests join free lanes soon.
@@ -77,29 +92,52 @@ func hashLoop() {
 	for l := range b.lanes {
 		b.lanes[l].msg = -1
 	}
+	take := func(l int, r *request) {
+		reqs[l] = r
+		b.load(l, r.msg, l)
+	}
 	answer := func(l int) {
 		r := reqs[l]
 		reqs[l], b.lanes[l].msg = nil, -1
 		r.done <- struct{}{}
 	}
+	gather := time.NewTimer(time.Hour)
+	gather.Stop()
 	for {
-		if n, _ := b.active(); n == 0 {
-			r := <-queue // nothing to do: wait
-			reqs[0] = r
-			b.load(0, r.msg, 0)
+		n, last := b.active()
+		if n == 0 {
+			take(0, <-queue) // nothing to do: wait
+			continue
+		}
+		// Fill free lanes. While the batch has not started, wait up to
+		// gatherTime for more requests: the waiting callers take no
+		// CPU, and their worker mates are on their way here.
+		forming := !b.lanes[last].started
+		if forming && n < nLanes {
+			gather.Reset(gatherTime)
 		}
 		for l := range b.lanes {
-			if b.lanes[l].msg < 0 {
+			if b.lanes[l].msg >= 0 {
+				continue
+			}
+			if forming {
 				select {
 				case r := <-queue:
-					reqs[l] = r
-					b.load(l, r.msg, l)
-				default:
+					take(l, r)
+					continue
+				case <-gather.C:
+					forming = false
 				}
 			}
+			select {
+			case r := <-queue:
+				take(l, r)
+			default:
+			}
 		}
+		gather.Stop() // (since Go 1.23 a stopped timer delivers nothing stale)
 		if n, last := b.active(); n == 1 && !b.lanes[last].started {
-			// Alone and not started: its caller hashes it faster.
+			// Alone after all: its caller hashes it faster.
 			reqs[last].self = true
 			answer(last)
 			continue
@@ -108,6 +146,7 @@ func hashLoop() {
 			if done {
 				reqs[l].sum, reqs[l].self = b.digest(l), false
 				answer(l)
+				batched.Add(1)
 			}
 		}
 	}

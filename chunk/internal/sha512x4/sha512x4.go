@@ -27,7 +27,8 @@ import (
 const Size = 32
 
 // Sum512_256 sets out[i] to the SHA-512/256 digest of msgs[i]; out must be
-// at least as long as msgs.
+// at least as long as msgs. It is [Sum] for a caller that holds several
+// messages itself, and the deterministic way to test the lanes.
 func Sum512_256(msgs [][]byte, out [][Size]byte) {
 	if !haveAVX2 || len(msgs) < 2 {
 		for i, m := range msgs {
@@ -113,7 +114,8 @@ func (b *batch) load(l int, m []byte, idx int) {
 
 // step hashes up to max blocks of every lane with a message, as many as
 // the shortest of them has left, and reports the lanes whose message is
-// done (their digests are ready; the lanes are idle again).
+// done: their digests are ready, and the caller loads them anew or marks
+// them idle.
 func (b *batch) step(max int) (done [nLanes]bool) {
 	n, last := max, -1
 	for l := range b.lanes {

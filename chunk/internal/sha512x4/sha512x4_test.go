@@ -4,6 +4,7 @@ import (
 	"crypto/sha512"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -90,6 +91,12 @@ func BenchmarkSum(b *testing.B) {
 // TestSumConcurrent hashes from many goroutines at once, so that requests
 // share the lanes, join while others are under way and are handed back.
 func TestSumConcurrent(t *testing.T) {
+	// Two cores, whatever the machine, and 16 declared workers: the
+	// hashing goroutine is used.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	AddWorkers(16)
+	defer AddWorkers(-16)
+	before := batched.Load()
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for g := range 16 {
@@ -114,23 +121,48 @@ func TestSumConcurrent(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+	if haveAVX2 && batched.Load() == before {
+		t.Error("no message went through the hashing goroutine")
+	}
 }
 
+// BenchmarkSumParallel hashes from 1 and from 5 goroutines per core (5
+// is extract's -n 10 on two cores).
 func BenchmarkSumParallel(b *testing.B) {
 	m := make([]byte, 64<<10)
 	for _, name := range []string{"crypto-sha512", "sha512x4"} {
-		b.Run(name, func(b *testing.B) {
-			b.SetBytes(int64(len(m)))
-			b.SetParallelism(5) // 10 goroutines on 2 cores, like extract -n 10
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if name == "sha512x4" {
-						Sum(m)
-					} else {
-						sha512.Sum512_256(m)
+		for _, par := range []int{1, 5} {
+			b.Run(fmt.Sprintf("%s/%dpercore", name, par), func(b *testing.B) {
+				b.SetBytes(int64(len(m)))
+				b.SetParallelism(par)
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if name == "sha512x4" {
+							Sum(m)
+						} else {
+							sha512.Sum512_256(m)
+						}
 					}
-				}
+				})
 			})
-		})
+		}
+	}
+}
+
+// BenchmarkBlock4 is the kernel alone: four lanes of 64 KiB.
+func BenchmarkBlock4(b *testing.B) {
+	if !haveAVX2 {
+		b.Skip("no AVX2")
+	}
+	var bt batch
+	bufs := [nLanes][]byte{}
+	var ptrs [nLanes]*byte
+	for l := range bufs {
+		bufs[l] = make([]byte, 64<<10)
+		ptrs[l] = &bufs[l][0]
+	}
+	b.SetBytes(nLanes * 64 << 10)
+	for b.Loop() {
+		block4(&bt.h, &ptrs, 512, &k)
 	}
 }

@@ -74,7 +74,6 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 		return nil, stats, err
 	}
 	workers := workerCount(o.Concurrency)
-	defer chunk.HashWorkers(workers)()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 

@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// MinBatch is the shortest message [Sum] hands to the hashing goroutine;
+// minBatch is the shortest message Sum hands to the hashing goroutine;
 // shorter ones cost less to hash than to pass on.
-const MinBatch = 8 << 10
+const minBatch = 8 << 10
 
 // AddWorkers declares n more (or, negative, fewer) goroutines that compute
 // digests at the same time, such as the workers of a make or an extract.
@@ -20,10 +20,11 @@ func AddWorkers(n int) { workers.Add(int32(n)) }
 // Sum returns the SHA-512/256 digest of b. While the declared workers
 // (AddWorkers) outnumber the cores, calls made when another is hashing wait
 // for one hashing goroutine that hashes them four at a time, and their cores
-// go to the other workers meanwhile. Otherwise, and for a lone call or one
+// go to the other workers meanwhile; a batch that does not gather three
+// within gatherTime is handed back. Otherwise, and for a lone call or one
 // that finds a full batch already waiting, it hashes b with crypto/sha512.
 func Sum(b []byte) [Size]byte {
-	if !haveAVX2 || len(b) < MinBatch {
+	if !haveAVX2 || len(b) < minBatch {
 		return sha512.Sum512_256(b)
 	}
 	if int(workers.Load()) <= runtime.GOMAXPROCS(0) {
@@ -35,22 +36,22 @@ func Sum(b []byte) [Size]byte {
 	if hashing.Add(1) == 1 {
 		return sha512.Sum512_256(b) // alone: no partner to batch with
 	}
-	startOnce.Do(func() { go hashLoop() })
-	r := requests.Get().(*request)
-	defer func() { r.msg = nil; requests.Put(r) }()
-	r.msg = b
 	if len(queue) >= nLanes {
 		// A full batch is already waiting: the hashing goroutine has
 		// work enough, and this core is better used hashing b here.
 		return sha512.Sum512_256(b)
 	}
+	startOnce.Do(func() { go hashLoop() })
+	r := requests.Get().(*request)
+	defer func() { r.msg = nil; requests.Put(r) }()
+	r.msg = b
 	select {
 	case queue <- r:
 	default:
 		return sha512.Sum512_256(b)
 	}
 	<-r.done
-	if r.self { // handed back: nobody joined it after all
+	if r.self { // handed back: too few joined it
 		return sha512.Sum512_256(b)
 	}
 	return r.sum

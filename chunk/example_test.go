@@ -1,7 +1,9 @@
 package chunk_test
 
 import (
+	"bytes"
 	"fmt"
+	"sync"
 
 	"github.com/folbricht/desync/chunk"
 )
@@ -21,4 +23,30 @@ func ExampleZstd() {
 	// Output:
 	// 0ac561fac838104e3f2e4ad107b4bee3e938bf15f2b15f009ccccd61a913f017
 	// <nil>
+}
+
+// A pool of workers that hash chunks declares itself, so that on a machine
+// with fewer cores than workers their SHA-512/256 sums are batched.
+func ExampleHashWorkers() {
+	const workers = 10
+	defer chunk.HashWorkers(workers)()
+
+	data := make([][]byte, 40)
+	ids := make([]chunk.ID, len(data))
+	for i := range data {
+		data[i] = bytes.Repeat([]byte{byte(i)}, 64<<10)
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(data); i += workers {
+				ids[i] = chunk.SHA512_256.Sum(data[i])
+			}
+		}()
+	}
+	wg.Wait()
+	fmt.Println(ids[0] == chunk.SHA512_256.Sum(data[0]), ids[39] == chunk.SHA512_256.Sum(data[39]))
+	// Output: true true
 }

@@ -29,8 +29,10 @@
 //     target, synced and renamed over it only when complete, so a failure or
 //     a cancelled context leaves the output as it was (NoSync skips the sync,
 //     as casync does). With InPlace (files and block devices) the output is
-//     updated where it is; that is not atomic. [ExtractWriter] streams in order to a writer (stdout) with
-//     bounded read-ahead, without seeds.
+//     updated where it is; that is not atomic. [ExtractWriter] streams in
+//     order to a writer (stdout) with bounded read-ahead, without seeds.
+//     Extraction's workers declare themselves (chunk.HashWorkers), so their
+//     SHA-512/256 verification is batched on machines with fewer cores.
 //   - [VerifyIndex] checks a file against an index and lists the chunks that
 //     differ ([MismatchError]).
 package assemble

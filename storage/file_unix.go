@@ -56,7 +56,11 @@ func writeNew(name string, b []byte, perm os.FileMode, sync bool) (err error) {
 	op := "write"
 	for len(b) > 0 && err == nil {
 		var m int
-		if m, err = retryEINTR(func() (int, error) { return syscall.Write(fd, b) }); err == nil {
+		m, err = retryEINTR(func() (int, error) { return syscall.Write(fd, b) })
+		if err == nil && m == 0 {
+			err = io.ErrShortWrite
+		}
+		if err == nil {
 			b = b[m:]
 		}
 	}

@@ -63,8 +63,9 @@ func (c *Chunk) Share() {
 
 // Release tells c that its caller is done with it and with every slice it
 // returned. A chunk made by [Load] that was not shared gives its buffer back
-// to the pool, and must not be used again. Releasing any other chunk does nothing,
-// and not releasing a chunk is never wrong: its buffer is then collected.
+// to the pool, and must not be used again. Releasing any other chunk does
+// nothing, and not releasing a chunk is never wrong: its buffer is then
+// collected.
 func (c *Chunk) Release() {
 	c.mu.Lock()
 	defer c.mu.Unlock()

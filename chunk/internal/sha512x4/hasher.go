@@ -27,7 +27,7 @@ func Sum(b []byte) [Size]byte {
 	if !haveAVX2 || len(b) < minBatch {
 		return sha512.Sum512_256(b)
 	}
-	if int(workers.Load()) <= runtime.GOMAXPROCS(0) {
+	if w := workers.Load(); w == 0 || int(w) <= runtime.GOMAXPROCS(0) {
 		// Every hashing goroutine has a core: hashing side by side is
 		// as fast, and nobody waits.
 		return sha512.Sum512_256(b)
@@ -95,16 +95,13 @@ func hashLoop() {
 		b    batch
 		reqs [nLanes]*request
 	)
-	for l := range b.lanes {
-		b.lanes[l].msg = -1
-	}
 	take := func(l int, r *request) {
 		reqs[l] = r
-		b.load(l, r.msg, l)
+		b.load(l, r.msg)
 	}
 	answer := func(l int) {
 		r := reqs[l]
-		reqs[l], b.lanes[l].msg = nil, -1
+		reqs[l], b.lanes[l].busy = nil, false
 		r.done <- struct{}{}
 	}
 	gather := time.NewTimer(time.Hour)
@@ -123,7 +120,7 @@ func hashLoop() {
 			gather.Reset(gatherTime)
 		}
 		for l := range b.lanes {
-			if b.lanes[l].msg >= 0 {
+			if b.lanes[l].busy {
 				continue
 			}
 			if forming {
@@ -146,7 +143,7 @@ func hashLoop() {
 			// Too few to be worth the four lanes: their callers hash
 			// them faster one by one.
 			for l := range b.lanes {
-				if b.lanes[l].msg >= 0 {
+				if b.lanes[l].busy {
 					reqs[l].self = true
 					answer(l)
 				}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"iter"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -269,10 +270,7 @@ func (s *Local) flush() error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
 	s.mu.Lock()
-	batch := make(map[chunk.ID]string, len(s.pending))
-	for id, tmp := range s.pending {
-		batch[id] = tmp
-	}
+	batch := maps.Clone(s.pending)
 	s.mu.Unlock()
 	if len(batch) == 0 {
 		return nil

@@ -1,6 +1,7 @@
 package chunk
 
 import (
+	"bytes"
 	"fmt"
 	"sync"
 )
@@ -123,15 +124,25 @@ func (c *Chunk) Stored(conv Converter) ([]byte, error) {
 	return b, nil
 }
 
-// StoredAs returns the stored form if the chunk holds it as conv encodes it,
-// without encoding.
+// StoredAs returns the stored form if the chunk holds it as conv encodes it
+// (for zstd, any zstd frame will do), without encoding.
 func (c *Chunk) StoredAs(conv Converter) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.stored != nil && c.conv == conv {
+	if c.stored != nil && (c.conv == conv || sameZstd(c.conv, conv, c.stored)) {
 		return c.stored, true
 	}
 	return nil, false
+}
+
+// sameZstd reports whether stored, made by converter a, is as good a stored
+// form for b: two zstd converters (levels and size caps may differ; any zstd
+// frame is a valid .cacnk) and a zstd frame, not a gzip member Zstd also
+// reads.
+func sameZstd(a, b Converter, stored []byte) bool {
+	_, az := a.(*Zstd)
+	_, bz := b.(*Zstd)
+	return az && bz && bytes.HasPrefix(stored, magicZstd)
 }
 
 // Verify decodes the chunk if needed and checks that its content hashes to its

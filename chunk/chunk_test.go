@@ -302,3 +302,27 @@ func TestLoad(t *testing.T) {
 		})
 	}
 }
+
+// TestStoredAsAnyZstd checks that a zstd frame made by one Zstd converter
+// is the stored form for another (a store keeps an uploaded frame as it
+// came), and that a gzip member, which Zstd also decodes, is not.
+func TestStoredAsAnyZstd(t *testing.T) {
+	z1 := mustZstd(t, ZstdOptions{Level: 1})
+	z19 := mustZstd(t, ZstdOptions{Level: 19})
+	plain := bytes.Repeat([]byte("stored as it came "), 500)
+	id := SHA512_256.Sum(plain)
+	frame, _ := z19.Encode(nil, plain)
+	if b, ok := NewStored(id, frame, z19).StoredAs(z1); !ok || !bytes.Equal(b, frame) {
+		t.Error("a zstd frame from another Zstd converter is not taken as the stored form")
+	}
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write(plain)
+	w.Close()
+	if _, ok := NewStored(id, gz.Bytes(), z19).StoredAs(z1); ok {
+		t.Error("a gzip member is taken as a zstd store's stored form")
+	}
+	if _, ok := NewStored(id, frame, z19).StoredAs(Uncompressed{}); ok {
+		t.Error("a zstd frame is taken as an uncompressed store's stored form")
+	}
+}

@@ -348,14 +348,16 @@ func (cs *ChunkServer) put(w http.ResponseWriter, r *http.Request, s chunk.Store
 		httpError(w, http.StatusBadRequest, "could not read the request body")
 		return
 	}
-	plain, err := cs.conv.Decode(nil, buf.Bytes())
-	if err != nil {
-		httpError(w, http.StatusUnprocessableEntity, "chunk does not decode")
-		return
-	}
-	c := chunk.New(id, plain)
+	// Decoded and hashed once; a store keeping zstd chunks stores the
+	// uploaded frame as it came (chunk.StoredAs) instead of encoding again.
+	c := chunk.NewStored(id, buf.Bytes(), cs.conv)
 	if err := c.Verify(cs.o.Digest); err != nil {
-		httpError(w, http.StatusUnprocessableEntity, "chunk content does not match its ID")
+		var inv *chunk.InvalidError
+		if errors.As(err, &inv) && inv.Err != nil {
+			httpError(w, http.StatusUnprocessableEntity, "chunk does not decode")
+		} else {
+			httpError(w, http.StatusUnprocessableEntity, "chunk content does not match its ID")
+		}
 		return
 	}
 	if err := ws.StoreChunk(r.Context(), c); err != nil {

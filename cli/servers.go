@@ -252,20 +252,15 @@ Example:
 func openServed(ctx context.Context, f *storeFlags, cfg *config, s storeSetup, writable, skipVerify bool) (chunk.Store, error) {
 	g := *f
 	g.skipVerify = g.skipVerify || skipVerify
-	opts := g.options(cfg, s)
 	if writable {
-		if len(f.stores) != 1 || f.cache != "" {
-			return nil, usageErr("chunk-server: -w serves exactly one store and no cache (%d stores, cache %q)", len(f.stores), f.cache)
+		if f.cache != "" {
+			return nil, usageErr("chunk-server: -w serves one store and no cache (cache %q)", f.cache)
 		}
-		st, err := storage.OpenWith(ctx, f.stores[0], opts)
+		w, err := g.openWrite(ctx, cfg, s)
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := st.(chunk.WriteStore); !ok {
-			st.Close()
-			return nil, fmt.Errorf("store %s does not accept chunks", f.stores[0])
-		}
-		return storage.NewDedup(st), nil
+		return storage.NewDedup(w), nil
 	}
 	return g.openRead(ctx, cfg, s, nil)
 }

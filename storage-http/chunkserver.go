@@ -263,8 +263,8 @@ func (cs *ChunkServer) get(w http.ResponseWriter, r *http.Request, s chunk.Store
 // It reports false when the chunk must go through GetChunk (another kind
 // of store, another form, or a chunk not yet renamed into place).
 func (cs *ChunkServer) serveFile(w http.ResponseWriter, r *http.Request, s chunk.Store, id chunk.ID) bool {
-	l := localBehind(s)
-	if l == nil || l.Uncompressed() != cs.o.Uncompressed {
+	l, ok := storage.As[*storage.Local](s)
+	if !ok || l.Uncompressed() != cs.o.Uncompressed {
 		return false
 	}
 	f, err := os.Open(l.Path(id))
@@ -283,23 +283,6 @@ func (cs *ChunkServer) serveFile(w http.ResponseWriter, r *http.Request, s chunk
 	w.WriteHeader(http.StatusOK)
 	io.Copy(w, f)
 	return true
-}
-
-// localBehind returns the local store s reaches only through decorators
-// that do not change what is read (Retry, Dedup), or nil.
-func localBehind(s chunk.Store) *storage.Local {
-	for {
-		switch t := s.(type) {
-		case *storage.Local:
-			return t
-		case *storage.Retry:
-			s = t.Unwrap()
-		case *storage.Dedup:
-			s = t.Unwrap()
-		default:
-			return nil
-		}
-	}
 }
 
 func (cs *ChunkServer) head(w http.ResponseWriter, r *http.Request, s chunk.Store, id chunk.ID) {

@@ -53,14 +53,7 @@ func newClient(o storage.Options) (*http.Client, error) {
 		// transparent gzip layer would only cost CPU.
 		DisableCompression: true,
 	}
-	timeout := o.Timeout
-	switch {
-	case timeout == 0:
-		timeout = DefaultTimeout
-	case timeout < 0:
-		timeout = 0
-	}
-	return &http.Client{Transport: tr, Timeout: timeout}, nil
+	return &http.Client{Transport: tr, Timeout: orDefault(o.Timeout, DefaultTimeout)}, nil
 }
 
 // tlsConfig is the client side TLS of o. Verification is on unless

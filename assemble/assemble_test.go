@@ -123,9 +123,17 @@ func TestMakeConcurrencyAndBlocks(t *testing.T) {
 	data := bytes.Repeat(mustRead(t, "testdata/inputs/blob2.bin"), 9)
 	var first []byte
 	for _, n := range []int{1, 2, 7} {
-		ix, _, err := Make(context.Background(), bytes.NewReader(data), MakeOptions{Concurrency: n, Params: chunker.Params{Min: 4096, Avg: 16384, Max: 65536}})
+		ix, stats, err := Make(context.Background(), bytes.NewReader(data), MakeOptions{Concurrency: n, Params: chunker.Params{Min: 4096, Avg: 16384, Max: 65536}})
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The input repeats 9 times: most chunks are repeats.
+		distinct := map[chunk.ID]bool{}
+		for _, c := range ix.Chunks {
+			distinct[c.ID] = true
+		}
+		if stats.UniqueChunks != len(distinct) || stats.UniqueChunks >= len(ix.Chunks) {
+			t.Errorf("index only: %d unique chunks reported, %d distinct of %d", stats.UniqueChunks, len(distinct), len(ix.Chunks))
 		}
 		var b bytes.Buffer
 		ix.WriteTo(&b)

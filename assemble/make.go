@@ -184,6 +184,9 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 	}
 	stats.Chunks = n
 	stats.UniqueChunks = len(w.seen)
+	if o.Store == nil {
+		stats.UniqueChunks = uniqueIDs(ix.Chunks)
+	}
 	stats.StoredChunks = int(w.stored.Load())
 	stats.StoredBytes = w.storedBytes.Load()
 	stats.InStore = int(w.inStore.Load())
@@ -202,11 +205,14 @@ type makeWorker struct {
 func (w *makeWorker) process(ctx context.Context, j makeJob) error {
 	id := w.o.Digest.Sum(j.data)
 	j.slot.ID = id
+	if w.o.Store == nil {
+		return nil // only the index: distinct chunks are counted at the end
+	}
 	w.mu.Lock()
 	_, dup := w.seen[id]
 	w.seen[id] = struct{}{}
 	w.mu.Unlock()
-	if dup || w.o.Store == nil {
+	if dup {
 		return nil
 	}
 	has, err := w.o.Store.HasChunk(ctx, id)
@@ -226,4 +232,13 @@ func (w *makeWorker) process(ctx context.Context, j makeJob) error {
 	w.stored.Add(1)
 	w.storedBytes.Add(uint64(len(j.data)))
 	return nil
+}
+
+// uniqueIDs counts the distinct chunk IDs of cs.
+func uniqueIDs(cs []caindex.Chunk) int {
+	seen := make(map[chunk.ID]struct{}, len(cs))
+	for _, c := range cs {
+		seen[c.ID] = struct{}{}
+	}
+	return len(seen)
 }

@@ -140,7 +140,7 @@ func ExtractFile(ctx context.Context, ix *caindex.Index, path string, o ExtractO
 	if err = f.Truncate(int64(ix.Size())); err != nil {
 		return stats, err
 	}
-	if stats, err = newExtraction(ix, f, seeds, o, false).run(ctx); err != nil {
+	if stats, err = newExtraction(ix, f, seeds, o).run(ctx); err != nil {
 		return stats, err
 	}
 	if err = f.Chmod(mode); err != nil {
@@ -206,7 +206,7 @@ func extractInPlace(ctx context.Context, ix *caindex.Index, path string, o Extra
 		return stats, err
 	}
 	defer closeSeeds(seeds)
-	if stats, err = newExtraction(ix, f, seeds, o, true).run(ctx); err != nil {
+	if stats, err = newExtraction(ix, f, seeds, o).run(ctx); err != nil {
 		return stats, err
 	}
 	if !o.NoSync {
@@ -236,11 +236,9 @@ type extraction struct {
 	ix        *caindex.Index
 	out       *os.File
 	seeds     []*seedFile
-	o         ExtractOptions
-	inPlace   bool
+	o         ExtractOptions // InPlace: out is the target itself
 	isNull    func(caindex.Chunk) bool
 	blockSize uint64
-	progress  Progress
 	bufs      sync.Pool // *[]byte of max(pieceSize, ix.Max)
 	zeros     func() []byte
 
@@ -248,9 +246,8 @@ type extraction struct {
 	fromStoreBytes, copied, cloned, written       atomic.Uint64
 }
 
-func newExtraction(ix *caindex.Index, out *os.File, seeds []*seedFile, o ExtractOptions, inPlace bool) *extraction {
-	x := &extraction{ix: ix, out: out, seeds: seeds, o: o, inPlace: inPlace, isNull: nullChunks(ix),
-		blockSize: fileBlockSize(out), progress: o.Progress}
+func newExtraction(ix *caindex.Index, out *os.File, seeds []*seedFile, o ExtractOptions) *extraction {
+	x := &extraction{ix: ix, out: out, seeds: seeds, o: o, isNull: nullChunks(ix), blockSize: fileBlockSize(out)}
 	size := max(pieceSize, int(ix.Max))
 	x.bufs.New = func() any { b := make([]byte, size); return &b }
 	x.zeros = sync.OnceValue(func() []byte { return make([]byte, ix.Max) })
@@ -265,10 +262,10 @@ func (x *extraction) run(ctx context.Context) (ExtractStats, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	workers := workerCount(x.o.Concurrency)
-	x.progress.Phase("Assembling", int64(x.ix.Size()))
+	x.o.Progress.Phase("Assembling", int64(x.ix.Size()))
 
 	var inPlace []bool
-	if x.inPlace {
+	if x.o.InPlace {
 		inPlace = make([]bool, len(x.ix.Chunks))
 		runTasks(ctx, cancel, workers, x.checkInPlace(inPlace))
 		if err := context.Cause(ctx); err != nil {
@@ -395,7 +392,7 @@ func (x *extraction) plan(inPlace []bool) []task {
 		switch {
 		case inPlace != nil && inPlace[i]:
 			x.inPlaceN.Add(1)
-			x.progress.Add(int64(c.Size))
+			x.o.Progress.Add(int64(c.Size))
 			i++
 			continue
 		case x.isNull(c):
@@ -403,7 +400,7 @@ func (x *extraction) plan(inPlace []bool) []task {
 			if inPlace != nil {
 				tasks = append(tasks, x.zeroTask(c))
 			} else {
-				x.progress.Add(int64(c.Size))
+				x.o.Progress.Add(int64(c.Size))
 			}
 			i++
 			continue
@@ -453,7 +450,7 @@ func (x *extraction) fillFromStore(ctx context.Context, idx []int) error {
 	}
 	defer ch.Release()
 	x.fetched.Add(1)
-	hole := !x.inPlace && isZero(b)
+	hole := !x.o.InPlace && isZero(b)
 	for _, i := range idx {
 		c := cs[i]
 		if c.Size != first.Size {
@@ -468,7 +465,7 @@ func (x *extraction) fillFromStore(ctx context.Context, idx []int) error {
 			x.fromStore.Add(1)
 			x.fromStoreBytes.Add(c.Size)
 		}
-		x.progress.Add(int64(c.Size))
+		x.o.Progress.Add(int64(c.Size))
 	}
 	return nil
 }
@@ -482,7 +479,7 @@ func (x *extraction) zeroTask(c caindex.Chunk) task {
 				return fmt.Errorf("zeroing chunk %s at offset %d: %w", c.ID, c.Start, err)
 			}
 		}
-		x.progress.Add(int64(c.Size))
+		x.o.Progress.Add(int64(c.Size))
 		return nil
 	}
 }
@@ -580,7 +577,7 @@ func (x *extraction) seedTask(s *seedFile, first, seedFirst, n int) task {
 		x.fromSeeds.Add(int64(n - len(bad)))
 		x.cloned.Add(mid)
 		x.copied.Add(length - mid)
-		x.progress.Add(int64(good))
+		x.o.Progress.Add(int64(good))
 		return nil
 	}
 }
@@ -614,7 +611,7 @@ func (x *extraction) recheckSeeds() []task {
 					}
 					s.invalid.Store(true)
 					x.fromSeeds.Add(-1)
-					x.progress.Add(-int64(c.Size)) // counted again by the store
+					x.o.Progress.Add(-int64(c.Size)) // counted again by the store
 					if err := x.fillFromStore(ctx, []int{r.first + j}); err != nil {
 						return err
 					}

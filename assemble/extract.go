@@ -91,85 +91,22 @@ func ExtractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o Extrac
 	return stats, regenerateSeeds(ctx, seeds, o)
 }
 
-// extractWriter is ExtractWriter over o.Store alone.
+// extractWriter is ExtractWriter over o.Store alone: a Reader's WriteTo.
+// Every chunk but the index's null chunks is fetched, as the stats say.
 func extractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o ExtractOptions) (ExtractStats, error) {
 	stats := ExtractStats{ChunksTotal: len(ix.Chunks), BytesTotal: ix.Size()}
 	isNull := nullChunks(ix)
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-
-	type result struct {
-		b   []byte
-		ch  *chunk.Chunk // b's chunk, released once b is written
-		err error
-	}
-	pending := make(chan chan result, 2*workerCount(o.Concurrency))
-	sem := make(chan struct{}, workerCount(o.Concurrency))
-	defer chunk.HashWorkers(cap(sem))()
-	go func() {
-		defer close(pending)
-		for _, c := range ix.Chunks {
-			res := make(chan result, 1)
-			select {
-			case pending <- res:
-			case <-ctx.Done():
-				return
-			}
-			if isNull(c) {
-				res <- result{b: nil}
-				continue
-			}
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				res <- result{err: context.Cause(ctx)}
-				return
-			}
-			go func() {
-				defer func() { <-sem }()
-				b, ch, err := fetch(ctx, o.Store, c)
-				res <- result{b, ch, err}
-			}()
-		}
-	}()
-	var zeros []byte
-	for i := 0; ; i++ {
-		res, ok := <-pending
-		if !ok {
-			break
-		}
-		r := <-res
-		if r.err != nil {
-			cancel(r.err)
-			for range pending { // let the producer finish
-			}
-			return stats, r.err
-		}
-		c := ix.Chunks[i]
-		b := r.b
-		if b == nil {
-			if zeros == nil {
-				zeros = make([]byte, ix.Max)
-			}
-			b = zeros[:c.Size]
+	for _, c := range ix.Chunks {
+		if isNull(c) {
 			stats.ChunksZero++
 		} else {
 			stats.ChunksFromStore++
 			stats.BytesFromStore += c.Size
-			stats.ChunksFetched++
-		}
-		if _, err := w.Write(b); err != nil {
-			cancel(err)
-			for range pending {
-			}
-			return stats, fmt.Errorf("writing chunk %s at offset %d: %w", c.ID, c.Start, err)
-		}
-		if r.ch != nil { // io.Writer does not keep b
-			r.ch.Release()
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return stats, context.Cause(ctx)
-	}
-	return stats, nil
+	stats.ChunksFetched = stats.ChunksFromStore
+	r := NewReader(ctx, ix, ReaderOptions{Store: o.Store, Concurrency: o.Concurrency})
+	defer r.Close()
+	_, err := r.WriteTo(w)
+	return stats, err
 }

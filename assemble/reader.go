@@ -81,6 +81,7 @@ type pending struct {
 	c    caindex.Chunk
 	done chan struct{}
 	b    []byte
+	ch   *chunk.Chunk // b's chunk (read-ahead only), released once consumed
 	err  error
 }
 
@@ -268,6 +269,7 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	if err := r.failed(); err != nil {
 		return 0, err
 	}
+	defer chunk.HashWorkers(r.workers)() // the read-ahead's fetches verify
 	var n int64
 	for r.off < r.size {
 		b, start, err := r.seqChunk()
@@ -350,7 +352,7 @@ func (r *Reader) seqChunk() ([]byte, int64, error) {
 	p := r.queue[0]
 	r.queue[0] = nil
 	r.queue = r.queue[1:]
-	r.cur, r.curB = nil, nil
+	r.dropCur()
 	r.ahead = min(2*r.ahead, r.workers)
 	r.fill()
 	b, err := r.wait(p)
@@ -390,7 +392,7 @@ func (r *Reader) fill() {
 			r.wg.Add(1)
 			go func(ctx context.Context) {
 				defer r.wg.Done()
-				p.b, _, p.err = fetch(ctx, r.store, c)
+				p.b, p.ch, p.err = fetch(ctx, r.store, c)
 				<-r.slots
 				close(p.done)
 			}(r.genCtx)
@@ -409,8 +411,17 @@ func (r *Reader) stopReadAhead() {
 	}
 	clear(r.queue)
 	r.queue = r.queue[:0]
-	r.cur, r.curB = nil, nil
+	r.dropCur()
 	r.next = 0
+}
+
+// dropCur forgets the current chunk and gives its buffer back: Read copied
+// from it and WriteTo's writer does not keep it. Called with mu held.
+func (r *Reader) dropCur() {
+	if r.cur != nil && r.cur.ch != nil {
+		r.cur.ch.Release()
+	}
+	r.cur, r.curB = nil, nil
 }
 
 var _ interface {

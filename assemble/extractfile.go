@@ -319,32 +319,53 @@ func runTasks(ctx context.Context, cancel context.CancelCauseFunc, workers int, 
 // already holds at their offsets.
 func (x *extraction) checkInPlace(inPlace []bool) []task {
 	var tasks []task
-	d := x.ix.Digest()
 	cs := x.ix.Chunks
 	for i := 0; i < len(cs); {
 		n := piece(cs[i:])
 		first := i
 		tasks = append(tasks, func(ctx context.Context) error {
-			bp := x.bufs.Get().(*[]byte)
-			defer x.bufs.Put(bp)
-			start := cs[first].Start
-			buf := (*bp)[:cs[first+n-1].End()-start]
-			if err := readFull(x.out, buf, start); err != nil {
-				return fmt.Errorf("reading the output at offset %d: %w", start, err)
-			}
-			for j := first; j < first+n; j++ {
-				b := buf[cs[j].Start-start : cs[j].End()-start]
-				if x.isNull(cs[j]) {
-					inPlace[j] = isZero(b)
-				} else {
-					inPlace[j] = d.Sum(b) == cs[j].ID
+			return x.withOutput(cs[first:first+n], func(buf []byte) error {
+				for j := first; j < first+n; j++ {
+					inPlace[j] = true
 				}
-			}
-			return nil
+				for _, j := range x.mismatches(cs[first:first+n], buf) {
+					inPlace[first+j] = false
+				}
+				return nil
+			})
 		})
 		i += n
 	}
 	return tasks
+}
+
+// withOutput reads the output's bytes of the consecutive chunks cs into a
+// pooled buffer and calls fn with it.
+func (x *extraction) withOutput(cs []caindex.Chunk, fn func(buf []byte) error) error {
+	bp := x.bufs.Get().(*[]byte)
+	defer x.bufs.Put(bp)
+	start := cs[0].Start
+	buf := (*bp)[:cs[len(cs)-1].End()-start]
+	if err := readFull(x.out, buf, start); err != nil {
+		return fmt.Errorf("reading the output at offset %d: %w", start, err)
+	}
+	return fn(buf)
+}
+
+// mismatches returns the indexes of the consecutive chunks cs whose bytes
+// in buf (which starts at cs[0].Start) are not theirs: the index's null
+// chunk is compared with zeros, any other is hashed.
+func (x *extraction) mismatches(cs []caindex.Chunk, buf []byte) []int {
+	d := x.ix.Digest()
+	base := cs[0].Start
+	var bad []int
+	for j, c := range cs {
+		b := buf[c.Start-base : c.End()-base]
+		if x.isNull(c) && !isZero(b) || !x.isNull(c) && d.Sum(b) != c.ID {
+			bad = append(bad, j)
+		}
+	}
+	return bad
 }
 
 // piece returns how many of the chunks cs (at least one) fit in pieceSize.
@@ -539,12 +560,7 @@ func (x *extraction) seedTask(s *seedFile, first, seedFirst, n int) task {
 			s.used = append(s.used, seedRange{first, seedFirst, n})
 			s.mu.Unlock()
 		} else {
-			d := x.ix.Digest()
-			for j, c := range cs {
-				if d.Sum(buf[c.Start-tOff:c.End()-tOff]) != c.ID {
-					bad = append(bad, j)
-				}
-			}
+			bad = x.mismatches(cs, buf)
 		}
 		if len(bad) > 0 {
 			j := bad[0]
@@ -586,7 +602,6 @@ func (x *extraction) seedTask(s *seedFile, first, seedFirst, n int) task {
 // without hashing from seeds whose file changed during the run.
 func (x *extraction) recheckSeeds() []task {
 	var tasks []task
-	d := x.ix.Digest()
 	for _, s := range x.seeds {
 		if !s.trusted || len(s.used) == 0 || !s.changed() {
 			continue
@@ -594,24 +609,18 @@ func (x *extraction) recheckSeeds() []task {
 		for _, r := range s.used {
 			tasks = append(tasks, func(ctx context.Context) error {
 				cs := x.ix.Chunks[r.first : r.first+r.n]
-				bp := x.bufs.Get().(*[]byte)
-				defer x.bufs.Put(bp)
-				tOff := cs[0].Start
-				buf := (*bp)[:cs[r.n-1].End()-tOff]
-				if err := readFull(x.out, buf, tOff); err != nil {
-					return fmt.Errorf("reading the output at offset %d: %w", tOff, err)
+				var bad []int
+				if err := x.withOutput(cs, func(buf []byte) error { bad = x.mismatches(cs, buf); return nil }); err != nil {
+					return err
 				}
-				for j, c := range cs {
-					if d.Sum(buf[c.Start-tOff:c.End()-tOff]) == c.ID {
-						continue
-					}
+				for _, j := range bad {
 					if x.o.InvalidSeeds == InvalidSeedFail {
 						sc := s.ix.Chunks[r.seedFirst+j]
 						return &SeedError{Seed: s.name, Offset: sc.Start, ID: sc.ID, Reason: "the seed changed during the extraction"}
 					}
 					s.invalid.Store(true)
 					x.fromSeeds.Add(-1)
-					x.o.Progress.Add(-int64(c.Size)) // counted again by the store
+					x.o.Progress.Add(-int64(cs[j].Size)) // counted again by the store
 					if err := x.fillFromStore(ctx, []int{r.first + j}); err != nil {
 						return err
 					}

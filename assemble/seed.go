@@ -131,13 +131,13 @@ func openSeeds(ctx context.Context, target *caindex.Index, o ExtractOptions) ([]
 				sf.trusted, sf.stamp = true, stampOf(fi)
 			}
 			o.Progress.Phase(fmt.Sprintf("Chunking seed %d", i+1), size)
-			if sf.ix, err = chunkSeed(ctx, f, target.Digest(), target.Min, target.Avg, target.Max, o.Concurrency, o.Progress); err != nil {
+			if sf.ix, err = chunkSeed(ctx, f, target, o.Concurrency, o.Progress); err != nil {
 				return fail(fmt.Errorf("seed %s: %w", sf.name, err))
 			}
 			continue
 		}
-		if sf.ix.Digest() != target.Digest() {
-			return fail(fmt.Errorf("seed %s: its chunks are named by %s, the index's by %s", sf.name, sf.ix.Digest(), target.Digest()))
+		if err := sameDigest(sf.name, sf.ix, target); err != nil {
+			return fail(err)
 		}
 		if want := sf.ix.Size(); uint64(size) < want {
 			err := &SeedError{Seed: sf.name, Offset: uint64(size), ID: lastChunkAt(sf.ix, uint64(size)),
@@ -177,9 +177,18 @@ func closeSeeds(seeds []*seedFile) {
 	}
 }
 
-// chunkSeed cuts the data of f with the given sizes and names its chunks.
-func chunkSeed(ctx context.Context, f *os.File, d chunk.Digest, minSize, avgSize, maxSize uint64, workers int, p Progress) (*caindex.Index, error) {
-	params, err := chunker.NewParams(minSize, avgSize, maxSize)
+// sameDigest checks that the seed index ix names its chunks as target does.
+func sameDigest(name string, ix, target *caindex.Index) error {
+	if ix.Digest() != target.Digest() {
+		return fmt.Errorf("seed %s: its chunks are named by %s, the index's by %s", name, ix.Digest(), target.Digest())
+	}
+	return nil
+}
+
+// chunkSeed cuts the data of f with the chunk sizes of like and names its
+// chunks with like's digest.
+func chunkSeed(ctx context.Context, f *os.File, like *caindex.Index, workers int, p Progress) (*caindex.Index, error) {
+	params, err := chunker.NewParams(like.Min, like.Avg, like.Max)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +196,7 @@ func chunkSeed(ctx context.Context, f *os.File, d chunk.Digest, minSize, avgSize
 	if p != nil {
 		r = progressReader{r, p}
 	}
-	ix, _, err := Make(ctx, r, MakeOptions{Params: params, Digest: d, Concurrency: workers})
+	ix, _, err := Make(ctx, r, MakeOptions{Params: params, Digest: like.Digest(), Concurrency: workers})
 	return ix, err
 }
 
@@ -209,7 +218,7 @@ func (s *seedFile) regenerate(ctx context.Context, workers int) error {
 	if s.IndexPath == "" {
 		return nil
 	}
-	ix, err := chunkSeed(ctx, s.f, s.ix.Digest(), s.ix.Min, s.ix.Avg, s.ix.Max, workers, nil)
+	ix, err := chunkSeed(ctx, s.f, s.ix, workers, nil)
 	if err != nil {
 		return fmt.Errorf("regenerating the index of seed %s: %w", s.name, err)
 	}
@@ -229,14 +238,14 @@ func (s *seedFile) regenerate(ctx context.Context, workers int) error {
 // target the seeds hold.
 func SeedIndex(ctx context.Context, s Seed, target *caindex.Index, concurrency int) (*caindex.Index, error) {
 	if s.Index != nil {
-		return s.Index, nil
+		return s.Index, sameDigest(s.Path, s.Index, target)
 	}
 	f, err := os.Open(s.Path)
 	if err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 	defer f.Close()
-	ix, err := chunkSeed(ctx, f, target.Digest(), target.Min, target.Avg, target.Max, concurrency, nil)
+	ix, err := chunkSeed(ctx, f, target, concurrency, nil)
 	if err != nil {
 		return nil, fmt.Errorf("seed %s: %w", s.Path, err)
 	}

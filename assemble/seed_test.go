@@ -486,6 +486,10 @@ func TestSeedErrors(t *testing.T) {
 			}
 		})
 	}
+	// SeedIndex (info --seed) refuses the other digest too.
+	if _, err := SeedIndex(ctx, Seed{Path: f.oldPath, Index: sha256Ix}, f.ix, 2); err == nil || !strings.Contains(err.Error(), "sha256") {
+		t.Errorf("SeedIndex with another digest: err = %v", err)
+	}
 }
 
 // TestInPlaceErrors: outputs in-place extraction refuses.

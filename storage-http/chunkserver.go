@@ -90,25 +90,16 @@ type storeRef struct {
 // NewChunkServer returns a handler serving s. Closing the server closes
 // the store.
 func NewChunkServer(s chunk.Store, o ChunkServerOptions) (*ChunkServer, error) {
-	maxChunk := o.MaxChunkSize
-	if maxChunk <= 0 || maxChunk > chunk.MaxSize {
-		maxChunk = chunk.MaxSize
-	}
 	if o.MaxUploads <= 0 {
 		o.MaxUploads = DefaultMaxUploads
 	}
-	cs := &ChunkServer{o: o, suffix: ".cacnk", log: o.Logger, cur: &storeRef{s: s}, uploads: make(chan struct{}, o.MaxUploads)}
+	cs := &ChunkServer{o: o, log: o.Logger, cur: &storeRef{s: s}, uploads: make(chan struct{}, o.MaxUploads)}
 	if cs.log == nil {
 		cs.log = slog.New(slog.DiscardHandler)
 	}
-	if o.Uncompressed {
-		cs.conv, cs.suffix, cs.maxBody = chunk.Uncompressed{}, "", int64(maxChunk)
-	} else {
-		z, err := chunk.NewZstd(chunk.ZstdOptions{MaxSize: maxChunk, Level: o.CompressionLevel})
-		if err != nil {
-			return nil, err
-		}
-		cs.conv, cs.maxBody = z, int64(maxChunk)+int64(maxChunk)/64+4096
+	var err error
+	if cs.conv, cs.suffix, cs.maxBody, err = chunkForm(o.Uncompressed, o.MaxChunkSize, o.CompressionLevel); err != nil {
+		return nil, err
 	}
 	if o.Writable {
 		if _, ok := s.(chunk.WriteStore); !ok {

@@ -57,30 +57,36 @@ func NewStore(loc *url.URL, o storage.Options) (*Store, error) {
 		return nil, fmt.Errorf("store %s: %w", base.Redacted(), err)
 	}
 	s := &Store{
-		base: base, name: base.Redacted(), client: client, suffix: ".cacnk",
+		base: base, name: base.Redacted(), client: client,
 		digest: o.Digest, verify: !o.SkipVerify, auth: o.HTTPAuth, cookie: o.HTTPCookie, log: o.Logger,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	maxChunk := o.MaxChunkSize
+	if s.conv, s.suffix, s.maxBody, err = chunkForm(o.Uncompressed, o.MaxChunkSize, o.CompressionLevel); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// chunkForm returns the converter and file suffix of chunks on the wire,
+// compressed or not, and the largest body a chunk of at most maxChunk
+// plain bytes (0: chunk.MaxSize) can take. The client and the chunk-server
+// agree on it.
+func chunkForm(uncompressed bool, maxChunk, level int) (conv chunk.Converter, suffix string, maxBody int64, err error) {
 	if maxChunk <= 0 || maxChunk > chunk.MaxSize {
 		maxChunk = chunk.MaxSize
 	}
-	if o.Uncompressed {
-		s.conv, s.suffix = chunk.Uncompressed{}, ""
-		s.maxBody = int64(maxChunk)
-	} else {
-		z, err := chunk.NewZstd(chunk.ZstdOptions{MaxSize: maxChunk, Level: o.CompressionLevel})
-		if err != nil {
-			return nil, err
-		}
-		s.conv = z
-		// zstd expands incompressible data by a few bytes per 128 KiB
-		// block; gzip (casync --compression=gzip) by a little more.
-		s.maxBody = int64(maxChunk) + int64(maxChunk)/64 + 4096
+	if uncompressed {
+		return chunk.Uncompressed{}, "", int64(maxChunk), nil
 	}
-	return s, nil
+	z, err := chunk.NewZstd(chunk.ZstdOptions{MaxSize: maxChunk, Level: level})
+	if err != nil {
+		return nil, "", 0, err
+	}
+	// zstd expands incompressible data by a few bytes per 128 KiB block;
+	// gzip (casync --compression=gzip) by a little more.
+	return z, ".cacnk", int64(maxChunk) + int64(maxChunk)/64 + 4096, nil
 }
 
 // URL returns the URL of chunk id.

@@ -29,7 +29,7 @@ func newProgress(w io.Writer, op string, total int64) progress {
 	case os.Getenv("DESYNC_ENABLE_PARSABLE_PROGRESS") != "":
 		return newLineProgress(w, op, total, 500*time.Millisecond)
 	case os.Getenv("DESYNC_PROGRESSBAR_ENABLED") != "" || isTerminal(w):
-		return &barProgress{bar: progressbar.NewOptions64(total,
+		return barProgress{bar: progressbar.NewOptions64(total,
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription(op),
 			progressbar.OptionShowBytes(true),
@@ -74,24 +74,11 @@ type nopProgress struct{}
 func (nopProgress) Add(int64) {}
 func (nopProgress) Finish()   {}
 
-// barProgress serialises calls into the bar, which is not safe for
-// concurrent use.
-type barProgress struct {
-	mu  sync.Mutex
-	bar *progressbar.ProgressBar
-}
+// barProgress draws a bar; the bar locks itself, so workers may Add at once.
+type barProgress struct{ bar *progressbar.ProgressBar }
 
-func (b *barProgress) Add(n int64) {
-	b.mu.Lock()
-	b.bar.Add64(n)
-	b.mu.Unlock()
-}
-
-func (b *barProgress) Finish() {
-	b.mu.Lock()
-	b.bar.Finish()
-	b.mu.Unlock()
-}
+func (b barProgress) Add(n int64) { b.bar.Add64(n) }
+func (b barProgress) Finish()     { b.bar.Finish() }
 
 // lineProgress prints "<op> <percent>% <time left>" lines.
 type lineProgress struct {

@@ -533,22 +533,19 @@ func (x *extraction) seedTask(s *seedFile, first, seedFirst, n int) task {
 			}
 		}
 		var err error
-		switch {
-		case mid > 0 && s.trusted:
-			// Only the partial blocks at the ends are copied.
-			if err = readFull(s.f, buf[:head], sOff); err == nil {
+		if mid == 0 {
+			err = readFull(s.f, buf, sOff)
+		} else {
+			// Only the partial blocks at the ends are copied. Unless
+			// the seed is trusted, what was cloned is read back from
+			// the output to be verified: the data the output now holds.
+			err = readFull(s.f, buf[:head], sOff)
+			if err == nil {
 				err = readFull(s.f, buf[head+mid:], sOff+head+mid)
 			}
-		case mid > 0:
-			// What was cloned is read back from the output to be
-			// verified: that is the data the output now holds.
-			if err = readFull(s.f, buf[:head], sOff); err == nil {
-				if err = readFull(x.out, buf[head:head+mid], tOff+head); err == nil {
-					err = readFull(s.f, buf[head+mid:], sOff+head+mid)
-				}
+			if err == nil && !s.trusted {
+				err = readFull(x.out, buf[head:head+mid], tOff+head)
 			}
-		default:
-			err = readFull(s.f, buf, sOff)
 		}
 		if err != nil {
 			return fmt.Errorf("seed %s at offset %d: %w", s.name, sOff, err)

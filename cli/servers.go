@@ -3,7 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,6 +32,7 @@ type serverFlags struct {
 	readTimeout   time.Duration
 	writeTimeout  time.Duration
 	idleTimeout   time.Duration
+	tls           *tls.Config // loaded by validate
 }
 
 func (f *serverFlags) add(fs *flag.FlagSet) {
@@ -49,21 +52,23 @@ func (f *serverFlags) add(fs *flag.FlagSet) {
 
 func (f *serverFlags) serveOptions(log *slog.Logger) httpstore.ServeOptions {
 	return httpstore.ServeOptions{
-		CertFile: f.cert, KeyFile: f.key, MutualTLS: f.mutualTLS, ClientCAFile: f.clientCA,
+		CertFile: f.cert, KeyFile: f.key, MutualTLS: f.mutualTLS, ClientCAFile: f.clientCA, TLSConfig: f.tls,
 		ReadTimeout: f.readTimeout, WriteTimeout: f.writeTimeout, IdleTimeout: f.idleTimeout, Logger: log,
 	}
 }
 
-// validate checks the TLS flags (as desync does) and fills in the
-// defaults: the listen address and the Authorization value from
+// validate checks the TLS flags (as desync does) and loads the
+// certificates once, and fills in the defaults: the listen address and the Authorization value from
 // DESYNC_HTTP_AUTH.
 func (f *serverFlags) validate() error {
-	if _, err := httpstore.ServerTLSConfig(httpstore.ServeOptions{CertFile: f.cert, KeyFile: f.key, MutualTLS: f.mutualTLS, ClientCAFile: f.clientCA}); err != nil {
-		if strings.HasPrefix(err.Error(), "--") {
-			return usageErr("%v", err)
-		}
+	tc, err := httpstore.ServerTLSConfig(httpstore.ServeOptions{CertFile: f.cert, KeyFile: f.key, MutualTLS: f.mutualTLS, ClientCAFile: f.clientCA})
+	var oe *httpstore.OptionError
+	if errors.As(err, &oe) {
+		return usageErr("%v", err)
+	} else if err != nil {
 		return err
 	}
+	f.tls = tc
 	if len(f.listen) == 0 {
 		f.listen = multiFlag{":http"}
 		if f.cert != "" {

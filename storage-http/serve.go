@@ -22,6 +22,9 @@ type ServeOptions struct {
 	// ClientCAFile (or of the system's roots without one).
 	MutualTLS    bool
 	ClientCAFile string
+	// TLSConfig, if set, is used instead of loading the files above (a
+	// caller that checked them with ServerTLSConfig passes its result).
+	TLSConfig *tls.Config
 	// Timeouts of the http.Server; 0 means the defaults below, negative
 	// none. ReadTimeout covers the request body (a chunk upload),
 	// WriteTimeout the response.
@@ -52,19 +55,26 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
+// OptionError is a combination of server options that cannot work, as
+// opposed to a file that cannot be read.
+type OptionError struct{ msg string }
+
+func (e *OptionError) Error() string { return e.msg }
+
 // ServerTLSConfig returns the TLS configuration of o, or nil without TLS.
+// Options that do not go together are an *OptionError.
 func ServerTLSConfig(o ServeOptions) (*tls.Config, error) {
 	if (o.CertFile == "") != (o.KeyFile == "") {
-		return nil, errors.New("--cert and --key go together")
+		return nil, &OptionError{"--cert and --key go together"}
 	}
 	if o.CertFile == "" {
 		if o.MutualTLS || o.ClientCAFile != "" {
-			return nil, errors.New("--mutual-tls and --client-ca need TLS (--cert and --key)")
+			return nil, &OptionError{"--mutual-tls and --client-ca need TLS (--cert and --key)"}
 		}
 		return nil, nil
 	}
 	if o.ClientCAFile != "" && !o.MutualTLS {
-		return nil, errors.New("--client-ca needs --mutual-tls (otherwise client certificates are not checked)")
+		return nil, &OptionError{"--client-ca needs --mutual-tls (otherwise client certificates are not checked)"}
 	}
 	cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
 	if err != nil {
@@ -98,12 +108,15 @@ func Serve(ctx context.Context, h http.Handler, lns []net.Listener, o ServeOptio
 	if len(lns) == 0 {
 		return errors.New("serve: no listener")
 	}
-	tc, err := ServerTLSConfig(o)
-	if err != nil {
-		for _, ln := range lns {
-			ln.Close()
+	tc := o.TLSConfig
+	if tc == nil {
+		var err error
+		if tc, err = ServerTLSConfig(o); err != nil {
+			for _, ln := range lns {
+				ln.Close()
+			}
+			return err
 		}
-		return err
 	}
 	logger := o.Logger
 	if logger == nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"path"
@@ -19,31 +18,16 @@ import (
 // IndexStore is an index store on an HTTP(S) server: an index named
 // "x.caibx" is at <base>/x.caibx. GetIndex is a GET, StoreIndex a PUT (to
 // an index-server started with -w, or any server that accepts PUT).
-type IndexStore struct {
-	base   *url.URL
-	name   string
-	client *http.Client
-	auth   string
-	cookie string
-	log    *slog.Logger
-}
+type IndexStore struct{ endpoint }
 
 // NewIndexStore returns the index store at loc with the HTTP options of o
 // (N, Timeout, TLS settings, HTTPAuth, HTTPCookie).
 func NewIndexStore(loc *url.URL, o storage.Options) (*IndexStore, error) {
-	base, err := baseURL(loc)
+	e, err := newEndpoint(loc, o, "index store")
 	if err != nil {
 		return nil, err
 	}
-	client, err := newClient(o)
-	if err != nil {
-		return nil, fmt.Errorf("index store %s: %w", base.Redacted(), err)
-	}
-	s := &IndexStore{base: base, name: base.Redacted(), client: client, auth: o.HTTPAuth, cookie: o.HTTPCookie, log: o.Logger}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	return s, nil
+	return &IndexStore{e}, nil
 }
 
 // indexURL checks an index name (a relative path without "." or ".."
@@ -66,14 +50,9 @@ func (s *IndexStore) GetIndex(ctx context.Context, name string) (*caindex.Index,
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, err := s.do(ctx, http.MethodGet, u, nil, fmt.Sprintf("index store %s: index %q", s.name, name))
 	if err != nil {
 		return nil, err
-	}
-	setHeaders(req, s.auth, s.cookie)
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return nil, requestError(fmt.Sprintf("index store %s: index %q", s.name, name), err)
 	}
 	defer drain(resp)
 	switch resp.StatusCode {
@@ -100,15 +79,9 @@ func (s *IndexStore) StoreIndex(ctx context.Context, name string, ix *caindex.In
 	if _, err := ix.WriteTo(&b); err != nil {
 		return fmt.Errorf("index %s: %w", redact(u), err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, bytes.NewReader(b.Bytes()))
+	resp, err := s.do(ctx, http.MethodPut, u, b.Bytes(), fmt.Sprintf("index store %s: index %q", s.name, name))
 	if err != nil {
 		return err
-	}
-	setHeaders(req, s.auth, s.cookie)
-	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return requestError(fmt.Sprintf("index store %s: index %q", s.name, name), err)
 	}
 	defer drain(resp)
 	switch resp.StatusCode {
@@ -118,15 +91,6 @@ func (s *IndexStore) StoreIndex(ctx context.Context, name string, ix *caindex.In
 	}
 	return statusError(http.MethodPut, redact(u), resp)
 }
-
-// Close releases the idle connections.
-func (s *IndexStore) Close() error {
-	s.client.CloseIdleConnections()
-	return nil
-}
-
-// String returns the store's base URL (without a password).
-func (s *IndexStore) String() string { return s.name }
 
 var _ storage.IndexWriteStore = (*IndexStore)(nil)
 

@@ -28,18 +28,80 @@ import (
 // Connection errors and timeouts are transient. Store does not retry:
 // storage.Open wraps it in a storage.Retry.
 type Store struct {
-	base    *url.URL
-	name    string // base, redacted
-	client  *http.Client
+	endpoint
 	conv    chunk.Converter
 	suffix  string
 	digest  chunk.Digest
 	verify  bool
 	maxBody int64
-	auth    string
-	cookie  string
-	log     *slog.Logger
 }
+
+// endpoint is what the chunk and index store clients share: the base URL,
+// the HTTP client, and the headers every request carries.
+type endpoint struct {
+	base   *url.URL
+	name   string // base, redacted
+	client *http.Client
+	auth   string
+	cookie string
+	log    *slog.Logger
+}
+
+// newEndpoint checks loc and makes the client for o; kind ("store", "index
+// store") names it in errors.
+func newEndpoint(loc *url.URL, o storage.Options, kind string) (endpoint, error) {
+	base, err := baseURL(loc)
+	if err != nil {
+		return endpoint{}, err
+	}
+	client, err := newClient(o)
+	if err != nil {
+		return endpoint{}, fmt.Errorf("%s %s: %w", kind, base.Redacted(), err)
+	}
+	e := endpoint{base: base, name: base.Redacted(), client: client, auth: o.HTTPAuth, cookie: o.HTTPCookie, log: o.Logger}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	return e, nil
+}
+
+// do sends a request to u with the endpoint's headers, and body (if not
+// nil) as application/octet-stream. A failure to get a response is a
+// requestError naming what.
+func (e *endpoint) do(ctx context.Context, method, u string, body []byte, what string) (*http.Response, error) {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, r)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", "desync")
+	if e.auth != "" {
+		req.Header.Set("Authorization", e.auth)
+	}
+	if e.cookie != "" {
+		req.Header.Set("Cookie", e.cookie)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/octet-stream")
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return nil, requestError(what, err)
+	}
+	return resp, nil
+}
+
+// Close releases the idle connections.
+func (e *endpoint) Close() error {
+	e.client.CloseIdleConnections()
+	return nil
+}
+
+// String returns the base URL (without a password).
+func (e *endpoint) String() string { return e.name }
 
 // NewStore returns the chunk store at loc (an http or https URL) with the
 // options that apply to HTTP: N (idle connections kept per host), Timeout,
@@ -48,21 +110,11 @@ type Store struct {
 // Digest, MaxChunkSize, CompressionLevel and Logger. Retries are not
 // done here (see [storage.Open]).
 func NewStore(loc *url.URL, o storage.Options) (*Store, error) {
-	base, err := baseURL(loc)
+	e, err := newEndpoint(loc, o, "store")
 	if err != nil {
 		return nil, err
 	}
-	client, err := newClient(o)
-	if err != nil {
-		return nil, fmt.Errorf("store %s: %w", base.Redacted(), err)
-	}
-	s := &Store{
-		base: base, name: base.Redacted(), client: client,
-		digest: o.Digest, verify: !o.SkipVerify, auth: o.HTTPAuth, cookie: o.HTTPCookie, log: o.Logger,
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
+	s := &Store{endpoint: e, digest: o.Digest, verify: !o.SkipVerify}
 	if s.conv, s.suffix, s.maxBody, err = chunkForm(o.Uncompressed, o.MaxChunkSize, o.CompressionLevel); err != nil {
 		return nil, err
 	}
@@ -95,32 +147,6 @@ func (s *Store) URL(id chunk.ID) string {
 	return join(s.base, h[:4]+"/"+h+s.suffix)
 }
 
-func (s *Store) newRequest(ctx context.Context, method, u string, body []byte) (*http.Request, error) {
-	var r io.Reader
-	if body != nil {
-		r = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, r)
-	if err != nil {
-		return nil, err
-	}
-	setHeaders(req, s.auth, s.cookie)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/octet-stream")
-	}
-	return req, nil
-}
-
-func setHeaders(req *http.Request, auth, cookie string) {
-	req.Header.Set("User-Agent", "desync")
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	if cookie != "" {
-		req.Header.Set("Cookie", cookie)
-	}
-}
-
 // GetChunk fetches, decodes and (unless SkipVerify) verifies a chunk. The
 // chunk's plain form is in a pooled buffer that the caller may give back
 // with Release.
@@ -129,13 +155,9 @@ func (s *Store) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error)
 		return nil, err
 	}
 	u := s.URL(id)
-	req, err := s.newRequest(ctx, http.MethodGet, u, nil)
+	resp, err := s.do(ctx, http.MethodGet, u, nil, fmt.Sprintf("store %s: chunk %s", s.name, id))
 	if err != nil {
 		return nil, err
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return nil, requestError(fmt.Sprintf("store %s: chunk %s", s.name, id), err)
 	}
 	defer drain(resp)
 	switch resp.StatusCode {
@@ -192,13 +214,9 @@ func (s *Store) HasChunk(ctx context.Context, id chunk.ID) (bool, error) {
 		return false, err
 	}
 	u := s.URL(id)
-	req, err := s.newRequest(ctx, http.MethodHead, u, nil)
+	resp, err := s.do(ctx, http.MethodHead, u, nil, fmt.Sprintf("store %s: chunk %s", s.name, id))
 	if err != nil {
 		return false, err
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return false, requestError(fmt.Sprintf("store %s: chunk %s", s.name, id), err)
 	}
 	defer drain(resp)
 	switch resp.StatusCode {
@@ -222,13 +240,9 @@ func (s *Store) StoreChunk(ctx context.Context, c *chunk.Chunk) error {
 		return fmt.Errorf("store %s: %w", s.name, err)
 	}
 	u := s.URL(c.ID())
-	req, err := s.newRequest(ctx, http.MethodPut, u, b)
+	resp, err := s.do(ctx, http.MethodPut, u, b, fmt.Sprintf("store %s: chunk %s", s.name, c.ID()))
 	if err != nil {
 		return err
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return requestError(fmt.Sprintf("store %s: chunk %s", s.name, c.ID()), err)
 	}
 	defer drain(resp)
 	switch resp.StatusCode {
@@ -238,15 +252,6 @@ func (s *Store) StoreChunk(ctx context.Context, c *chunk.Chunk) error {
 	}
 	return statusError(http.MethodPut, redact(u), resp)
 }
-
-// Close releases the idle connections.
-func (s *Store) Close() error {
-	s.client.CloseIdleConnections()
-	return nil
-}
-
-// String returns the store's base URL (without a password).
-func (s *Store) String() string { return s.name }
 
 // Uncompressed reports whether the store holds plain chunks.
 func (s *Store) Uncompressed() bool { return s.suffix == "" }

@@ -417,13 +417,18 @@ func (x *extraction) plan(inPlace []bool) []task {
 			i++
 			continue
 		case x.isNull(c):
-			x.zero.Add(1)
-			if inPlace != nil {
-				tasks = append(tasks, x.zeroTask(c))
-			} else {
-				x.o.Progress.Add(int64(c.Size))
+			// A run of null chunks is one hole.
+			j := i + 1
+			for j < len(cs) && x.isNull(cs[j]) && (inPlace == nil || !inPlace[j]) {
+				j++
 			}
-			i++
+			x.zero.Add(int64(j - i))
+			if inPlace != nil {
+				tasks = append(tasks, x.zeroTask(c.Start, cs[j-1].End()))
+			} else {
+				x.o.Progress.Add(int64(cs[j-1].End() - c.Start))
+			}
+			i = j
 			continue
 		}
 		// The longest run of chunks from i on that a seed holds in order.
@@ -491,16 +496,20 @@ func (x *extraction) fillFromStore(ctx context.Context, idx []int) error {
 	return nil
 }
 
-// zeroTask makes chunk c of the output all zeros (in place only): a hole
-// where the file system can punch one, written zeros elsewhere.
-func (x *extraction) zeroTask(c caindex.Chunk) task {
+// zeroTask makes the output's bytes [start, end) all zeros (in place only):
+// a hole where the file system can punch one, written zeros elsewhere.
+func (x *extraction) zeroTask(start, end uint64) task {
 	return func(ctx context.Context) error {
-		if !punchHole(x.out, int64(c.Start), int64(c.Size)) {
-			if err := x.writeAt(x.zeros()[:c.Size], c.Start); err != nil {
-				return fmt.Errorf("zeroing chunk %s at offset %d: %w", c.ID, c.Start, err)
+		if !punchHole(x.out, int64(start), int64(end-start)) {
+			for off := start; off < end; {
+				n := min(end-off, uint64(len(x.zeros())))
+				if err := x.writeAt(x.zeros()[:n], off); err != nil {
+					return fmt.Errorf("zeroing the output at offset %d: %w", off, err)
+				}
+				off += n
 			}
 		}
-		x.o.Progress.Add(int64(c.Size))
+		x.o.Progress.Add(int64(end - start))
 		return nil
 	}
 }

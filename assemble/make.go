@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -91,19 +92,23 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 	}
 
 	w := &makeWorker{o: o, seen: make(map[chunk.ID]struct{})}
-	jobs := make(chan makeJob, 2*workers)
+	jobs := make(chan makeJob, hashGroup*workers)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var g group
 			for j := range jobs {
+				g.take(j, jobs)
 				if ctx.Err() == nil {
-					if err := w.process(ctx, j); err != nil {
+					if err := w.process(ctx, &g); err != nil {
 						cancel(err)
 					}
 				}
-				release(j.blk)
+				for _, j := range g.jobs {
+					release(j.blk)
+				}
 			}
 		}()
 	}
@@ -202,12 +207,60 @@ type makeWorker struct {
 	inStore     atomic.Int64
 }
 
-func (w *makeWorker) process(ctx context.Context, j makeJob) error {
-	id := w.o.Digest.Sum(j.data)
-	j.slot.ID = id
-	if w.o.Store == nil {
-		return nil // only the index: distinct chunks are counted at the end
+// hashGroup is the most chunks a make worker takes at once. Their digests
+// are computed together (chunk.Digest.SumEach), which with SHA-512/256 on
+// AVX2 needs about a third less CPU than one by one; eight is enough for
+// the lanes to stay full most of the time.
+const hashGroup = 8
+
+// group is the jobs a worker took at once and their IDs.
+type group struct {
+	jobs  []makeJob
+	plain [][]byte
+	ids   []chunk.ID
+}
+
+// take makes g the job j and those of the next ones that are already
+// waiting in jobs, up to hashGroup.
+func (g *group) take(j makeJob, jobs <-chan makeJob) {
+	g.jobs = append(g.jobs[:0], j)
+	for len(g.jobs) < hashGroup {
+		select {
+		case j, ok := <-jobs:
+			if !ok {
+				return
+			}
+			g.jobs = append(g.jobs, j)
+		default:
+			return
+		}
 	}
+}
+
+// process names the chunks of g and stores the ones that are new.
+func (w *makeWorker) process(ctx context.Context, g *group) error {
+	g.plain = g.plain[:0]
+	for _, j := range g.jobs {
+		g.plain = append(g.plain, j.data)
+	}
+	g.ids = slices.Grow(g.ids[:0], len(g.plain))[:len(g.plain)]
+	w.o.Digest.SumEach(g.ids, g.plain)
+	for i, j := range g.jobs {
+		j.slot.ID = g.ids[i]
+		if w.o.Store == nil {
+			continue // only the index: distinct chunks are counted at the end
+		}
+		if err := w.store(ctx, j); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// store writes j's chunk to the store unless this run or the store already
+// has it.
+func (w *makeWorker) store(ctx context.Context, j makeJob) error {
+	id := j.slot.ID
 	w.mu.Lock()
 	_, dup := w.seen[id]
 	w.seen[id] = struct{}{}

@@ -150,6 +150,28 @@ func TestIDs(t *testing.T) {
 	}
 }
 
+// TestSumEach checks that a group of chunks gets the IDs Sum gives them one
+// by one, for both digests, with short and long chunks mixed.
+func TestSumEach(t *testing.T) {
+	plain := make([][]byte, 9)
+	for i := range plain {
+		plain[i] = bytes.Repeat([]byte{byte(i)}, i*13<<10+i) // 0 to about 104 KiB
+	}
+	for _, d := range []Digest{SHA512_256, SHA256} {
+		ids := make([]ID, len(plain)+1) // longer than plain: the rest is left alone
+		ids[len(plain)][0] = 0xff
+		d.SumEach(ids, plain)
+		for i, p := range plain {
+			if ids[i] != d.Sum(p) {
+				t.Errorf("%s: ID of chunk %d (%d bytes) differs from Sum's", d, i, len(p))
+			}
+		}
+		if ids[len(plain)][0] != 0xff {
+			t.Errorf("%s: an ID past the chunks was written", d)
+		}
+	}
+}
+
 func TestErrors(t *testing.T) {
 	var id ID
 	id[0] = 0xab

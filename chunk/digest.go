@@ -44,13 +44,30 @@ func (d Digest) Sum(plain []byte) ID {
 	return sha512x4.Sum(plain)
 }
 
+// SumEach sets ids[i] to the ID of plain[i] for every i; ids must be at
+// least as long as plain. It is for a caller with several chunks at hand,
+// such as a make worker that takes a group of chunks: their SHA-512/256 sums
+// share AVX2 registers where the CPU has them, about 1.5 times as fast as
+// one by one, with no other goroutine involved.
+func (d Digest) SumEach(ids []ID, plain [][]byte) {
+	ids = ids[:len(plain)]
+	if d == SHA256 {
+		for i, p := range plain {
+			ids[i] = sha256.Sum256(p)
+		}
+		return
+	}
+	sha512x4.SumEach(plain, func(i int, sum [sha512x4.Size]byte) { ids[i] = sum })
+}
+
 // HashWorkers declares that n goroutines will compute digests at the same
 // time until the returned function is called, as the workers of an extract
 // do. When such workers outnumber the cores, waiting for a batch costs no
 // throughput (another worker uses the core), and batched SHA-512/256 needs
 // about 30% less CPU; otherwise Sum hashes each call on its own, so a
 // caller that declares nothing is never slowed. (Make does not declare its
-// workers: they mostly compress, and too few hash at once to fill batches.)
+// workers: they mostly compress, so too few hash at once to fill batches;
+// each takes a group of chunks and uses SumEach.)
 func HashWorkers(n int) (done func()) {
 	sha512x4.AddWorkers(n)
 	var once sync.Once

@@ -35,6 +35,7 @@ type lane struct {
 	pad     []byte // the last partial block with the padding: 1 or 2 blocks
 	inPad   bool   // rest is pad
 	started bool   // some of the message is hashed
+	n       uint64 // length of the message
 	padBuf  [2 * blockSize]byte
 }
 
@@ -53,7 +54,7 @@ type batch struct {
 // load puts message m into lane l.
 func (b *batch) load(l int, m []byte) {
 	ln := &b.lanes[l]
-	ln.busy = true
+	ln.busy, ln.n = true, uint64(len(m))
 	for w := range 8 {
 		b.h[4*w+l] = iv[w]
 	}
@@ -194,6 +195,7 @@ func init() {
 	}
 	blockGeneric(&h, appendPad(nil, []byte("SHA-512/256"), 11))
 	iv = h
+	checkHandOff()
 }
 
 func primes(n int) []int64 {

@@ -40,33 +40,36 @@ func rotr3(src, dst, t1, t2 string, r [3]int, shr bool) {
 }
 
 // schedule computes W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16]
-// into W[t]'s slot (which held W[t-16]), with Y12-Y15.
+// into W[t]'s slot (which held W[t-16]), with Y8, Y9, Y14 and Y15, which
+// the rounds do not carry from one to the next.
 func schedule(t int) {
-	p("VMOVDQU %s, Y12", w(t-2))
-	rotr3("Y12", "Y13", "Y14", "Y15", [3]int{19, 61, 6}, true)
-	p("VPADDQ %s, Y13, Y13", w(t-7))
-	p("VPADDQ %s, Y13, Y13", w(t-16))
-	p("VMOVDQU %s, Y12", w(t-15))
+	p("VMOVDQU %s, Y14", w(t-2))
+	rotr3("Y14", "Y15", "Y8", "Y9", [3]int{19, 61, 6}, true)
+	p("VPADDQ %s, Y15, Y15", w(t-7))
+	p("VPADDQ %s, Y15, Y15", w(t-16))
+	p("VMOVDQU %s, Y14", w(t-15))
 	// σ0 = rotr 1 ^ rotr 8 ^ shr 7; rotating by a whole byte is a shuffle,
-	// which spares the shift unit, the busiest one here.
-	p("VPSHUFB rotr8<>(SB), Y12, Y14")
-	p("VPSRLQ $1, Y12, Y15")
-	p("VPXOR Y15, Y14, Y14")
-	p("VPSLLQ $63, Y12, Y15")
-	p("VPXOR Y15, Y14, Y14")
-	p("VPSRLQ $7, Y12, Y15")
-	p("VPXOR Y15, Y14, Y14")
-	p("VPADDQ Y14, Y13, Y13")
-	p("VMOVDQU Y13, %s", w(t))
+	// which spares the shift units, the busiest ones here.
+	p("VPSHUFB rotr8<>(SB), Y14, Y8")
+	p("VPSRLQ $1, Y14, Y9")
+	p("VPXOR Y9, Y8, Y8")
+	p("VPSLLQ $63, Y14, Y9")
+	p("VPXOR Y9, Y8, Y8")
+	p("VPSRLQ $7, Y14, Y9")
+	p("VPXOR Y9, Y8, Y8")
+	p("VPADDQ Y8, Y15, Y15")
+	p("VMOVDQU Y15, %s", w(t))
 }
 
 // round is round t with the state in registers r = a, b, c, d, e, f, g, h;
-// afterwards h holds the new a and d the new e. It uses Y8-Y11. The terms
+// afterwards h holds the new a and d the new e. It uses Y8-Y11, and bc holds
+// b^c, which round sets to the next round's (a^b) in ab, a register it may
+// overwrite; the caller swaps the two names for the next round. The terms
 // that do not depend on the previous round's e and a are added first, so
 // that e's chain is Σ1 and two adds.
-func round(t int, r [8]string) {
-	a, b, c, d, e, f, g, h := r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
-	p("VPBROADCASTQ %d(SI), Y8", 8*t)
+func round(t int, r [8]string, bc, ab string) {
+	a, b, d, e, f, g, h := r[0], r[1], r[3], r[4], r[5], r[6], r[7] // c is in bc
+	p("VPBROADCASTQ %d(SI), Y8", 8*(t%16))                          // SI points at this group of 16 constants
 	p("VPADDQ %s, Y8, Y8", w(t))
 	p("VPADDQ Y8, %s, %s", h, h) // h += K[t] + W[t]
 	p("VPXOR %s, %s, Y8", g, f)  // Ch(e, f, g) = (f^g)&e ^ g
@@ -76,13 +79,14 @@ func round(t int, r [8]string) {
 	rotr3(e, "Y9", "Y10", "Y11", [3]int{14, 18, 41}, false) // Σ1(e)
 	p("VPADDQ Y9, %s, %s", h, h)                            // h = T1
 	p("VPADDQ %s, %s, %s", h, d, d)
-	p("VPOR %s, %s, Y8", b, a) // Maj(a, b, c) = (a|b)&c | a&b
-	p("VPAND %s, Y8, Y8", c)
-	p("VPAND %s, %s, Y9", b, a)
-	p("VPOR Y9, Y8, Y8")
+	// Maj(a, b, c) = (a^b)&(b^c) ^ b, and this round's a^b is the next
+	// one's b^c: two operations and an xor instead of four.
+	p("VPXOR %s, %s, %s", b, a, ab)
+	p("VPAND %s, %s, %s", ab, bc, bc)
+	p("VPXOR %s, %s, %s", b, bc, bc)
 	rotr3(a, "Y9", "Y10", "Y11", [3]int{28, 34, 39}, false) // Σ0(a)
-	p("VPADDQ Y9, Y8, Y8")
-	p("VPADDQ Y8, %s, %s", h, h) // h = T1 + T2
+	p("VPADDQ Y9, %s, %s", bc, bc)
+	p("VPADDQ %s, %s, %s", bc, h, h) // h = T1 + T2
 }
 
 func main() {
@@ -112,7 +116,7 @@ TEXT ·block4(SB), NOSPLIT, $512-32
 	p("MOVQ h+0(FP), DI")
 	p("MOVQ p+8(FP), AX")
 	p("MOVQ n+16(FP), CX")
-	p("MOVQ k+24(FP), SI")
+	p("MOVQ k+24(FP), BX")
 	p("MOVQ 0(AX), R8")
 	p("MOVQ 8(AX), R9")
 	p("MOVQ 16(AX), R10")
@@ -141,14 +145,32 @@ TEXT ·block4(SB), NOSPLIT, $512-32
 			p("VMOVDQU Y%d, %s", 8+j, w(4*g+j))
 		}
 	}
+	// Rounds 0-15 use the message words as loaded; rounds 16-79 are one
+	// loop of 16 rounds run four times, each computing its words first.
+	// Sixteen rounds bring the register names back where they started, and
+	// the loop is small enough for the CPU's decoded-op cache, which the
+	// 80 rounds written out (about 4,700 instructions) overflow.
 	r := [8]string{"Y0", "Y1", "Y2", "Y3", "Y4", "Y5", "Y6", "Y7"}
-	for t := range 80 {
-		if t >= 16 {
-			schedule(t)
-		}
-		round(t, r)
-		r = [8]string{r[7], r[0], r[1], r[2], r[3], r[4], r[5], r[6]}
+	rotate := func() { r = [8]string{r[7], r[0], r[1], r[2], r[3], r[4], r[5], r[6]} }
+	bc, ab := "Y12", "Y13"
+	p("MOVQ BX, SI")
+	p("VPXOR Y1, Y2, %s", bc) // b^c of round 0
+	for t := range 16 {
+		round(t, r, bc, ab)
+		rotate()
+		bc, ab = ab, bc
 	}
+	p("MOVQ $4, DX")
+	out.WriteString("rounds:\n")
+	p("ADDQ $128, SI")
+	for t := 16; t < 32; t++ {
+		schedule(t)
+		round(t, r, bc, ab)
+		rotate()
+		bc, ab = ab, bc
+	}
+	p("DECQ DX")
+	p("JNZ rounds")
 	for i := range 8 { // after 80 rounds the names are back in place
 		p("VPADDQ %d(DI), Y%d, Y%d", 32*i, i, i)
 		p("VMOVDQU Y%d, %d(DI)", i, 32*i)

@@ -79,8 +79,8 @@ var (
 const gatherTime = 100 * time.Microsecond
 
 // minLanes is the fewest messages a batch starts with: the kernel hashes
-// four lanes at about 1.5 times the speed of one, so fewer than three
-// would be slower than hashing them one by one.
+// four lanes at about twice the speed of one, so two would be no faster
+// than hashing them one by one.
 const minLanes = 3
 
 // sliceBlocks bounds the blocks per lane one kernel call hashes, so that

@@ -69,7 +69,8 @@ func schedule(t int) {
 // that e's chain is Σ1 and two adds.
 func round(t int, r [8]string, bc, ab string) {
 	a, b, d, e, f, g, h := r[0], r[1], r[3], r[4], r[5], r[6], r[7] // c is in bc
-	p("VPBROADCASTQ %d(SI), Y8", 8*(t%16))                          // SI points at this group of 16 constants
+	// SI points at the constants of this group of 16 rounds.
+	p("VPBROADCASTQ %d(SI), Y8", 8*(t%16))
 	p("VPADDQ %s, Y8, Y8", w(t))
 	p("VPADDQ Y8, %s, %s", h, h) // h += K[t] + W[t]
 	p("VPXOR %s, %s, Y8", g, f)  // Ch(e, f, g) = (f^g)&e ^ g

@@ -87,37 +87,42 @@ func (c *Chunker) scan(data []byte, h uint32) (int, bool) {
 	if c.isCut(h) {
 		return start, true
 	}
-	in := data[start:]
-	out := data[start-WindowSize : len(data)-WindowSize]
-	out = out[:len(in)] // lets the compiler drop the bounds checks below
+	// At step j, d[j] leaves the window and d[j+WindowSize] enters it; a cut
+	// there is at length start+j+1.
+	d := data[start-WindowSize:]
 	m, m1 := c.m, c.m-1
-	tab, rot := &buzTable, &buzTableOut
-	i := 0
-	// Four bytes per round. The hash is a serial chain; the parentheses keep
-	// the two lookups off it, so each byte adds only a rotate and an xor.
-	for ; i+4 <= len(in); i += 4 {
-		in4, out4 := in[i:i+4:i+4], out[i:i+4:i+4]
-		h = bits.RotateLeft32(h, 1) ^ (rot[out4[0]] ^ tab[in4[0]])
+	// Through pointer variables, the tables' addresses stay in registers
+	// (as globals they are recomputed for every byte), and one nil check
+	// here covers the loop.
+	tab, rot := tablePtr, tableOutPtr
+	_, _ = tab[0], rot[0]
+	j := 0
+	// Four bytes per round, over a 52-byte view that needs no bounds
+	// checks. The hash is a serial chain; the parentheses keep the two
+	// lookups off it, so each byte adds only a rotate and an xor.
+	for ; len(d) >= WindowSize+4; j, d = j+4, d[4:] {
+		x := d[:WindowSize+4]
+		h = bits.RotateLeft32(h, 1) ^ (rot[x[0]] ^ tab[x[WindowSize]])
 		if isCutFast(h, m, m1) {
-			return start + i + 1, true
+			return start + j + 1, true
 		}
-		h = bits.RotateLeft32(h, 1) ^ (rot[out4[1]] ^ tab[in4[1]])
+		h = bits.RotateLeft32(h, 1) ^ (rot[x[1]] ^ tab[x[WindowSize+1]])
 		if isCutFast(h, m, m1) {
-			return start + i + 2, true
+			return start + j + 2, true
 		}
-		h = bits.RotateLeft32(h, 1) ^ (rot[out4[2]] ^ tab[in4[2]])
+		h = bits.RotateLeft32(h, 1) ^ (rot[x[2]] ^ tab[x[WindowSize+2]])
 		if isCutFast(h, m, m1) {
-			return start + i + 3, true
+			return start + j + 3, true
 		}
-		h = bits.RotateLeft32(h, 1) ^ (rot[out4[3]] ^ tab[in4[3]])
+		h = bits.RotateLeft32(h, 1) ^ (rot[x[3]] ^ tab[x[WindowSize+3]])
 		if isCutFast(h, m, m1) {
-			return start + i + 4, true
+			return start + j + 4, true
 		}
 	}
-	for ; i < len(in); i++ {
-		h = bits.RotateLeft32(h, 1) ^ (rot[out[i]] ^ tab[in[i]])
+	for ; len(d) > WindowSize; j, d = j+1, d[1:] {
+		h = bits.RotateLeft32(h, 1) ^ (rot[d[0]] ^ tab[d[WindowSize]])
 		if isCutFast(h, m, m1) {
-			return start + i + 1, true
+			return start + j + 1, true
 		}
 	}
 	return 0, false
@@ -131,6 +136,9 @@ var buzTableOut = func() (t [256]uint32) {
 	}
 	return t
 }()
+
+// tablePtr and tableOutPtr are what scan reads the tables through.
+var tablePtr, tableOutPtr = &buzTable, &buzTableOut
 
 // isCutFast is isCut without a division, for m = ceil(2^64/d) and m1 = m-1:
 // h mod d == d-1 exactly when d divides h+1, and Lemire's divisibility test

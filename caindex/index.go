@@ -114,7 +114,7 @@ func Read(r io.Reader) (*Index, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var hdr [tableStart]byte
 	if n, err := io.ReadFull(br, hdr[:]); err != nil {
-		return nil, formatErr(int64(n), "truncated header (%d of %d bytes)", n, len(hdr))
+		return nil, readErr(int64(n), err, "truncated header (%d of %d bytes)", n, len(hdr))
 	}
 	le := binary.LittleEndian
 	if v := le.Uint64(hdr[0:]); v != headerSize {
@@ -139,7 +139,7 @@ func Read(r io.Reader) (*Index, error) {
 	var end uint64
 	for {
 		if n, err := io.ReadFull(br, item[:]); err != nil {
-			return nil, formatErr(off+int64(n), "truncated chunk table (no tail after %d chunks)", len(ix.Chunks))
+			return nil, readErr(off+int64(n), err, "truncated chunk table (no tail after %d chunks)", len(ix.Chunks))
 		}
 		next := le.Uint64(item[0:])
 		if next == 0 { // the tail: two zero words, index offset, table size, marker
@@ -172,9 +172,19 @@ func Read(r io.Reader) (*Index, error) {
 	if _, err := br.ReadByte(); err == nil {
 		return nil, formatErr(off, "data after the end of the index")
 	} else if !errors.Is(err, io.EOF) {
-		return nil, formatErr(off, "%v", err)
+		return nil, readErr(off, err, "")
 	}
 	return ix, nil
+}
+
+// readErr reports a read that failed at offset off: an index that ends
+// there is a *FormatError with the message format; any other error (of the
+// file, the network, a size cap) is returned as it is, with the offset.
+func readErr(off int64, err error, format string, args ...any) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return formatErr(off, format, args...)
+	}
+	return fmt.Errorf("reading the index at offset %d: %w", off, err)
 }
 
 // ReadFile reads and validates the index at path; errors name the file.

@@ -143,6 +143,45 @@ func TestCorrupt(t *testing.T) {
 	}
 }
 
+// failingReader gives n bytes of b, then err.
+type failingReader struct {
+	b   []byte
+	n   int
+	err error
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, r.err
+	}
+	k := copy(p[:min(len(p), r.n)], r.b)
+	r.b, r.n = r.b[k:], r.n-k
+	return k, nil
+}
+
+// TestReadError checks that a reader's own error (a disk, a network, a
+// size cap) comes back as itself with its offset, not as a truncated index.
+func TestReadError(t *testing.T) {
+	ix := New(chunk.SHA512_256, 16, 64, 256)
+	for i := range 10 {
+		ix.Chunks = append(ix.Chunks, Chunk{Start: uint64(100 * i), Size: 100})
+	}
+	var good bytes.Buffer
+	if _, err := ix.WriteTo(&good); err != nil {
+		t.Fatal(err)
+	}
+	cause := errors.New("connection reset")
+	for _, n := range []int{0, 30, 64 + 40*3 + 5, good.Len()} {
+		_, err := Read(&failingReader{b: good.Bytes(), n: n, err: cause})
+		var fe *FormatError
+		if !errors.Is(err, cause) || errors.As(err, &fe) {
+			t.Errorf("failing after %d bytes: %v, want the reader's error", n, err)
+		} else if !strings.Contains(err.Error(), fmt.Sprintf("offset %d", n)) {
+			t.Errorf("failing after %d bytes: %v does not name the offset", n, err)
+		}
+	}
+}
+
 func TestReadFileNamesPath(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "bad.caibx")
 	os.WriteFile(p, []byte("not an index at all, really not, no no no no no no no no no"), 0o644)

@@ -187,6 +187,15 @@ func TestIndexStoreRoundTrip(t *testing.T) {
 	if len(got.Chunks) != 3 || got.Chunks[2] != ix.Chunks[2] {
 		t.Errorf("read back %+v, want %+v", got.Chunks, ix.Chunks)
 	}
+	// An index larger than the cap is refused, not read to its end. (The
+	// index is 48 bytes of header, 16 of table header, 3 entries of 40 and
+	// a 40-byte tail: 224.)
+	restore := httpstore.SetMaxIndexDownload(200)
+	_, err = cl.GetIndex(context.Background(), "image.caibx")
+	restore()
+	if err == nil || !strings.Contains(err.Error(), "larger than 200 bytes") {
+		t.Errorf("GetIndex of an index over the cap: %v, want a size error", err)
+	}
 	for _, bad := range []string{"", "../x.caibx", "/abs.caibx", "a/../../b"} {
 		if _, err := cl.GetIndex(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "invalid index name") {
 			t.Errorf("GetIndex(%q): %v, want an invalid name error", bad, err)

@@ -3,8 +3,8 @@ package httpstore
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -14,6 +14,10 @@ import (
 	"github.com/folbricht/desync/caindex"
 	"github.com/folbricht/desync/storage"
 )
+
+// maxIndexDownload caps the indexes GetIndex reads: DefaultMaxIndexSize,
+// lowered by tests.
+var maxIndexDownload int64 = DefaultMaxIndexSize
 
 // IndexStore is an index store on an HTTP(S) server: an index named
 // "x.caibx" is at <base>/x.caibx. GetIndex is a GET, StoreIndex a PUT (to
@@ -62,7 +66,11 @@ func (s *IndexStore) GetIndex(ctx context.Context, name string) (*caindex.Index,
 	default:
 		return nil, statusError(http.MethodGet, redact(u), resp)
 	}
-	ix, err := caindex.Read(&limitReader{r: resp.Body, n: DefaultMaxIndexSize})
+	// A server cannot make the reader hold an endless index.
+	ix, err := caindex.Read(http.MaxBytesReader(nil, resp.Body, maxIndexDownload))
+	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+		return nil, fmt.Errorf("index %s: larger than %d bytes", redact(u), tooLarge.Limit)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("index %s: %w", redact(u), err)
 	}
@@ -93,25 +101,3 @@ func (s *IndexStore) StoreIndex(ctx context.Context, name string, ix *caindex.In
 }
 
 var _ storage.IndexWriteStore = (*IndexStore)(nil)
-
-// limitReader fails, rather than stopping quietly, once more than n bytes
-// are read, so a server cannot make the reader hold an endless index.
-type limitReader struct {
-	r io.Reader
-	n int64
-}
-
-func (l *limitReader) Read(b []byte) (int, error) {
-	if l.n < 0 {
-		return 0, fmt.Errorf("index larger than %d bytes", int64(DefaultMaxIndexSize))
-	}
-	if int64(len(b)) > l.n+1 {
-		b = b[:l.n+1]
-	}
-	n, err := l.r.Read(b)
-	l.n -= int64(n)
-	if l.n < 0 {
-		return n, fmt.Errorf("index larger than %d bytes", int64(DefaultMaxIndexSize))
-	}
-	return n, err
-}

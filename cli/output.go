@@ -6,17 +6,21 @@ import (
 	"path/filepath"
 )
 
-// writeFileAtomic writes a file with permissions mode through write into a temporary file next to
-// path and renames it over path only when write and the sync succeed; on
-// failure path is left as it was and the temporary file is removed.
+// writeFileAtomic writes a file with permissions mode through write into a
+// temporary file next to path and renames it over path only when write and
+// the sync succeed; on failure path is left as it was and the temporary file
+// is removed.
 func writeFileAtomic(path string, mode os.FileMode, write func(io.Writer) error) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
+	closed := false
 	defer func() {
 		if err != nil {
-			f.Close()
+			if !closed {
+				f.Close()
+			}
 			os.Remove(f.Name())
 		}
 	}()
@@ -29,6 +33,7 @@ func writeFileAtomic(path string, mode os.FileMode, write func(io.Writer) error)
 	if err = f.Sync(); err != nil {
 		return err
 	}
+	closed = true
 	if err = f.Close(); err != nil {
 		return err
 	}

@@ -200,9 +200,12 @@ func (s *IndexServer) writeAtomic(name string, b []byte) (err error) {
 	if err != nil {
 		return err
 	}
+	closed := false
 	defer func() {
 		if err != nil {
-			f.Close()
+			if !closed {
+				f.Close()
+			}
 			s.root.Remove(tmp)
 		}
 	}()
@@ -212,11 +215,11 @@ func (s *IndexServer) writeAtomic(name string, b []byte) (err error) {
 	if err = f.Sync(); err != nil {
 		return err
 	}
+	closed = true
 	if err = f.Close(); err != nil {
 		return err
 	}
 	if err = s.root.Rename(tmp, name); err != nil {
-		s.root.Remove(tmp)
 		return err
 	}
 	if d, err := s.root.Open("."); err == nil {

@@ -101,13 +101,20 @@ func NewChunkServer(s chunk.Store, o ChunkServerOptions) (*ChunkServer, error) {
 	if cs.conv, cs.suffix, cs.maxBody, err = chunkForm(o.Uncompressed, o.MaxChunkSize, o.CompressionLevel); err != nil {
 		return nil, err
 	}
-	if o.Writable {
-		if _, ok := s.(chunk.WriteStore); !ok {
-			return nil, fmt.Errorf("chunk server: store %s does not accept chunks", s)
-		}
+	if err := cs.checkStore(s); err != nil {
+		return nil, err
 	}
 	cs.h = wrap(http.HandlerFunc(cs.serve), handlerOptions{server: "chunk", auth: o.Authorization, access: o.AccessLog, metrics: o.Metrics})
 	return cs, nil
+}
+
+// checkStore refuses a store that cannot take the uploads of a writable
+// server.
+func (cs *ChunkServer) checkStore(s chunk.Store) error {
+	if _, ok := s.(chunk.WriteStore); cs.o.Writable && !ok {
+		return fmt.Errorf("chunk server: store %s does not accept chunks", s)
+	}
+	return nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -116,10 +123,8 @@ func (cs *ChunkServer) ServeHTTP(w http.ResponseWriter, r *http.Request) { cs.h.
 // SetStore replaces the store (a configuration reload). Requests already
 // running finish with the old store, which is closed after them.
 func (cs *ChunkServer) SetStore(s chunk.Store) error {
-	if cs.o.Writable {
-		if _, ok := s.(chunk.WriteStore); !ok {
-			return fmt.Errorf("chunk server: store %s does not accept chunks", s)
-		}
+	if err := cs.checkStore(s); err != nil {
+		return err
 	}
 	cs.mu.Lock()
 	old := cs.cur

@@ -90,7 +90,7 @@ func (c *Chunker) scan(data []byte, h uint32) (int, bool) {
 	// At step j, d[j] leaves the window and d[j+WindowSize] enters it; a cut
 	// there is at length start+j+1.
 	d := data[start-WindowSize:]
-	m, m1 := c.m, c.m-1
+	m, negm := c.m, -c.m
 	// Through pointer variables, the tables' addresses stay in registers
 	// (as globals they are recomputed for every byte), and one nil check
 	// here covers the loop.
@@ -103,25 +103,25 @@ func (c *Chunker) scan(data []byte, h uint32) (int, bool) {
 	for ; len(d) >= WindowSize+4; j, d = j+4, d[4:] {
 		x := d[:WindowSize+4]
 		h = bits.RotateLeft32(h, 1) ^ (rot[x[0]] ^ tab[x[WindowSize]])
-		if isCutFast(h, m, m1) {
+		if isCutFast(h, m, negm) {
 			return start + j + 1, true
 		}
 		h = bits.RotateLeft32(h, 1) ^ (rot[x[1]] ^ tab[x[WindowSize+1]])
-		if isCutFast(h, m, m1) {
+		if isCutFast(h, m, negm) {
 			return start + j + 2, true
 		}
 		h = bits.RotateLeft32(h, 1) ^ (rot[x[2]] ^ tab[x[WindowSize+2]])
-		if isCutFast(h, m, m1) {
+		if isCutFast(h, m, negm) {
 			return start + j + 3, true
 		}
 		h = bits.RotateLeft32(h, 1) ^ (rot[x[3]] ^ tab[x[WindowSize+3]])
-		if isCutFast(h, m, m1) {
+		if isCutFast(h, m, negm) {
 			return start + j + 4, true
 		}
 	}
 	for ; len(d) > WindowSize; j, d = j+1, d[1:] {
 		h = bits.RotateLeft32(h, 1) ^ (rot[d[0]] ^ tab[d[WindowSize]])
-		if isCutFast(h, m, m1) {
+		if isCutFast(h, m, negm) {
 			return start + j + 1, true
 		}
 	}
@@ -140,11 +140,13 @@ var buzTableOut = func() (t [256]uint32) {
 // tablePtr and tableOutPtr are what scan reads the tables through.
 var tablePtr, tableOutPtr = &buzTable, &buzTableOut
 
-// isCutFast is isCut without a division, for m = ceil(2^64/d) and m1 = m-1:
-// h mod d == d-1 exactly when d divides h+1, and Lemire's divisibility test
-// for that is (h+1)·m ≤ m-1 in 64-bit arithmetic. It is exact because h+1
-// has at most 33 bits and d (≤ MaxSizeLimit) at most 27 (TestCutTest).
-func isCutFast(h uint32, m, m1 uint64) bool { return (uint64(h)+1)*m <= m1 }
+// isCutFast is isCut without a division, for m = ceil(2^64/d) and negm =
+// -m (mod 2^64): h mod d == d-1 exactly when d divides h+1, and Lemire's
+// divisibility test for that is (h+1)·m ≤ m-1 in 64-bit arithmetic. It is
+// exact because h+1 has at most 33 bits and d (≤ MaxSizeLimit) at most 27
+// (TestCutTest). Written as h·m + m < m, it holds exactly when the add
+// wraps, that is when h·m ≥ -m: one multiply and one compare per byte.
+func isCutFast(h uint32, m, negm uint64) bool { return uint64(h)*m >= negm }
 
 // isCut is the reference form of the boundary test.
 func (c *Chunker) isCut(h uint32) bool { return h%c.d == c.d-1 }

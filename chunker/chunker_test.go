@@ -344,7 +344,7 @@ func TestCutTest(t *testing.T) {
 	for _, d := range divisors {
 		c := &Chunker{d: uint32(d), m: ^uint64(0)/d + 1}
 		check := func(h uint32) {
-			if got, want := isCutFast(h, c.m, c.m-1), c.isCut(h); got != want {
+			if got, want := isCutFast(h, c.m, -c.m), c.isCut(h); got != want {
 				t.Fatalf("d=%d h=%#x: fast test says %v, h mod d says %v", d, h, got, want)
 			}
 		}

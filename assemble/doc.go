@@ -1,9 +1,11 @@
 // Package assemble turns files into indexes plus stored chunks and back.
 //
 //   - [Make] reads its input once: the calling goroutine reads fixed-size
-//     blocks and cuts them with the chunker; workers hash each chunk once,
-//     and compress and store only chunks the store lacks (and only once per
-//     run). Memory is a fixed number of 4 MiB blocks, whatever the input size.
+//     blocks and cuts them with the chunker; workers hash each chunk once
+//     (a worker takes up to 8 waiting chunks and hashes them together,
+//     chunk.Digest.SumEach), and compress and store only chunks the store
+//     lacks (and only once per run). Memory is a fixed number of 4 MiB
+//     blocks, whatever the input size.
 //     The index is byte-identical to casync make's.
 //   - [ExtractFile] plans, then executes. The plan gives every chunk of
 //     the output one source: a hole (the all-zero chunk of the index's max

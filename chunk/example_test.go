@@ -50,3 +50,15 @@ func ExampleHashWorkers() {
 	fmt.Println(ids[0] == chunk.SHA512_256.Sum(data[0]), ids[39] == chunk.SHA512_256.Sum(data[39]))
 	// Output: true true
 }
+
+// A goroutine with several chunks at hand names them together.
+func ExampleDigest_SumEach() {
+	chunks := [][]byte{[]byte("hello world"), bytes.Repeat([]byte{1}, 64<<10), bytes.Repeat([]byte{2}, 40<<10)}
+	ids := make([]chunk.ID, len(chunks))
+	chunk.SHA512_256.SumEach(ids, chunks)
+	fmt.Println(ids[0])
+	fmt.Println(ids[1] == chunk.SHA512_256.Sum(chunks[1]), ids[2] == chunk.SHA512_256.Sum(chunks[2]))
+	// Output:
+	// 0ac561fac838104e3f2e4ad107b4bee3e938bf15f2b15f009ccccd61a913f017
+	// true true
+}

@@ -16,10 +16,11 @@
 #
 # Measured per run with /usr/bin/time: wall, user+sys CPU of the process (and children).
 #   make:     mixed.bin into an empty store (ours: desync make -s; casync make --store)
-#   extract:  mixed.bin's index from a store on the same fresh file system; ours syncs the
-#             output before renaming it into place, casync does not
-#   nosync:   the same with ours --no-sync, which is what casync does (casync's row is
-#             its extract run again)
+#   extract:  mixed.bin's index from a store on the same fresh file system, durable on both
+#             sides: ours as by default (the output synced before it is renamed into
+#             place), casync's extract followed by `sync FILE` (casync itself does not
+#             sync; sync's writeback is then timed with it, as ours is)
+#   nosync:   the same, durable on neither side: ours --no-sync, casync's extract alone
 #   seeded:   mixed-edit.bin from the store, seeded with mixed.bin (casync --seed=FILE;
 #             ours --seed FILE, and --seed FILE.caibx)
 set -euo pipefail
@@ -96,7 +97,7 @@ for r in $(seq "$RUNS"); do
 			timed seeded ours-index "$D" extract -s "$MNT/s" --seed "$MNT/seed.bin.caibx" "$MNT/e.caibx" "$MNT/out"
 		else
 			timed make casync casync make --store="$MNT/s" "$MNT/x.caibx" "$DIR/mixed.bin"
-			timed extract casync casync extract --store="$MNT/s" "$MNT/x.caibx" "$MNT/out"
+			timed extract casync sh -c 'casync extract --store="$1/s" "$1/x.caibx" "$1/out" && sync "$1/out"' sh "$MNT"
 			rm -f "$MNT/out"
 			if wants nosync; then
 				timed nosync casync casync extract --store="$MNT/s" "$MNT/x.caibx" "$MNT/out"

@@ -14,7 +14,8 @@ import (
 // of at least minBatch bytes share the four lanes, longest first, so that
 // the lanes run out at about the same time; when fewer than three remain
 // in flight, each is finished on its own with crypto/sha512, which is then
-// faster. Short messages, or too few long ones, are hashed one by one.
+// at least as fast. Short messages, or too few long ones, are hashed one by
+// one.
 func SumEach(msgs [][]byte, put func(i int, sum [Size]byte)) {
 	var order []int // long messages, longest first
 	for i, m := range msgs {

@@ -3,6 +3,7 @@ package chunker
 import (
 	"bytes"
 	"io"
+	"math/bits"
 	"testing"
 )
 
@@ -44,4 +45,31 @@ func BenchmarkSplitParallel(b *testing.B) {
 	for b.Loop() {
 		c.SplitParallel(data, 2)
 	}
+}
+
+// BenchmarkHashChain is the ceiling for BenchmarkNext on the machine at
+// hand: the rolling hash's serial chain alone (a rotate and an xor per
+// byte, each waiting for the last), without the lookups and the cut test.
+// On a noisy or shared machine, compare Next with it in the same run.
+func BenchmarkHashChain(b *testing.B) {
+	b.SetBytes(4 << 10)
+	h := uint32(1)
+	for b.Loop() {
+		h = hashChain(h, 1<<10)
+	}
+	chainSink = h
+}
+
+var chainSink uint32
+
+//go:noinline
+func hashChain(h uint32, n int) uint32 {
+	k := buzTable[7]
+	for range n {
+		h = bits.RotateLeft32(h, 1) ^ k
+		h = bits.RotateLeft32(h, 1) ^ k
+		h = bits.RotateLeft32(h, 1) ^ k
+		h = bits.RotateLeft32(h, 1) ^ k
+	}
+	return h
 }

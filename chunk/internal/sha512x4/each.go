@@ -36,10 +36,17 @@ func SumEach(msgs [][]byte, put func(i int, sum [Size]byte)) {
 			order[k], order[k-1] = order[k-1], order[k]
 		}
 	}
-	var (
-		b   batch
-		idx [nLanes]int
-	)
+	var b batch
+	b.sumIn(msgs, order, canHandOff, put)
+}
+
+// sumIn hashes the messages msgs[order[0]], msgs[order[1]], … through the
+// lanes, loading the next one into a lane as soon as the lane's message
+// ends, and calls put for each. With handOff, once nothing is left to load
+// and fewer than minLanes are in flight, each of those is finished on its
+// own (finish).
+func (b *batch) sumIn(msgs [][]byte, order []int, handOff bool, put func(i int, sum [Size]byte)) {
+	var idx [nLanes]int
 	next := 0
 	fill := func(l int) {
 		if next < len(order) {
@@ -56,7 +63,7 @@ func SumEach(msgs [][]byte, put func(i int, sum [Size]byte)) {
 		if n == 0 {
 			return
 		}
-		if n < minLanes && next == len(order) && canHandOff {
+		if handOff && n < minLanes && next == len(order) {
 			for l := range b.lanes {
 				if b.lanes[l].busy {
 					put(idx[l], b.finish(l))
@@ -81,10 +88,7 @@ func SumEach(msgs [][]byte, put func(i int, sum [Size]byte)) {
 func (b *batch) finish(l int) [Size]byte {
 	ln := &b.lanes[l]
 	ln.busy = false
-	var h [8]uint64
-	for w := range h {
-		h[w] = b.h[4*w+l]
-	}
+	h := b.state(l)
 	if ln.inPad {
 		blockGeneric(&h, ln.rest)
 		return digest(&h)

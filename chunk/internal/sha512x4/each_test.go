@@ -22,35 +22,21 @@ func TestSumEach(t *testing.T) {
 }
 
 func testSumEach(t *testing.T) {
-	rng := rand.New(rand.NewPCG(4, 4))
-	pool := make([]byte, 600<<10) // messages are slices of it at random offsets
-	rand.NewChaCha8([32]byte{4}).Read(pool)
 	lengths := []int{0, 1, 127, 128, minBatch - 1, minBatch, minBatch + 111, minBatch + 112, minBatch + 128, 64<<10 + 3, 256 << 10}
-	for n := 0; n <= 13; n++ {
-		for rep := range 8 {
-			msgs := make([][]byte, n)
-			for i := range msgs {
-				l := lengths[rng.IntN(len(lengths))]
-				if rep%2 == 1 {
-					l = rng.IntN(300 << 10)
-				}
-				off := rng.IntN(len(pool) - l)
-				msgs[i] = pool[off : off+l]
+	randomGroups(4, lengths, func(rep int, msgs [][]byte) {
+		got := make([]int, len(msgs))
+		SumEach(msgs, func(i int, sum [Size]byte) {
+			got[i]++
+			if sum != sha512.Sum512_256(msgs[i]) {
+				t.Errorf("%d messages, rep %d: digest of message %d (%d bytes) differs", len(msgs), rep, i, len(msgs[i]))
 			}
-			got := make([]int, n)
-			SumEach(msgs, func(i int, sum [Size]byte) {
-				got[i]++
-				if sum != sha512.Sum512_256(msgs[i]) {
-					t.Errorf("%d messages, rep %d: digest of message %d (%d bytes) differs", n, rep, i, len(msgs[i]))
-				}
-			})
-			for i, c := range got {
-				if c != 1 {
-					t.Fatalf("%d messages, rep %d: message %d answered %d times", n, rep, i, c)
-				}
+		})
+		for i, c := range got {
+			if c != 1 {
+				t.Fatalf("%d messages, rep %d: message %d answered %d times", len(msgs), rep, i, c)
 			}
 		}
-	}
+	})
 }
 
 // TestFinish stops a lane after every interesting number of blocks (none,

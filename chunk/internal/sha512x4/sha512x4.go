@@ -114,11 +114,17 @@ func (b *batch) active() (n, last int) {
 	return n, last
 }
 
-func (b *batch) digest(l int) [Size]byte {
-	var h [8]uint64
+// state returns lane l's eight state words.
+func (b *batch) state(l int) (h [8]uint64) {
 	for w := range h {
 		h[w] = b.h[4*w+l]
 	}
+	return h
+}
+
+// digest returns the digest of lane l's finished message.
+func (b *batch) digest(l int) [Size]byte {
+	h := b.state(l)
 	return digest(&h)
 }
 

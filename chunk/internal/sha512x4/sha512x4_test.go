@@ -3,7 +3,6 @@ package sha512x4
 import (
 	"crypto/sha512"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -35,49 +34,14 @@ func TestGeneric(t *testing.T) {
 	}
 }
 
-// sumAll hashes msgs through the lanes on the calling goroutine, loading
-// the next message into a lane as soon as the lane's message ends: the lane
-// logic of hashLoop, without the queue, so that tests choose the lengths
-// that meet in the lanes.
-func sumAll(msgs [][]byte) [][Size]byte {
-	out := make([][Size]byte, len(msgs))
-	var (
-		b    batch
-		idx  [nLanes]int
-		next int
-	)
-	start := func(l int) {
-		if next < len(msgs) {
-			idx[l] = next
-			b.load(l, msgs[next])
-			next++
-		}
-	}
-	for l := range b.lanes {
-		start(l)
-	}
-	for n, _ := b.active(); n > 0; n, _ = b.active() {
-		for l, done := range b.step(math.MaxInt) {
-			if done {
-				out[idx[l]] = b.digest(l)
-				b.lanes[l].busy = false
-				start(l)
-			}
-		}
-	}
-	return out
-}
-
-// TestSum checks batches of every size up to 13 messages, with lengths
-// around the block and padding edges and large ones, so lanes start and end
-// at different times, against crypto/sha512.
-func TestSum(t *testing.T) {
-	if !haveAVX2 {
-		t.Skip("no AVX2: the lanes are not used")
-	}
-	rng := rand.New(rand.NewPCG(2, 2))
-	lengths := []int{0, 1, 17, 111, 112, 113, 127, 128, 129, 255, 256, 257, 1 << 10, 16 << 10, 64<<10 + 3, 200 << 10}
-	for n := 1; n <= 13; n++ {
+// randomGroups calls fn with groups of every size up to 13 messages, 8 of
+// each size: half with lengths drawn from lengths, half up to 300 KiB. The
+// messages are slices of one random pool.
+func randomGroups(seed uint64, lengths []int, fn func(rep int, msgs [][]byte)) {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	pool := make([]byte, 600<<10)
+	rand.NewChaCha8([32]byte{byte(seed)}).Read(pool)
+	for n := 0; n <= 13; n++ {
 		for rep := range 8 {
 			msgs := make([][]byte, n)
 			for i := range msgs {
@@ -85,42 +49,34 @@ func TestSum(t *testing.T) {
 				if rep%2 == 1 {
 					l = rng.IntN(300 << 10)
 				}
-				msgs[i] = make([]byte, l)
-				for j := range msgs[i] {
-					msgs[i][j] = byte(rng.Uint32())
-				}
+				off := rng.IntN(len(pool) - l)
+				msgs[i] = pool[off : off+l]
 			}
-			for i, d := range sumAll(msgs) {
-				if d != sha512.Sum512_256(msgs[i]) {
-					t.Fatalf("%d messages, rep %d: digest of message %d (%d bytes) differs", n, rep, i, len(msgs[i]))
-				}
-			}
+			fn(rep, msgs)
 		}
 	}
 }
 
-func BenchmarkSum(b *testing.B) {
-	msgs := make([][]byte, 16)
-	total := 0
-	for i := range msgs {
-		msgs[i] = make([]byte, 16<<10+(i*13<<10)) // 16 KiB to 211 KiB
-		total += len(msgs[i])
+// TestSum drives the lanes with every message, lengths around the block
+// and padding edges and large ones, so lanes start and end at different
+// times, and checks the digests against crypto/sha512.
+func TestSum(t *testing.T) {
+	if !haveAVX2 {
+		t.Skip("no AVX2: the lanes are not used")
 	}
-	out := make([][Size]byte, len(msgs))
-	for _, name := range []string{"crypto-sha512", "sha512x4"} {
-		b.Run(fmt.Sprintf("%s/16msgs", name), func(b *testing.B) {
-			b.SetBytes(int64(total))
-			for b.Loop() {
-				if name == "sha512x4" {
-					copy(out, sumAll(msgs))
-				} else {
-					for i, m := range msgs {
-						out[i] = sha512.Sum512_256(m)
-					}
-				}
+	lengths := []int{0, 1, 17, 111, 112, 113, 127, 128, 129, 255, 256, 257, 1 << 10, 16 << 10, 64<<10 + 3, 200 << 10}
+	randomGroups(2, lengths, func(rep int, msgs [][]byte) {
+		order := make([]int, len(msgs))
+		for i := range order {
+			order[i] = i
+		}
+		var b batch
+		b.sumIn(msgs, order, false, func(i int, sum [Size]byte) {
+			if sum != sha512.Sum512_256(msgs[i]) {
+				t.Fatalf("%d messages, rep %d: digest of message %d (%d bytes) differs", len(msgs), rep, i, len(msgs[i]))
 			}
 		})
-	}
+	})
 }
 
 // TestSumConcurrent hashes from many goroutines at once, so that requests

@@ -102,11 +102,16 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 			for j := range jobs {
 				g.take(j, jobs)
 				if ctx.Err() == nil {
-					if err := w.process(ctx, &g); err != nil {
-						cancel(err)
-					}
+					w.name(&g)
 				}
+				// Each block goes back as soon as its chunk is stored,
+				// not after the whole group.
 				for _, j := range g.jobs {
+					if ctx.Err() == nil && o.Store != nil {
+						if err := w.store(ctx, j); err != nil {
+							cancel(err)
+						}
+					}
 					release(j.blk)
 				}
 			}
@@ -188,9 +193,10 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 		ix.Chunks = append(ix.Chunks, p[:min(pageSize, n-i*pageSize)]...)
 	}
 	stats.Chunks = n
-	stats.UniqueChunks = len(w.seen)
-	if o.Store == nil {
-		stats.UniqueChunks = uniqueIDs(ix.Chunks)
+	if o.Store != nil {
+		stats.UniqueChunks = len(w.seen)
+	} else {
+		stats.UniqueChunks = len(ix.Unique())
 	}
 	stats.StoredChunks = int(w.stored.Load())
 	stats.StoredBytes = w.storedBytes.Load()
@@ -237,8 +243,9 @@ func (g *group) take(j makeJob, jobs <-chan makeJob) {
 	}
 }
 
-// process names the chunks of g and stores the ones that are new.
-func (w *makeWorker) process(ctx context.Context, g *group) error {
+// name computes the IDs of g's chunks, all at once, into their index
+// slots.
+func (w *makeWorker) name(g *group) {
 	g.plain = g.plain[:0]
 	for _, j := range g.jobs {
 		g.plain = append(g.plain, j.data)
@@ -247,14 +254,7 @@ func (w *makeWorker) process(ctx context.Context, g *group) error {
 	w.o.Digest.SumEach(g.ids, g.plain)
 	for i, j := range g.jobs {
 		j.slot.ID = g.ids[i]
-		if w.o.Store == nil {
-			continue // only the index: distinct chunks are counted at the end
-		}
-		if err := w.store(ctx, j); err != nil {
-			return err
-		}
 	}
-	return nil
 }
 
 // store writes j's chunk to the store unless this run or the store already
@@ -285,13 +285,4 @@ func (w *makeWorker) store(ctx context.Context, j makeJob) error {
 	w.stored.Add(1)
 	w.storedBytes.Add(uint64(len(j.data)))
 	return nil
-}
-
-// uniqueIDs counts the distinct chunk IDs of cs.
-func uniqueIDs(cs []caindex.Chunk) int {
-	seen := make(map[chunk.ID]struct{}, len(cs))
-	for _, c := range cs {
-		seen[c.ID] = struct{}{}
-	}
-	return len(seen)
 }

@@ -64,7 +64,7 @@ func (d Digest) SumEach(ids []ID, plain [][]byte) {
 // time until the returned function is called, as the workers of an extract
 // do. When such workers outnumber the cores, waiting for a batch costs no
 // throughput (another worker uses the core), and batched SHA-512/256 needs
-// about 30% less CPU; otherwise Sum hashes each call on its own, so a
+// about half the CPU; otherwise Sum hashes each call on its own, so a
 // caller that declares nothing is never slowed. (Make does not declare its
 // workers: they mostly compress, so too few hash at once to fill batches;
 // each takes a group of chunks and uses SumEach.)

@@ -67,6 +67,19 @@ func (ix *Index) Size() uint64 {
 	return ix.Chunks[len(ix.Chunks)-1].End()
 }
 
+// Unique returns the first occurrence of each distinct chunk ID, in order.
+func (ix *Index) Unique() []Chunk {
+	seen := make(map[chunk.ID]struct{}, len(ix.Chunks))
+	var out []Chunk
+	for _, c := range ix.Chunks {
+		if _, ok := seen[c.ID]; !ok {
+			seen[c.ID] = struct{}{}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // FormatError reports a malformed index and where.
 type FormatError struct {
 	Path   string // the file, when known

@@ -224,3 +224,16 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestUnique(t *testing.T) {
+	ix := New(chunk.SHA512_256, 16, 64, 256)
+	var a, b chunk.ID
+	a[0], b[0] = 1, 2
+	for i, id := range []chunk.ID{a, b, a, a, b} {
+		ix.Chunks = append(ix.Chunks, Chunk{ID: id, Start: uint64(10 * i), Size: 10})
+	}
+	got := ix.Unique()
+	if len(got) != 2 || got[0] != ix.Chunks[0] || got[1] != ix.Chunks[1] {
+		t.Errorf("Unique() = %+v, want the first a and the first b", got)
+	}
+}

@@ -86,7 +86,7 @@ Example:
 		}
 		info := indexInfo{Total: len(ix.Chunks), Size: ix.Size(), Min: ix.Min, Avg: ix.Avg, Max: ix.Max,
 			Digest: ix.Digest().String(), Flags: fmt.Sprintf("%#x", ix.Flags)}
-		unique := uniqueChunks(ix)
+		unique := ix.Unique()
 		info.Unique = len(unique)
 		cache := sf.cache
 		sf.cache = "" // count the stores and the cache apart
@@ -194,19 +194,6 @@ Chunk size max: %d
 `, i.Size, i.SizeNotInSeed, i.SizeNotInSeedNorCache, i.Total, i.Unique, i.InStore, i.InSeed, i.InCache,
 		i.NotInSeedNorCache, i.SizeNotInSeedNorCacheCompressed, i.Min, i.Avg, i.Max)
 	return err
-}
-
-// uniqueChunks returns the distinct chunks of ix in index order.
-func uniqueChunks(ix *caindex.Index) []caindex.Chunk {
-	seen := make(map[chunk.ID]bool, len(ix.Chunks))
-	var out []caindex.Chunk
-	for _, c := range ix.Chunks {
-		if !seen[c.ID] {
-			seen[c.ID] = true
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // countPresent asks s, n at a time, which of chunks it has.

@@ -79,7 +79,7 @@ func readIndex(t *testing.T, p string) *caindex.Index {
 // uniqueIDs returns the distinct chunk IDs of an index, in index order.
 func uniqueIDs(ix *caindex.Index) []string {
 	var ids []string
-	for _, c := range uniqueChunks(ix) {
+	for _, c := range ix.Unique() {
 		ids = append(ids, c.ID.String())
 	}
 	return ids

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build linux
 
 package storage
 
@@ -8,10 +8,12 @@ import (
 	"syscall"
 )
 
-// Chunk files are read and written with plain system calls: opening an
-// os.File also sets it up for the runtime's poller, which for a regular file
-// costs five more calls (fcntl and epoll_ctl) that fail or are undone, and
-// that adds up over the thousands of chunk files of every gigabyte.
+// On Linux, chunk files are read and written with plain system calls:
+// opening an os.File also sets it up for the runtime's poller, which for a
+// regular file costs five more calls (fcntl and epoll_ctl) that fail or are
+// undone, and that adds up over the thousands of chunk files of every
+// gigabyte. Elsewhere (file_other.go) os.File is used, whose Sync is what
+// each system needs for durability (F_FULLFSYNC on macOS, not fsync).
 
 // readFile reads the file at path into buf, growing it if needed. Chunk
 // files are written once, completely, so their size at open is their size.

@@ -238,7 +238,10 @@ func (s *seedFile) regenerate(ctx context.Context, workers int) error {
 // target the seeds hold.
 func SeedIndex(ctx context.Context, s Seed, target *caindex.Index, concurrency int) (*caindex.Index, error) {
 	if s.Index != nil {
-		return s.Index, sameDigest(s.Path, s.Index, target)
+		if err := sameDigest(s.Path, s.Index, target); err != nil {
+			return nil, err
+		}
+		return s.Index, nil
 	}
 	f, err := os.Open(s.Path)
 	if err != nil {

@@ -226,8 +226,12 @@ func TestExtractVectors(t *testing.T) {
 				t.Errorf("NoSync: %d files next to the output, want 1", len(ents))
 			}
 			var buf bytes.Buffer
-			if _, err := ExtractWriter(ctx, ix, &buf, ExtractOptions{Store: store, Concurrency: 3}); err != nil || !bytes.Equal(buf.Bytes(), want) {
+			stats, err = ExtractWriter(ctx, ix, &buf, ExtractOptions{Store: store, Concurrency: 3})
+			if err != nil || !bytes.Equal(buf.Bytes(), want) {
 				t.Fatalf("ExtractWriter: %v", err)
+			}
+			if stats.ChunksFromStore+stats.ChunksZero != len(ix.Chunks) {
+				t.Errorf("ExtractWriter stats %+v do not add up to %d chunks", stats, len(ix.Chunks))
 			}
 			if err := VerifyIndex(ctx, ix, bytes.NewReader(want), int64(len(want)), 2); err != nil {
 				t.Fatal(err)
@@ -339,8 +343,13 @@ func TestExtractFailures(t *testing.T) {
 				t.Errorf("%d files left in the output directory, want 1", len(entries))
 			}
 			var buf bytes.Buffer
-			if _, err := ExtractWriter(ctx, ix, &buf, ExtractOptions{Store: store}); err == nil {
+			stats, err := ExtractWriter(ctx, ix, &buf, ExtractOptions{Store: store})
+			if err == nil {
 				t.Error("ExtractWriter succeeded")
+			}
+			// The stats count what was written, not the whole index.
+			if got := stats.ChunksFromStore + stats.ChunksZero; got >= len(ix.Chunks) {
+				t.Errorf("failed ExtractWriter counts %d of %d chunks as written", got, len(ix.Chunks))
 			}
 		})
 	}

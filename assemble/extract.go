@@ -92,12 +92,18 @@ func ExtractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o Extrac
 }
 
 // extractWriter is ExtractWriter over o.Store alone: a Reader's WriteTo.
-// Every chunk but the index's null chunks is fetched, as the stats say.
+// Every chunk but the index's null chunks is fetched; the stats count the
+// chunks written, all of them unless it fails.
 func extractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o ExtractOptions) (ExtractStats, error) {
+	r := NewReader(ctx, ix, ReaderOptions{Store: o.Store, Concurrency: o.Concurrency})
+	defer r.Close()
+	n, err := r.WriteTo(w)
 	stats := ExtractStats{ChunksTotal: len(ix.Chunks), BytesTotal: ix.Size()}
-	isNull := nullChunks(ix)
 	for _, c := range ix.Chunks {
-		if isNull(c) {
+		if c.End() > uint64(n) {
+			break
+		}
+		if r.isNull(c) {
 			stats.ChunksZero++
 		} else {
 			stats.ChunksFromStore++
@@ -105,8 +111,5 @@ func extractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o Extrac
 		}
 	}
 	stats.ChunksFetched = stats.ChunksFromStore
-	r := NewReader(ctx, ix, ReaderOptions{Store: o.Store, Concurrency: o.Concurrency})
-	defer r.Close()
-	_, err := r.WriteTo(w)
 	return stats, err
 }

@@ -356,12 +356,18 @@ func (x *extraction) withOutput(cs []caindex.Chunk, fn func(buf []byte) error) e
 // in buf (which starts at cs[0].Start) are not theirs: the index's null
 // chunk is compared with zeros, any other is hashed.
 func (x *extraction) mismatches(cs []caindex.Chunk, buf []byte) []int {
-	d := x.ix.Digest()
 	base := cs[0].Start
+	plain := make([][]byte, len(cs)) // nil for the null chunks
+	for j, c := range cs {
+		if !x.isNull(c) {
+			plain[j] = buf[c.Start-base : c.End()-base]
+		}
+	}
+	ids := make([]chunk.ID, len(cs))
+	x.ix.Digest().SumEach(ids, plain) // the piece's chunks hashed together
 	var bad []int
 	for j, c := range cs {
-		b := buf[c.Start-base : c.End()-base]
-		if x.isNull(c) && !isZero(b) || !x.isNull(c) && d.Sum(b) != c.ID {
+		if plain[j] == nil && !isZero(buf[c.Start-base:c.End()-base]) || plain[j] != nil && ids[j] != c.ID {
 			bad = append(bad, j)
 		}
 	}

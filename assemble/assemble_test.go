@@ -385,4 +385,20 @@ func TestVerifyIndexMismatch(t *testing.T) {
 	if err := VerifyIndex(context.Background(), ix, bytes.NewReader(data[:100]), 100, 2); !errors.Is(err, ErrMismatch) {
 		t.Errorf("short file: %v", err)
 	}
+
+	// The null chunks of an index are checked as zeros, the others hashed:
+	// a byte set in a null chunk and one in the last chunk (past the first
+	// 1 MiB piece) are both found.
+	zix := readIndex(t, "zero.caibx")
+	zeros := mustRead(t, "testdata/inputs/zero.bin")
+	last := len(zix.Chunks) - 1
+	if zix.Chunks[last].Start < 1<<20 {
+		t.Fatal("zero.bin's last chunk starts in the first piece")
+	}
+	zeros[zix.Chunks[1].Start+7] = 1
+	zeros[zix.Chunks[last].Start] = 1
+	err = VerifyIndex(context.Background(), zix, bytes.NewReader(zeros), int64(len(zeros)), 2)
+	if !errors.As(err, &me) || me.Count != 2 || me.Mismatches[0].Index != 1 || me.Mismatches[1].Index != last {
+		t.Errorf("a byte set in a null chunk and in the last: %v", err)
+	}
 }

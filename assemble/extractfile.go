@@ -356,15 +356,21 @@ func (x *extraction) withOutput(cs []caindex.Chunk, fn func(buf []byte) error) e
 // in buf (which starts at cs[0].Start) are not theirs: the index's null
 // chunk is compared with zeros, any other is hashed.
 func (x *extraction) mismatches(cs []caindex.Chunk, buf []byte) []int {
+	return mismatches(x.ix.Digest(), x.isNull, cs, buf)
+}
+
+// mismatches is extraction.mismatches for any index: d is its digest and
+// isNull tells its null chunk.
+func mismatches(d chunk.Digest, isNull func(caindex.Chunk) bool, cs []caindex.Chunk, buf []byte) []int {
 	base := cs[0].Start
 	plain := make([][]byte, len(cs)) // nil for the null chunks
 	for j, c := range cs {
-		if !x.isNull(c) {
+		if !isNull(c) {
 			plain[j] = buf[c.Start-base : c.End()-base]
 		}
 	}
 	ids := make([]chunk.ID, len(cs))
-	x.ix.Digest().SumEach(ids, plain) // the piece's chunks hashed together
+	d.SumEach(ids, plain) // the piece's chunks hashed together
 	var bad []int
 	for j, c := range cs {
 		if plain[j] == nil && !isZero(buf[c.Start-base:c.End()-base]) || plain[j] != nil && ids[j] != c.ID {

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/folbricht/desync/caindex"
 )
@@ -46,44 +45,41 @@ func (e *MismatchError) Is(target error) bool { return target == ErrMismatch }
 const maxReported = 20
 
 // VerifyIndex checks that the size bytes readable from r are exactly the
-// stream ix describes, hashing every chunk in parallel. A difference is a
-// *MismatchError; a size difference is reported before any hashing.
+// stream ix describes, hashing every chunk in parallel (pieces of up to
+// 1 MiB, their chunks hashed together). A difference is a *MismatchError; a
+// size difference is reported before any hashing.
 func VerifyIndex(ctx context.Context, ix *caindex.Index, r io.ReaderAt, size int64, concurrency int) error {
 	if uint64(size) != ix.Size() {
 		return fmt.Errorf("size %d %w of %d bytes", size, ErrMismatch, ix.Size())
 	}
-	d := ix.Digest()
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var next atomic.Int64
+	d, isNull := ix.Digest(), nullChunks(ix)
+	bufs := sync.Pool{New: func() any { b := make([]byte, max(pieceSize, int(ix.Max))); return &b }}
 	var mu sync.Mutex
 	var bad []Mismatch
-	var wg sync.WaitGroup
-	for range workerCount(concurrency) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]byte, ix.Max)
-			for ctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= len(ix.Chunks) {
-					return
-				}
-				c := ix.Chunks[i]
-				b := buf[:c.Size]
-				if _, err := r.ReadAt(b, int64(c.Start)); err != nil {
-					cancel(fmt.Errorf("reading chunk %d at offset %d: %w", i, c.Start, err))
-					return
-				}
-				if d.Sum(b) != c.ID {
-					mu.Lock()
-					bad = append(bad, Mismatch{i, c})
-					mu.Unlock()
-				}
+	var tasks []task
+	cs := ix.Chunks
+	for i := 0; i < len(cs); {
+		first, n := i, piece(cs[i:])
+		tasks = append(tasks, func(ctx context.Context) error {
+			bp := bufs.Get().(*[]byte)
+			defer bufs.Put(bp)
+			start := cs[first].Start
+			buf := (*bp)[:cs[first+n-1].End()-start]
+			if _, err := r.ReadAt(buf, int64(start)); err != nil {
+				return fmt.Errorf("reading at offset %d: %w", start, err)
 			}
-		}()
+			for _, j := range mismatches(d, isNull, cs[first:first+n], buf) {
+				mu.Lock()
+				bad = append(bad, Mismatch{first + j, cs[first+j]})
+				mu.Unlock()
+			}
+			return nil
+		})
+		i += n
 	}
-	wg.Wait()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	runTasks(ctx, cancel, workerCount(concurrency), tasks)
 	if err := context.Cause(ctx); err != nil {
 		return err
 	}

@@ -88,6 +88,9 @@ func (noProgress) Add(int64)           {}
 // memory (4 MiB pieces took it to 64 MiB) at no cost in speed.
 const pieceSize = 1 << 20
 
+// zeroPiece bounds the run of null chunks one in-place task zeroes.
+const zeroPiece = 64 << 20
+
 // ExtractFile rebuilds the file of ix at path.
 //
 // It plans first: every chunk of the output comes from exactly one place.
@@ -321,7 +324,7 @@ func (x *extraction) checkInPlace(inPlace []bool) []task {
 	var tasks []task
 	cs := x.ix.Chunks
 	for i := 0; i < len(cs); {
-		n := piece(cs[i:])
+		n := piece(cs[i:], pieceSize)
 		first := i
 		tasks = append(tasks, func(ctx context.Context) error {
 			return x.withOutput(cs[first:first+n], func(buf []byte) error {
@@ -380,10 +383,10 @@ func mismatches(d chunk.Digest, isNull func(caindex.Chunk) bool, cs []caindex.Ch
 	return bad
 }
 
-// piece returns how many of the chunks cs (at least one) fit in pieceSize.
-func piece(cs []caindex.Chunk) int {
+// piece returns how many of the chunks cs (at least one) fit in size bytes.
+func piece(cs []caindex.Chunk, size uint64) int {
 	n := 1
-	for n < len(cs) && cs[n].End()-cs[0].Start <= pieceSize {
+	for n < len(cs) && cs[n].End()-cs[0].Start <= size {
 		n++
 	}
 	return n
@@ -435,12 +438,18 @@ func (x *extraction) plan(inPlace []bool) []task {
 				j++
 			}
 			x.zero.Add(int64(j - i))
-			if inPlace != nil {
-				tasks = append(tasks, x.zeroTask(c.Start, cs[j-1].End()))
-			} else {
+			if inPlace == nil {
 				x.o.Progress.Add(int64(cs[j-1].End() - c.Start))
+				i = j
+				continue
 			}
-			i = j
+			// In place, a long run is zeroed by several workers, in case
+			// the device cannot punch holes and the zeros are written.
+			for i < j {
+				n := piece(cs[i:j], zeroPiece)
+				tasks = append(tasks, x.zeroTask(cs[i].Start, cs[i+n-1].End()))
+				i += n
+			}
 			continue
 		}
 		// The longest run of chunks from i on that a seed holds in order.
@@ -468,7 +477,7 @@ func (x *extraction) plan(inPlace []bool) []task {
 			continue
 		}
 		for end := i + bestN; i < end; {
-			n := piece(cs[i:end])
+			n := piece(cs[i:end], pieceSize)
 			tasks = append(tasks, x.seedTask(best.seed, i, best.chunk, n))
 			best.chunk += n
 			i += n

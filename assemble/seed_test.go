@@ -556,3 +556,28 @@ func TestExtractWriterSeeds(t *testing.T) {
 		t.Fatalf("tampered seed, skip: err %v, invalid %q, output equal %v", err, stats.InvalidSeeds, bytes.Equal(out.Bytes(), f.new))
 	}
 }
+
+// TestInPlaceLongZeroRun: a run of null chunks longer than zeroPiece is
+// zeroed in several tasks that together cover it exactly.
+func TestInPlaceLongZeroRun(t *testing.T) {
+	const max = 1 << 20
+	ix := caindex.New(chunk.SHA512_256, max/4, max/2, max)
+	null := chunk.SHA512_256.Sum(make([]byte, max))
+	n := zeroPiece/max*2 + 3 // three tasks' worth, the last a partial one
+	for i := range n {
+		ix.Chunks = append(ix.Chunks, caindex.Chunk{ID: null, Start: uint64(i) * max, Size: max})
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	os.WriteFile(out, bytes.Repeat([]byte{0xff}, n*max+100), 0o644)
+	stats, err := ExtractFile(context.Background(), ix, out, ExtractOptions{Store: localStore(t, t.TempDir(), ix), InPlace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mustRead(t, out)
+	if len(got) != n*max || !isZero(got) {
+		t.Errorf("output of %d bytes (want %d) is not all zeros", len(got), n*max)
+	}
+	if stats.ChunksZero != n {
+		t.Errorf("%d zero chunks, want %d", stats.ChunksZero, n)
+	}
+}

@@ -59,7 +59,7 @@ func VerifyIndex(ctx context.Context, ix *caindex.Index, r io.ReaderAt, size int
 	var tasks []task
 	cs := ix.Chunks
 	for i := 0; i < len(cs); {
-		first, n := i, piece(cs[i:])
+		first, n := i, piece(cs[i:], pieceSize)
 		tasks = append(tasks, func(ctx context.Context) error {
 			bp := bufs.Get().(*[]byte)
 			defer bufs.Put(bp)

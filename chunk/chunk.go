@@ -53,6 +53,19 @@ func Load(id ID, stored []byte, conv Converter, d Digest, verify bool) (*Chunk, 
 	return c, nil
 }
 
+// LoadOwned is Load for a stored buffer the caller hands over, such as a
+// freshly downloaded body: the chunk also keeps it as its stored form, so
+// passing the chunk on to a store of the same form (a cache in front of a
+// remote store, a chunk server) does not encode it again.
+func LoadOwned(id ID, stored []byte, conv Converter, d Digest, verify bool) (*Chunk, error) {
+	c, err := Load(id, stored, conv, d, verify)
+	if err != nil {
+		return nil, err
+	}
+	c.stored, c.conv = stored, conv
+	return c, nil
+}
+
 // Share marks c as held by more than one holder, so that Release leaves its
 // buffer alone. A store that hands one chunk to several callers, or keeps a
 // chunk after returning it, calls Share first.

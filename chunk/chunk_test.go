@@ -320,8 +320,26 @@ func TestLoad(t *testing.T) {
 			if b, _ := c.Plain(); !bytes.Equal(b, plain) {
 				t.Error("content differs")
 			}
+			if _, ok := c.StoredAs(z); ok {
+				t.Error("Load kept the caller's stored buffer")
+			}
 			c.Release()
 		})
+	}
+	// LoadOwned keeps the frame as the stored form: no encoding again.
+	c, err := LoadOwned(id, stored, z, SHA512_256, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, ok := c.StoredAs(z); !ok || &b[0] != &stored[0] {
+		t.Error("LoadOwned did not keep the stored frame")
+	}
+	c.Release()
+	if _, ok := c.StoredAs(z); ok {
+		t.Error("the stored frame outlived Release")
+	}
+	if _, err := LoadOwned(id, stored[:len(stored)-3], z, SHA512_256, true); err == nil {
+		t.Error("LoadOwned accepted a truncated frame")
 	}
 }
 

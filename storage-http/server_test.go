@@ -174,6 +174,13 @@ func TestChunkServerForms(t *testing.T) {
 				if !bytes.Equal(mustPlain(t, got), mustPlain(t, c)) {
 					t.Fatalf("%T: content differs", s)
 				}
+				// A fetched zstd frame is kept: a local cache behind the
+				// client stores it without encoding it again.
+				if z, _ := chunk.NewZstd(chunk.ZstdOptions{}); !tc.servePlain {
+					if _, ok := got.StoredAs(z); !ok {
+						t.Errorf("%T: the fetched chunk did not keep its zstd frame", s)
+					}
+				}
 				suffix := ".cacnk"
 				if tc.servePlain {
 					suffix = ""

@@ -174,7 +174,8 @@ func (s *Store) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error)
 	if err != nil {
 		return nil, fmt.Errorf("store %s: chunk %s: reading %s: %w", s.name, id, redact(u), err)
 	}
-	c, err := chunk.Load(id, stored, s.conv, s.digest, s.verify)
+	// The body is this chunk's alone: it keeps it as its stored form.
+	c, err := chunk.LoadOwned(id, stored, s.conv, s.digest, s.verify)
 	if err != nil {
 		var inv *chunk.InvalidError
 		if errors.As(err, &inv) {

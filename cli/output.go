@@ -15,12 +15,9 @@ func writeFileAtomic(path string, mode os.FileMode, write func(io.Writer) error)
 	if err != nil {
 		return err
 	}
-	closed := false
 	defer func() {
 		if err != nil {
-			if !closed {
-				f.Close()
-			}
+			f.Close() // a second close, after a failed one, is harmless
 			os.Remove(f.Name())
 		}
 	}()
@@ -33,7 +30,6 @@ func writeFileAtomic(path string, mode os.FileMode, write func(io.Writer) error)
 	if err = f.Sync(); err != nil {
 		return err
 	}
-	closed = true
 	if err = f.Close(); err != nil {
 		return err
 	}

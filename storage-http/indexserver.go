@@ -200,12 +200,9 @@ func (s *IndexServer) writeAtomic(name string, b []byte) (err error) {
 	if err != nil {
 		return err
 	}
-	closed := false
 	defer func() {
 		if err != nil {
-			if !closed {
-				f.Close()
-			}
+			f.Close() // a second close, after a failed one, is harmless
 			s.root.Remove(tmp)
 		}
 	}()
@@ -215,7 +212,6 @@ func (s *IndexServer) writeAtomic(name string, b []byte) (err error) {
 	if err = f.Sync(); err != nil {
 		return err
 	}
-	closed = true
 	if err = f.Close(); err != nil {
 		return err
 	}

@@ -330,13 +330,12 @@ func (cs *ChunkServer) put(w http.ResponseWriter, r *http.Request, s chunk.Store
 	// Decoded and hashed once; a store keeping zstd chunks stores the
 	// uploaded frame as it came (chunk.StoredAs) instead of encoding again.
 	c := chunk.NewStored(id, buf.Bytes(), cs.conv)
-	if err := c.Verify(cs.o.Digest); err != nil {
-		var inv *chunk.InvalidError
-		if errors.As(err, &inv) && inv.Err != nil {
-			httpError(w, http.StatusUnprocessableEntity, "chunk does not decode")
-		} else {
-			httpError(w, http.StatusUnprocessableEntity, "chunk content does not match its ID")
-		}
+	if _, err := c.Plain(); err != nil {
+		httpError(w, http.StatusUnprocessableEntity, "chunk does not decode")
+		return
+	}
+	if err := c.Verify(cs.o.Digest); err != nil { // hashes the plain form decoded above
+		httpError(w, http.StatusUnprocessableEntity, "chunk content does not match its ID")
 		return
 	}
 	if err := ws.StoreChunk(r.Context(), c); err != nil {

@@ -190,9 +190,13 @@ func TestIndexStoreRoundTrip(t *testing.T) {
 	// An index larger than the cap is refused, not read to its end. (The
 	// index is 48 bytes of header, 16 of table header, 3 entries of 40 and
 	// a 40-byte tail: 224.)
-	restore := httpstore.SetMaxIndexDownload(200)
-	_, err = cl.GetIndex(context.Background(), "image.caibx")
-	restore()
+	small, err := httpstore.NewIndexStore(mustURL(t, srv.URL), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Close()
+	small.SetMaxIndex(200)
+	_, err = small.GetIndex(context.Background(), "image.caibx")
 	if err == nil || !strings.Contains(err.Error(), "larger than 200 bytes") {
 		t.Errorf("GetIndex of an index over the cap: %v, want a size error", err)
 	}

@@ -1,9 +1,4 @@
 package httpstore
 
-// SetMaxIndexDownload lowers the cap on downloaded indexes until the
-// returned function is called.
-func SetMaxIndexDownload(n int64) (restore func()) {
-	old := maxIndexDownload
-	maxIndexDownload = n
-	return func() { maxIndexDownload = old }
-}
+// SetMaxIndex lowers the largest index s reads.
+func (s *IndexStore) SetMaxIndex(n int64) { s.max = n }

@@ -15,14 +15,13 @@ import (
 	"github.com/folbricht/desync/storage"
 )
 
-// maxIndexDownload caps the indexes GetIndex reads: DefaultMaxIndexSize,
-// lowered by tests.
-var maxIndexDownload int64 = DefaultMaxIndexSize
-
 // IndexStore is an index store on an HTTP(S) server: an index named
 // "x.caibx" is at <base>/x.caibx. GetIndex is a GET, StoreIndex a PUT (to
 // an index-server started with -w, or any server that accepts PUT).
-type IndexStore struct{ endpoint }
+type IndexStore struct {
+	endpoint
+	max int64 // the largest index GetIndex reads: DefaultMaxIndexSize
+}
 
 // NewIndexStore returns the index store at loc with the HTTP options of o
 // (N, Timeout, TLS settings, HTTPAuth, HTTPCookie).
@@ -31,7 +30,7 @@ func NewIndexStore(loc *url.URL, o storage.Options) (*IndexStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &IndexStore{e}, nil
+	return &IndexStore{endpoint: e, max: DefaultMaxIndexSize}, nil
 }
 
 // indexURL checks an index name (a relative path without "." or ".."
@@ -67,7 +66,7 @@ func (s *IndexStore) GetIndex(ctx context.Context, name string) (*caindex.Index,
 		return nil, statusError(http.MethodGet, redact(u), resp)
 	}
 	// A server cannot make the reader hold an endless index.
-	ix, err := caindex.Read(http.MaxBytesReader(nil, resp.Body, maxIndexDownload))
+	ix, err := caindex.Read(http.MaxBytesReader(nil, resp.Body, s.max))
 	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
 		return nil, fmt.Errorf("index %s: larger than %d bytes", redact(u), tooLarge.Limit)
 	}

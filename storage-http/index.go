@@ -53,7 +53,7 @@ func (s *IndexStore) GetIndex(ctx context.Context, name string) (*caindex.Index,
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.do(ctx, http.MethodGet, u, nil, fmt.Sprintf("index store %s: index %q", s.name, name))
+	resp, err := s.do(ctx, http.MethodGet, u, nil, func() string { return fmt.Sprintf("index store %s: index %q", s.name, name) })
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (s *IndexStore) StoreIndex(ctx context.Context, name string, ix *caindex.In
 	if _, err := ix.WriteTo(&b); err != nil {
 		return fmt.Errorf("index %s: %w", redact(u), err)
 	}
-	resp, err := s.do(ctx, http.MethodPut, u, b.Bytes(), fmt.Sprintf("index store %s: index %q", s.name, name))
+	resp, err := s.do(ctx, http.MethodPut, u, b.Bytes(), func() string { return fmt.Sprintf("index store %s: index %q", s.name, name) })
 	if err != nil {
 		return err
 	}

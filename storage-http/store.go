@@ -67,8 +67,8 @@ func newEndpoint(loc *url.URL, o storage.Options, kind string) (endpoint, error)
 
 // do sends a request to u with the endpoint's headers, and body (if not
 // nil) as application/octet-stream. A failure to get a response is a
-// requestError naming what.
-func (e *endpoint) do(ctx context.Context, method, u string, body []byte, what string) (*http.Response, error) {
+// requestError naming what() (a message built only then, not per request).
+func (e *endpoint) do(ctx context.Context, method, u string, body []byte, what func() string) (*http.Response, error) {
 	var r io.Reader
 	if body != nil {
 		r = bytes.NewReader(body)
@@ -89,7 +89,7 @@ func (e *endpoint) do(ctx context.Context, method, u string, body []byte, what s
 	}
 	resp, err := e.client.Do(req)
 	if err != nil {
-		return nil, requestError(what, err)
+		return nil, requestError(what(), err)
 	}
 	return resp, nil
 }
@@ -155,7 +155,7 @@ func (s *Store) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error)
 		return nil, err
 	}
 	u := s.URL(id)
-	resp, err := s.do(ctx, http.MethodGet, u, nil, fmt.Sprintf("store %s: chunk %s", s.name, id))
+	resp, err := s.do(ctx, http.MethodGet, u, nil, func() string { return fmt.Sprintf("store %s: chunk %s", s.name, id) })
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func (s *Store) HasChunk(ctx context.Context, id chunk.ID) (bool, error) {
 		return false, err
 	}
 	u := s.URL(id)
-	resp, err := s.do(ctx, http.MethodHead, u, nil, fmt.Sprintf("store %s: chunk %s", s.name, id))
+	resp, err := s.do(ctx, http.MethodHead, u, nil, func() string { return fmt.Sprintf("store %s: chunk %s", s.name, id) })
 	if err != nil {
 		return false, err
 	}
@@ -241,7 +241,7 @@ func (s *Store) StoreChunk(ctx context.Context, c *chunk.Chunk) error {
 		return fmt.Errorf("store %s: %w", s.name, err)
 	}
 	u := s.URL(c.ID())
-	resp, err := s.do(ctx, http.MethodPut, u, b, fmt.Sprintf("store %s: chunk %s", s.name, c.ID()))
+	resp, err := s.do(ctx, http.MethodPut, u, b, func() string { return fmt.Sprintf("store %s: chunk %s", s.name, c.ID()) })
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func (s *LocalIndex) StoreIndex(ctx context.Context, name string, ix *caindex.In
 	if _, err := ix.WriteTo(&b); err != nil {
 		return fmt.Errorf("index %s: %w", p, err)
 	}
-	if err := writeFileAtomic(p, "."+filepath.Base(p)+".*.tmp", b.Bytes(), 0o644); err != nil {
+	if err := writeFileAtomic(p, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("writing index %s: %w", p, err)
 	}
 	return nil

@@ -191,14 +191,14 @@ func (s *Local) StoreChunk(ctx context.Context, c *chunk.Chunk) (err error) {
 		return err
 	}
 	defer release()
-	path, pattern := s.Path(c.ID()), "."+c.ID().String()+".*.tmp"
+	path := s.Path(c.ID())
 	if !batchedSync {
-		if err := writeFileAtomic(path, pattern, b, 0o444); err != nil {
+		if err := writeFileAtomic(path, b, 0o444); err != nil {
 			return fmt.Errorf("store %s: writing chunk %s: %w", s.dir, c.ID(), err)
 		}
 		return nil
 	}
-	tmp, err := writeFile(path, pattern, b, 0o444, false)
+	tmp, err := writeFile(path, b, 0o444, false)
 	if err != nil {
 		return fmt.Errorf("store %s: writing chunk %s: %w", s.dir, c.ID(), err)
 	}
@@ -319,11 +319,11 @@ func (s *Local) encode(c *chunk.Chunk) (b []byte, release func(), err error) {
 
 var bufPool = sync.Pool{New: func() any { return new([]byte) }}
 
-// writeFileAtomic writes b to a new temporary file (named by pattern) in
-// path's directory, creating the directory if needed, syncs it, and renames
-// it to path. On failure the temporary file is removed.
-func writeFileAtomic(path, pattern string, b []byte, mode os.FileMode) error {
-	tmp, err := writeFile(path, pattern, b, mode, true)
+// writeFileAtomic writes b to a new temporary file in path's directory,
+// creating the directory if needed, syncs it, and renames it to path. On
+// failure the temporary file is removed.
+func writeFileAtomic(path string, b []byte, mode os.FileMode) error {
+	tmp, err := writeFile(path, b, mode, true)
 	if err != nil {
 		return err
 	}
@@ -334,19 +334,15 @@ func writeFileAtomic(path, pattern string, b []byte, mode os.FileMode) error {
 	return nil
 }
 
-// writeFile writes b to a new file in path's directory, named by pattern
-// with its last "*" replaced by a random string, with permissions mode (less
-// the umask, as for any new file), and returns its name. It creates the
-// directory if needed, and syncs the file if sync.
-func writeFile(path, pattern string, b []byte, mode os.FileMode, sync bool) (string, error) {
-	dir := filepath.Dir(path)
-	prefix, suffix := pattern, ""
-	if i := strings.LastIndex(pattern, "*"); i >= 0 {
-		prefix, suffix = pattern[:i], pattern[i+1:]
-	}
+// writeFile writes b to a new temporary file next to path, named
+// ".<name>.<random>.tmp" (what pruning and the tests know as temporary),
+// with permissions mode (less the umask, as for any new file), and returns
+// its name. It creates the directory if needed, and syncs the file if sync.
+func writeFile(path string, b []byte, mode os.FileMode, sync bool) (string, error) {
+	dir, base := filepath.Dir(path), filepath.Base(path)
 	made := false
 	for try := 0; ; try++ {
-		name := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64(), 36)+suffix)
+		name := filepath.Join(dir, "."+base+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
 		err := writeNew(name, b, mode, sync)
 		switch {
 		case errors.Is(err, fs.ErrExist) && try < 100:

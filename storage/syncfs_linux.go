@@ -5,6 +5,7 @@ package storage
 import (
 	"errors"
 	"os"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,18 +31,25 @@ func syncFS(dir string) error {
 // file has that name already: then the temporary file is removed, and the
 // chunk on disk stays as it is.
 func renameNoReplace(tmp, path string) error {
-	err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, path, unix.RENAME_NOREPLACE)
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, unix.EEXIST):
-		return os.Remove(tmp)
-	case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOSYS):
-		// A file system without RENAME_NOREPLACE: look, then rename.
-		if _, err := os.Lstat(path); err == nil {
+	if !noReplaceUnsupported.Load() {
+		err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, path, unix.RENAME_NOREPLACE)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, unix.EEXIST):
 			return os.Remove(tmp)
+		case !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOSYS):
+			return &os.LinkError{Op: "rename", Old: tmp, New: path, Err: err}
 		}
-		return os.Rename(tmp, path)
+		noReplaceUnsupported.Store(true)
 	}
-	return &os.LinkError{Op: "rename", Old: tmp, New: path, Err: err}
+	// A file system without RENAME_NOREPLACE: look, then rename.
+	if _, err := os.Lstat(path); err == nil {
+		return os.Remove(tmp)
+	}
+	return os.Rename(tmp, path)
 }
+
+// noReplaceUnsupported is set once a rename with RENAME_NOREPLACE was
+// refused as unsupported, so that later chunks do not try it again.
+var noReplaceUnsupported atomic.Bool

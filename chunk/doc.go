@@ -11,7 +11,9 @@
 //     most of the CPU time of extract and a fifth of make's.
 //   - [Chunk], one chunk in plain and/or stored form; the other form is made
 //     on first use through a [Converter] and kept. Stores decode with [Load]
-//     into pooled buffers; a caller done with a chunk gives its buffer back
+//     into pooled buffers ([LoadOwned] also keeps a downloaded frame as the
+//     stored form, so a cache does not encode it again); a caller done with
+//     a chunk gives its buffer back
 //     with [Chunk.Release] (a no-op for chunks a store marked [Chunk.Share]d),
 //     so extraction reuses a few buffers instead of feeding the collector.
 //   - [Zstd], the converter for casync's .cacnk files. It reuses encoders and

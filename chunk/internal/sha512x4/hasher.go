@@ -69,6 +69,7 @@ var (
 	workers   atomic.Int32 // declared by AddWorkers
 	hashing   atomic.Int32 // calls of Sum under way
 	batched   atomic.Int64 // messages the hashing goroutine has hashed
+	finished  atomic.Int64 // of those, the ones it finished alone (finish)
 	startOnce sync.Once
 	queue     = make(chan *request, 16)
 	requests  = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
@@ -139,7 +140,8 @@ func hashLoop() {
 			}
 		}
 		gather.Stop() // (since Go 1.23 a stopped timer delivers nothing stale)
-		if n, last := b.active(); n < minLanes && !b.lanes[last].started {
+		n, last = b.active()
+		if n < minLanes && !b.lanes[last].started {
 			// Too few to be worth the four lanes: their callers hash
 			// them faster one by one.
 			for l := range b.lanes {
@@ -148,6 +150,16 @@ func hashLoop() {
 					answer(l)
 				}
 			}
+			continue
+		}
+		if n == 1 && canHandOff {
+			// One message left under way and none waiting: the kernel
+			// would hash it along with three idle lanes, at half the
+			// speed of crypto/sha512, which finishes it here instead.
+			reqs[last].sum, reqs[last].self = b.finish(last), false
+			answer(last)
+			batched.Add(1)
+			finished.Add(1)
 			continue
 		}
 		for l, done := range b.step(sliceBlocks) {

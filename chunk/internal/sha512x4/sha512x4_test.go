@@ -80,14 +80,15 @@ func TestSum(t *testing.T) {
 }
 
 // TestSumConcurrent hashes from many goroutines at once, so that requests
-// share the lanes, join while others are under way and are handed back.
+// share the lanes, join while others are under way, are handed back, and
+// are finished alone by the hashing goroutine.
 func TestSumConcurrent(t *testing.T) {
 	// Two cores, whatever the machine, and 16 declared workers: the
 	// hashing goroutine is used.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	AddWorkers(16)
 	defer AddWorkers(-16)
-	before := batched.Load()
+	before, beforeAlone := batched.Load(), finished.Load()
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for g := range 16 {
@@ -115,6 +116,10 @@ func TestSumConcurrent(t *testing.T) {
 	if haveAVX2 && batched.Load() == before {
 		t.Error("no message went through the hashing goroutine")
 	}
+	if haveAVX2 && canHandOff && finished.Load() == beforeAlone {
+		t.Error("the hashing goroutine finished no message alone")
+	}
+	t.Logf("%d through the hashing goroutine, %d of them finished alone", batched.Load()-before, finished.Load()-beforeAlone)
 }
 
 // BenchmarkSumParallel hashes from 1 and from 5 goroutines per core (5

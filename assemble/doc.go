@@ -4,8 +4,10 @@
 //     blocks and cuts them with the chunker; workers hash each chunk once
 //     (a worker takes up to 8 waiting chunks and hashes them together,
 //     chunk.Digest.SumEach), and compress and store only chunks the store
-//     lacks (and only once per run). Memory is a fixed number of 4 MiB
-//     blocks, whatever the input size.
+//     lacks (and only once per run). Memory is four 2 MiB blocks
+//     (larger when the max chunk size is above 1 MiB) and the index being
+//     built, about 100 bytes per chunk with the set of chunks already
+//     stored.
 //     The index is byte-identical to casync make's.
 //   - [ExtractFile] plans, then executes. The plan gives every chunk of
 //     the output one source: a hole (the all-zero chunk of the index's max

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -178,6 +179,50 @@ func TestReadError(t *testing.T) {
 			t.Errorf("failing after %d bytes: %v, want the reader's error", n, err)
 		} else if !strings.Contains(err.Error(), fmt.Sprintf("offset %d", n)) {
 			t.Errorf("failing after %d bytes: %v does not name the offset", n, err)
+		}
+	}
+}
+
+// TestReadAllocatesOnce: an index read from a file or a bytes.Reader gets
+// its table allocated at its exact size; from a reader that does not tell
+// its size, or one whose size is far too large, the table grows as read.
+func TestReadAllocatesOnce(t *testing.T) {
+	ix := New(chunk.SHA512_256, 16, 64, 256)
+	for i := range 1000 {
+		ix.Chunks = append(ix.Chunks, Chunk{Start: uint64(100 * i), Size: 100})
+	}
+	var buf bytes.Buffer
+	if _, err := ix.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "x.caibx")
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fromFile, err := ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromBytes, err := Read(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string]*Index{"file": fromFile, "bytes.Reader": fromBytes} {
+		if len(got.Chunks) != 1000 || cap(got.Chunks) != 1000 {
+			t.Errorf("from a %s: %d chunks in a table of %d, want 1000 in 1000", name, len(got.Chunks), cap(got.Chunks))
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		r    io.Reader
+		want int
+	}{
+		{"a reader that does not tell its size", bufio.NewReader(bytes.NewReader(buf.Bytes())), 0},
+		{"a header alone", bytes.NewReader(buf.Bytes()[:tableStart]), 0},
+		{"a huge claimed size", strings.NewReader(strings.Repeat("x", 50*maxChunkHint)), maxChunkHint},
+	} {
+		if got := chunkHint(tc.r); got != tc.want {
+			t.Errorf("%s: hint %d, want %d", tc.name, got, tc.want)
 		}
 	}
 }

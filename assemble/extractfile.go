@@ -422,7 +422,11 @@ func (x *extraction) plan(inPlace []bool) []task {
 	usable := func(i int) bool { return !x.isNull(cs[i]) && (inPlace == nil || !inPlace[i]) }
 
 	var tasks []task
-	fromStore := map[chunk.ID][]int{}
+	// Each distinct chunk the store provides is one task, made at its
+	// first occurrence; repeats holds the later occurrences of the few
+	// that occur again. Only the tasks and repeats outlive the planning.
+	firstAt := map[chunk.ID]int{}
+	repeats := map[int][]int{}
 	for i := 0; i < len(cs); {
 		c := cs[i]
 		switch {
@@ -468,11 +472,15 @@ func (x *extraction) plan(inPlace []bool) []task {
 			}
 		}
 		if bestN == 0 {
-			if _, ok := fromStore[c.ID]; !ok {
-				id := c.ID // fromStore[id] is complete before any task runs
-				tasks = append(tasks, func(ctx context.Context) error { return x.fillFromStore(ctx, fromStore[id]) })
+			if f, ok := firstAt[c.ID]; ok {
+				repeats[f] = append(repeats[f], i)
+			} else {
+				firstAt[c.ID] = i
+				first := i // repeats is complete before any task runs
+				tasks = append(tasks, func(ctx context.Context) error {
+					return x.fillFromStore(ctx, append([]int{first}, repeats[first]...))
+				})
 			}
-			fromStore[c.ID] = append(fromStore[c.ID], i)
 			i++
 			continue
 		}

@@ -160,20 +160,27 @@ func (r *failingReader) Read(p []byte) (int, error) {
 	return k, nil
 }
 
+// encodedIndex returns an index of n chunks of 100 bytes, encoded.
+func encodedIndex(t *testing.T, n int) []byte {
+	t.Helper()
+	ix := New(chunk.SHA512_256, 16, 64, 256)
+	for i := range n {
+		ix.Chunks = append(ix.Chunks, Chunk{Start: uint64(100 * i), Size: 100})
+	}
+	var buf bytes.Buffer
+	if _, err := ix.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 // TestReadError checks that a reader's own error (a disk, a network, a
 // size cap) comes back as itself with its offset, not as a truncated index.
 func TestReadError(t *testing.T) {
-	ix := New(chunk.SHA512_256, 16, 64, 256)
-	for i := range 10 {
-		ix.Chunks = append(ix.Chunks, Chunk{Start: uint64(100 * i), Size: 100})
-	}
-	var good bytes.Buffer
-	if _, err := ix.WriteTo(&good); err != nil {
-		t.Fatal(err)
-	}
+	good := encodedIndex(t, 10)
 	cause := errors.New("connection reset")
-	for _, n := range []int{0, 30, 64 + 40*3 + 5, good.Len()} {
-		_, err := Read(&failingReader{b: good.Bytes(), n: n, err: cause})
+	for _, n := range []int{0, 30, 64 + 40*3 + 5, len(good)} {
+		_, err := Read(&failingReader{b: good, n: n, err: cause})
 		var fe *FormatError
 		if !errors.Is(err, cause) || errors.As(err, &fe) {
 			t.Errorf("failing after %d bytes: %v, want the reader's error", n, err)
@@ -187,23 +194,16 @@ func TestReadError(t *testing.T) {
 // its table allocated at its exact size; from a reader that does not tell
 // its size, or one whose size is far too large, the table grows as read.
 func TestReadAllocatesOnce(t *testing.T) {
-	ix := New(chunk.SHA512_256, 16, 64, 256)
-	for i := range 1000 {
-		ix.Chunks = append(ix.Chunks, Chunk{Start: uint64(100 * i), Size: 100})
-	}
-	var buf bytes.Buffer
-	if _, err := ix.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
+	b := encodedIndex(t, 1000)
 	p := filepath.Join(t.TempDir(), "x.caibx")
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	fromFile, err := ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromBytes, err := Read(bytes.NewReader(buf.Bytes()))
+	fromBytes, err := Read(bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,8 +217,8 @@ func TestReadAllocatesOnce(t *testing.T) {
 		r    io.Reader
 		want int
 	}{
-		{"a reader that does not tell its size", bufio.NewReader(bytes.NewReader(buf.Bytes())), 0},
-		{"a header alone", bytes.NewReader(buf.Bytes()[:tableStart]), 0},
+		{"a reader that does not tell its size", bufio.NewReader(bytes.NewReader(b)), 0},
+		{"a header alone", bytes.NewReader(b[:tableStart]), 0},
 		{"a huge claimed size", strings.NewReader(strings.Repeat("x", 50*maxChunkHint)), maxChunkHint},
 	} {
 		if got := chunkHint(tc.r); got != tc.want {

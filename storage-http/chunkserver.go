@@ -259,7 +259,7 @@ func (cs *ChunkServer) get(w http.ResponseWriter, r *http.Request, s chunk.Store
 // It reports false when the chunk must go through GetChunk (another kind
 // of store, another form, or a chunk not yet renamed into place).
 func (cs *ChunkServer) serveFile(w http.ResponseWriter, r *http.Request, s chunk.Store, id chunk.ID) bool {
-	l, ok := storage.As[*storage.Local](s)
+	l, ok := localBehind(s)
 	if !ok || l.Uncompressed() != cs.o.Uncompressed {
 		return false
 	}
@@ -279,6 +279,23 @@ func (cs *ChunkServer) serveFile(w http.ResponseWriter, r *http.Request, s chunk
 	w.WriteHeader(http.StatusOK)
 	io.Copy(w, f)
 	return true
+}
+
+// localBehind returns the local store s reads from when every wrapper in
+// between only passes reads through (Retry, Dedup, NullChunk), so that
+// serving its files is what GetChunk would serve. Any other wrapper may
+// change or refuse reads, and storage.As would look through it.
+func localBehind(s chunk.Store) (*storage.Local, bool) {
+	for {
+		switch t := s.(type) {
+		case *storage.Local:
+			return t, true
+		case *storage.Retry, *storage.Dedup, *storage.NullChunk:
+			s = t.(storage.Wrapper).Unwrap()
+		default:
+			return nil, false
+		}
+	}
 }
 
 func (cs *ChunkServer) head(w http.ResponseWriter, r *http.Request, s chunk.Store, id chunk.ID) {

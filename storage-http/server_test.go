@@ -18,6 +18,7 @@ import (
 	"github.com/folbricht/desync/chunk"
 	"github.com/folbricht/desync/storage"
 	httpstore "github.com/folbricht/desync/storage-http"
+	"github.com/folbricht/desync/storage/storagetest"
 )
 
 func do(t *testing.T, method, u string, body []byte, hdr ...string) (int, []byte) {
@@ -600,5 +601,31 @@ func TestMaxUploads(t *testing.T) {
 		if err := <-results; err != nil {
 			t.Errorf("upload: %v", err)
 		}
+	}
+}
+
+// TestFileFastPath: a GET sends the local store's file as it is only when
+// the wrappers in between pass reads through; a wrapper that refuses reads
+// (here a store that is down) is asked, as HEAD asks it.
+func TestFileFastPath(t *testing.T) {
+	l := newLocal(t, storage.LocalOptions{})
+	c := randomChunk(t, 100, chunk.SHA512_256)
+	l.StoreChunk(context.Background(), c)
+	l.Flush(context.Background())
+	file, err := os.ReadFile(l.Path(c.ID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := chunkPath(c.ID(), ".cacnk")
+
+	_, base := startChunkServer(t, storage.NewDedup(storage.NewRetry(l, storage.RetryOptions{})), httpstore.ChunkServerOptions{})
+	if code, body := do(t, http.MethodGet, base+p, nil); code != 200 || !bytes.Equal(body, file) {
+		t.Errorf("GET through Dedup and Retry: %d, %d bytes; want 200 and the chunk file", code, len(body))
+	}
+
+	down := storagetest.NewDown(l, errors.New("store is down"))
+	_, base = startChunkServer(t, down, httpstore.ChunkServerOptions{Logger: newLogger(io.Discard)})
+	if code, _ := do(t, http.MethodGet, base+p, nil); code != 500 {
+		t.Errorf("GET through a store that is down: %d, want 500", code)
 	}
 }

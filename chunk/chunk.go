@@ -142,20 +142,23 @@ func (c *Chunk) Stored(conv Converter) ([]byte, error) {
 func (c *Chunk) StoredAs(conv Converter) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.stored != nil && (c.conv == conv || sameZstd(c.conv, conv, c.stored)) {
+	if c.stored != nil && storedFits(c.conv, conv, c.stored) {
 		return c.stored, true
 	}
 	return nil, false
 }
 
-// sameZstd reports whether stored, made by converter a, is as good a stored
-// form for b: two zstd converters (levels and size caps may differ; any zstd
-// frame is a valid .cacnk) and a zstd frame, not a gzip member Zstd also
-// reads.
-func sameZstd(a, b Converter, stored []byte) bool {
-	_, az := a.(*Zstd)
-	_, bz := b.(*Zstd)
-	return az && bz && bytes.HasPrefix(stored, magicZstd)
+// storedFits reports whether stored, as converter have decodes it, is
+// want's stored form. For a zstd store that is any zstd frame (levels and
+// size caps may differ; any frame is a valid .cacnk), but not a gzip
+// member, which Zstd also decodes (a download from a casync gzip store
+// arrives that way); otherwise the converter must be the same.
+func storedFits(have, want Converter, stored []byte) bool {
+	if _, ok := want.(*Zstd); ok {
+		_, h := have.(*Zstd)
+		return h && bytes.HasPrefix(stored, magicZstd)
+	}
+	return have == want
 }
 
 // Verify decodes the chunk if needed and checks that its content hashes to its

@@ -345,7 +345,8 @@ func TestLoad(t *testing.T) {
 
 // TestStoredAsAnyZstd checks that a zstd frame made by one Zstd converter
 // is the stored form for another (a store keeps an uploaded frame as it
-// came), and that a gzip member, which Zstd also decodes, is not.
+// came), and that a gzip member, which Zstd also decodes, is not, even for
+// the converter that read it.
 func TestStoredAsAnyZstd(t *testing.T) {
 	z1 := mustZstd(t, ZstdOptions{Level: 1})
 	z19 := mustZstd(t, ZstdOptions{Level: 19})
@@ -361,6 +362,10 @@ func TestStoredAsAnyZstd(t *testing.T) {
 	w.Close()
 	if _, ok := NewStored(id, gz.Bytes(), z19).StoredAs(z1); ok {
 		t.Error("a gzip member is taken as a zstd store's stored form")
+	}
+	// As a download from a casync gzip store through a zstd client keeps it.
+	if _, ok := NewStored(id, gz.Bytes(), z1).StoredAs(z1); ok {
+		t.Error("a gzip member is taken as the stored form of the zstd converter that read it")
 	}
 	if _, ok := NewStored(id, frame, z19).StoredAs(Uncompressed{}); ok {
 		t.Error("a zstd frame is taken as an uncompressed store's stored form")

@@ -123,17 +123,22 @@ func TestMakeConcurrencyAndBlocks(t *testing.T) {
 	data := bytes.Repeat(mustRead(t, "testdata/inputs/blob2.bin"), 9)
 	var first []byte
 	for _, n := range []int{1, 2, 7} {
-		ix, stats, err := Make(context.Background(), bytes.NewReader(data), MakeOptions{Concurrency: n, Params: chunker.Params{Min: 4096, Avg: 16384, Max: 65536}})
+		store, err := storage.NewLocal(t.TempDir(), storage.LocalOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The input repeats 9 times: most chunks are repeats.
+		ix, stats, err := Make(context.Background(), bytes.NewReader(data), MakeOptions{Store: store, Concurrency: n, Params: chunker.Params{Min: 4096, Avg: 16384, Max: 65536}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		store.Close()
+		// The input repeats 9 times: most chunks are repeats, stored once.
 		distinct := map[chunk.ID]bool{}
 		for _, c := range ix.Chunks {
 			distinct[c.ID] = true
 		}
-		if stats.UniqueChunks != len(distinct) || stats.UniqueChunks >= len(ix.Chunks) {
-			t.Errorf("index only: %d unique chunks reported, %d distinct of %d", stats.UniqueChunks, len(distinct), len(ix.Chunks))
+		if stats.UniqueChunks != len(distinct) || stats.UniqueChunks >= len(ix.Chunks) || stats.StoredChunks != len(distinct) {
+			t.Errorf("%d unique chunks reported, %d stored, %d distinct of %d", stats.UniqueChunks, stats.StoredChunks, len(distinct), len(ix.Chunks))
 		}
 		var b bytes.Buffer
 		ix.WriteTo(&b)

@@ -31,7 +31,7 @@ type MakeOptions struct {
 type MakeStats struct {
 	Bytes        uint64 `json:"bytes"`           // length of the input
 	Chunks       int    `json:"chunks"`          // chunks in the index
-	UniqueChunks int    `json:"unique-chunks"`   // distinct chunk IDs
+	UniqueChunks int    `json:"unique-chunks"`   // distinct chunk IDs (only with a Store; else len(ix.Unique()))
 	StoredChunks int    `json:"stored-chunks"`   // chunks written to the store
 	StoredBytes  uint64 `json:"stored-bytes"`    // plain bytes of the chunks written
 	InStore      int    `json:"chunks-in-store"` // chunks the store already had
@@ -198,11 +198,7 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 		ix.Chunks = append(ix.Chunks, p[:min(pageSize, n-i*pageSize)]...)
 	}
 	stats.Chunks = n
-	if o.Store != nil {
-		stats.UniqueChunks = len(w.seen)
-	} else {
-		stats.UniqueChunks = len(ix.Unique())
-	}
+	stats.UniqueChunks = len(w.seen) // empty without a store
 	stats.StoredChunks = int(w.stored.Load())
 	stats.StoredBytes = w.storedBytes.Load()
 	stats.InStore = int(w.inStore.Load())

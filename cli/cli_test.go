@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,7 +88,7 @@ func TestRoundTripAndStdio(t *testing.T) {
 	}
 	// make with the index to stdout: stats go to stderr.
 	r = run(t, nil, "make", "--print-stats", "-", "testdata/text.bin")
-	if r.code != 0 || !bytes.Equal([]byte(r.stdout), mustRead(t, idx)) || !strings.Contains(r.stderr, `"chunks": 6`) {
+	if r.code != 0 || !bytes.Equal([]byte(r.stdout), mustRead(t, idx)) || !strings.Contains(r.stderr, `"chunks": 6`) || !strings.Contains(r.stderr, fmt.Sprintf(`"unique-chunks": %d`, len(uniqueIDs(readIndex(t, idx))))) {
 		t.Fatalf("make to stdout: %d %s", r.code, r.stderr)
 	}
 

@@ -201,6 +201,9 @@ Example:
 			return err
 		}
 		if f.printStats {
+			if store == nil { // Make counts distinct chunks as it stores them
+				stats.UniqueChunks = len(ix.Unique())
+			}
 			return printStats(statsOut, stats)
 		}
 		return nil

@@ -423,8 +423,8 @@ func (x *extraction) plan(inPlace []bool) []task {
 
 	var tasks []task
 	// Each distinct chunk the store provides is one task, made at its
-	// first occurrence; repeats holds the later occurrences of the few
-	// that occur again. Only the tasks and repeats outlive the planning.
+	// first occurrence; repeats holds all the occurrences of the few that
+	// occur again. Only the tasks and repeats outlive the planning.
 	firstAt := map[chunk.ID]int{}
 	repeats := map[int][]int{}
 	for i := 0; i < len(cs); {
@@ -473,12 +473,19 @@ func (x *extraction) plan(inPlace []bool) []task {
 		}
 		if bestN == 0 {
 			if f, ok := firstAt[c.ID]; ok {
+				if repeats[f] == nil {
+					repeats[f] = []int{f}
+				}
 				repeats[f] = append(repeats[f], i)
 			} else {
 				firstAt[c.ID] = i
 				first := i // repeats is complete before any task runs
 				tasks = append(tasks, func(ctx context.Context) error {
-					return x.fillFromStore(ctx, append([]int{first}, repeats[first]...))
+					idx := repeats[first]
+					if idx == nil {
+						idx = []int{first}
+					}
+					return x.fillFromStore(ctx, idx)
 				})
 			}
 			i++

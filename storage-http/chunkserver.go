@@ -344,17 +344,19 @@ func (cs *ChunkServer) put(w http.ResponseWriter, r *http.Request, s chunk.Store
 		httpError(w, http.StatusBadRequest, "could not read the request body")
 		return
 	}
-	// Decoded and hashed once; a store keeping zstd chunks stores the
-	// uploaded frame as it came (chunk.StoredAs) instead of encoding again.
-	c := chunk.NewStored(id, buf.Bytes(), cs.conv)
-	if _, err := c.Plain(); err != nil {
-		httpError(w, http.StatusUnprocessableEntity, "chunk does not decode")
+	// Decoded (into a pooled buffer) and hashed once; a store keeping zstd
+	// chunks stores the uploaded frame as it came (chunk.StoredAs) instead
+	// of encoding again.
+	c, err := chunk.LoadOwned(id, buf.Bytes(), cs.conv, cs.o.Digest, true)
+	if err != nil {
+		msg := "chunk content does not match its ID"
+		if inv := (*chunk.InvalidError)(nil); errors.As(err, &inv) && inv.Err != nil {
+			msg = "chunk does not decode"
+		}
+		httpError(w, http.StatusUnprocessableEntity, msg)
 		return
 	}
-	if err := c.Verify(cs.o.Digest); err != nil { // hashes the plain form decoded above
-		httpError(w, http.StatusUnprocessableEntity, "chunk content does not match its ID")
-		return
-	}
+	defer c.Release() // stores keep no reference to a chunk they were given
 	if err := ws.StoreChunk(r.Context(), c); err != nil {
 		cs.storeError(w, r, "store", s, id, err)
 		return

@@ -81,18 +81,19 @@ func TestChunkServerUploads(t *testing.T) {
 		id   chunk.ID
 		body []byte
 		want int
+		msg  string // in the response; "" for any
 	}{
-		{"OtherChunkContent", good.ID(), otherZ, http.StatusUnprocessableEntity},
-		{"Garbage", good.ID(), []byte("not a chunk at all"), http.StatusUnprocessableEntity},
-		{"FlippedBit", good.ID(), flipped, http.StatusUnprocessableEntity},
-		{"Plain", good.ID(), mustPlain(t, good), http.StatusUnprocessableEntity},
-		{"Empty", good.ID(), []byte{}, http.StatusUnprocessableEntity},
-		{"TooLarge", huge.ID(), hugeZ, http.StatusRequestEntityTooLarge},
+		{"OtherChunkContent", good.ID(), otherZ, http.StatusUnprocessableEntity, "does not match its ID"},
+		{"Garbage", good.ID(), []byte("not a chunk at all"), http.StatusUnprocessableEntity, "does not decode"},
+		{"FlippedBit", good.ID(), flipped, http.StatusUnprocessableEntity, ""},
+		{"Plain", good.ID(), mustPlain(t, good), http.StatusUnprocessableEntity, "does not decode"},
+		{"Empty", good.ID(), []byte{}, http.StatusUnprocessableEntity, "does not decode"},
+		{"TooLarge", huge.ID(), hugeZ, http.StatusRequestEntityTooLarge, "too large"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _ := do(t, http.MethodPut, base+chunkPath(tc.id, ".cacnk"), tc.body)
-			if code != tc.want {
-				t.Errorf("PUT: status %d, want %d", code, tc.want)
+			code, body := do(t, http.MethodPut, base+chunkPath(tc.id, ".cacnk"), tc.body)
+			if code != tc.want || !bytes.Contains(body, []byte(tc.msg)) {
+				t.Errorf("PUT: status %d %q, want %d %q", code, body, tc.want, tc.msg)
 			}
 			l.Flush(context.Background())
 			if n := countFiles(t, l.String()); n != 0 {

@@ -188,7 +188,7 @@ func Read(r io.Reader) (*Index, error) {
 	if _, err := br.ReadByte(); err == nil {
 		return nil, formatErr(off, "data after the end of the index")
 	} else if !errors.Is(err, io.EOF) {
-		return nil, readErr(off, err, "")
+		return nil, fmt.Errorf("reading the index at offset %d: %w", off, err)
 	}
 	return ix, nil
 }

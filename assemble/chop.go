@@ -38,13 +38,8 @@ type ChopStats struct {
 // flushed before Chop returns.
 func Chop(ctx context.Context, ix *caindex.Index, r io.ReaderAt, o ChopOptions) (ChopStats, error) {
 	var stats ChopStats
-	seen := make(map[chunk.ID]bool, len(ix.Chunks))
 	var todo []caindex.Chunk
-	for _, c := range ix.Chunks {
-		if seen[c.ID] {
-			continue
-		}
-		seen[c.ID] = true
+	for _, c := range ix.Unique() {
 		stats.ChunksTotal++
 		if o.Skip != nil && o.Skip(c.ID) {
 			stats.ChunksSkipped++

@@ -168,7 +168,7 @@ Example:
 				return fmt.Errorf("cache: %s uses %s, %s uses %s", name, ix.Digest(), args[0], first.Digest())
 			}
 			first.Max = max(first.Max, ix.Max)
-			for _, c := range ix.Unique() {
+			for _, c := range ix.Chunks {
 				if !skip[c.ID] {
 					skip[c.ID] = true // once across indexes
 					chunks = append(chunks, c)

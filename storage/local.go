@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/folbricht/desync/chunk"
@@ -68,6 +69,8 @@ type Local struct {
 	bgOn    bool                // a background flush is running (guarded by mu)
 	bgErr   error               // what background flushes failed with, for the next Flush (guarded by mu)
 	bg      sync.WaitGroup
+
+	noReplace atomic.Bool // the file system refused RENAME_NOREPLACE (renameNoReplace)
 }
 
 const (
@@ -280,7 +283,7 @@ func (s *Local) flush() error {
 	}
 	var errs []error
 	for id, tmp := range batch {
-		if err := renameNoReplace(tmp, s.Path(id)); err != nil {
+		if err := renameNoReplace(tmp, s.Path(id), &s.noReplace); err != nil {
 			if tmp2, ok := s.pendingFile(id); !ok || tmp2 != tmp {
 				continue // removed (RemoveChunk) while we synced
 			}

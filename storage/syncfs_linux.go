@@ -29,9 +29,11 @@ func syncFS(dir string) error {
 
 // renameNoReplace renames a chunk's temporary file to its name, unless a
 // file has that name already: then the temporary file is removed, and the
-// chunk on disk stays as it is.
-func renameNoReplace(tmp, path string) error {
-	if !noReplaceUnsupported.Load() {
+// chunk on disk stays as it is. unsupported is set once the file system
+// refuses RENAME_NOREPLACE, so that later chunks of the same store do not
+// try it again; they look, then rename.
+func renameNoReplace(tmp, path string, unsupported *atomic.Bool) error {
+	if !unsupported.Load() {
 		err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, path, unix.RENAME_NOREPLACE)
 		switch {
 		case err == nil:
@@ -41,15 +43,10 @@ func renameNoReplace(tmp, path string) error {
 		case !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOSYS):
 			return &os.LinkError{Op: "rename", Old: tmp, New: path, Err: err}
 		}
-		noReplaceUnsupported.Store(true)
+		unsupported.Store(true)
 	}
-	// A file system without RENAME_NOREPLACE: look, then rename.
 	if _, err := os.Lstat(path); err == nil {
 		return os.Remove(tmp)
 	}
 	return os.Rename(tmp, path)
 }
-
-// noReplaceUnsupported is set once a rename with RENAME_NOREPLACE was
-// refused as unsupported, so that later chunks do not try it again.
-var noReplaceUnsupported atomic.Bool

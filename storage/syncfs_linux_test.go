@@ -3,6 +3,7 @@ package storage
 import (
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 )
 
@@ -11,16 +12,20 @@ import (
 // without it.
 func TestRenameNoReplace(t *testing.T) {
 	for _, fallback := range []bool{false, true} {
-		was := noReplaceUnsupported.Load()
-		noReplaceUnsupported.Store(fallback)
+		var unsupported atomic.Bool
+		unsupported.Store(fallback)
 		dir := t.TempDir()
 		path, tmp := filepath.Join(dir, "c"), filepath.Join(dir, ".c.1.tmp")
-		os.WriteFile(tmp, []byte("first"), 0o444)
-		if err := renameNoReplace(tmp, path); err != nil {
+		if err := os.WriteFile(tmp, []byte("first"), 0o444); err != nil {
+			t.Fatal(err)
+		}
+		if err := renameNoReplace(tmp, path, &unsupported); err != nil {
 			t.Fatalf("fallback %v: %v", fallback, err)
 		}
-		os.WriteFile(tmp, []byte("second"), 0o444)
-		if err := renameNoReplace(tmp, path); err != nil {
+		if err := os.WriteFile(tmp, []byte("second"), 0o444); err != nil {
+			t.Fatal(err)
+		}
+		if err := renameNoReplace(tmp, path, &unsupported); err != nil {
 			t.Fatalf("fallback %v, name taken: %v", fallback, err)
 		}
 		if b, _ := os.ReadFile(path); string(b) != "first" {
@@ -29,6 +34,5 @@ func TestRenameNoReplace(t *testing.T) {
 		if _, err := os.Stat(tmp); !os.IsNotExist(err) {
 			t.Errorf("fallback %v: the temporary file is left: %v", fallback, err)
 		}
-		noReplaceUnsupported.Store(was)
 	}
 }

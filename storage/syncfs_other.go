@@ -2,7 +2,10 @@
 
 package storage
 
-import "os"
+import (
+	"os"
+	"sync/atomic"
+)
 
 // batchedSync is false where there is no syncfs: each chunk file is synced
 // before it is renamed into place.
@@ -11,4 +14,4 @@ const batchedSync = false
 func syncFS(string) error { return nil }
 
 // renameNoReplace is not used without batched syncing.
-func renameNoReplace(tmp, path string) error { return os.Rename(tmp, path) }
+func renameNoReplace(tmp, path string, _ *atomic.Bool) error { return os.Rename(tmp, path) }

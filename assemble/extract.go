@@ -66,7 +66,7 @@ func nullChunks(ix *caindex.Index) func(caindex.Chunk) bool {
 // error, w has received a prefix of the stream.
 func ExtractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o ExtractOptions) (ExtractStats, error) {
 	if len(o.Seeds) == 0 {
-		return extractWriter(ctx, ix, w, o)
+		return extractWriter(ctx, ix, w, o, nil)
 	}
 	if o.Progress == nil {
 		o.Progress = noProgress{}
@@ -78,12 +78,8 @@ func ExtractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o Extrac
 	defer closeSeeds(seeds)
 	ss := newSeedStore(o.Store, seeds, ix.Digest(), o.InvalidSeeds)
 	o.Store = ss
-	stats, err := extractWriter(ctx, ix, w, o)
-	hits := int(ss.hits.Load())
+	stats, err := extractWriter(ctx, ix, w, o, ss.servedFromSeed)
 	stats.Seeds = len(seeds)
-	stats.ChunksFromSeeds, stats.ChunksFromStore, stats.ChunksFetched = hits, stats.ChunksFromStore-hits, stats.ChunksFetched-hits
-	stats.BytesCopiedFromSeeds = ss.hitBytes.Load()
-	stats.BytesFromStore -= stats.BytesCopiedFromSeeds
 	stats.InvalidSeeds = invalidSeeds(seeds)
 	if err != nil {
 		return stats, err
@@ -91,10 +87,11 @@ func ExtractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o Extrac
 	return stats, regenerateSeeds(ctx, seeds, o)
 }
 
-// extractWriter is ExtractWriter over o.Store alone: a Reader's WriteTo.
-// Every chunk but the index's null chunks is fetched; the stats count the
-// chunks written, all of them unless it fails.
-func extractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o ExtractOptions) (ExtractStats, error) {
+// extractWriter is ExtractWriter over o.Store: a Reader's WriteTo. Every
+// chunk but the index's null chunks is fetched; the stats count the chunks
+// written, all of them unless it fails, those fromSeed reports (if not nil)
+// as copied from seeds.
+func extractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o ExtractOptions, fromSeed func(chunk.ID) bool) (ExtractStats, error) {
 	r := NewReader(ctx, ix, ReaderOptions{Store: o.Store, Concurrency: o.Concurrency})
 	defer r.Close()
 	n, err := r.WriteTo(w)
@@ -103,9 +100,13 @@ func extractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o Extrac
 		if c.End() > uint64(n) {
 			break
 		}
-		if r.isNull(c) {
+		switch {
+		case r.isNull(c):
 			stats.ChunksZero++
-		} else {
+		case fromSeed != nil && fromSeed(c.ID):
+			stats.ChunksFromSeeds++
+			stats.BytesCopiedFromSeeds += c.Size
+		default:
 			stats.ChunksFromStore++
 			stats.BytesFromStore += c.Size
 		}

@@ -541,6 +541,24 @@ func TestExtractWriterSeeds(t *testing.T) {
 		t.Errorf("stats %+v: want most chunks from the seed", stats)
 	}
 
+	// A writer that fails halfway: the stats count the chunks written
+	// (chunks fetched ahead from the seed are not), none negative.
+	half := &failAfter{n: len(f.new) / 2}
+	stats, err = ExtractWriter(ctx, f.ix, half, ExtractOptions{Store: f.store, Seeds: []Seed{f.indexSeed()}, Concurrency: 8})
+	if err == nil {
+		t.Fatal("a failing writer: no error")
+	}
+	written := 0
+	for _, c := range f.ix.Chunks {
+		if c.End() <= uint64(half.written) {
+			written++
+		}
+	}
+	if got := stats.ChunksFromSeeds + stats.ChunksFromStore + stats.ChunksZero; got != written || stats.ChunksFromSeeds == 0 ||
+		stats.ChunksFromStore < 0 || stats.BytesCopiedFromSeeds+stats.BytesFromStore > uint64(half.written) {
+		t.Errorf("failed halfway after %d chunks (%d bytes): stats %+v", written, half.written, stats)
+	}
+
 	b := append([]byte(nil), old...)
 	copy(b[1<<19:], randomBytes(7, 100))
 	os.WriteFile(f.oldPath, b, 0o644)
@@ -580,4 +598,16 @@ func TestInPlaceLongZeroRun(t *testing.T) {
 	if stats.ChunksZero != n {
 		t.Errorf("%d zero chunks, want %d", stats.ChunksZero, n)
 	}
+}
+
+// failAfter is a writer that takes n bytes and then fails.
+type failAfter struct{ n, written int }
+
+func (w *failAfter) Write(b []byte) (int, error) {
+	k := min(len(b), w.n-w.written)
+	w.written += k
+	if k < len(b) {
+		return k, errors.New("disk full")
+	}
+	return k, nil
 }

@@ -3,7 +3,7 @@ package assemble
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
+	"sync"
 
 	"github.com/folbricht/desync/chunk"
 )
@@ -20,8 +20,7 @@ type seedStore struct {
 	action InvalidSeedAction
 	locs   map[chunk.ID]seedLoc
 
-	hits     atomic.Int64
-	hitBytes atomic.Uint64
+	served sync.Map // chunk.ID → struct{}: the chunks answered from a seed
 }
 
 func newSeedStore(s chunk.Store, seeds []*seedFile, d chunk.Digest, action InvalidSeedAction) *seedStore {
@@ -39,6 +38,12 @@ func newSeedStore(s chunk.Store, seeds []*seedFile, d chunk.Digest, action Inval
 	return ss
 }
 
+// servedFromSeed reports whether the chunk id was answered from a seed.
+func (s *seedStore) servedFromSeed(id chunk.ID) bool {
+	_, ok := s.served.Load(id)
+	return ok
+}
+
 func (s *seedStore) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error) {
 	if l, ok := s.locs[id]; ok && !l.seed.invalid.Load() {
 		c := l.seed.ix.Chunks[l.chunk]
@@ -47,8 +52,7 @@ func (s *seedStore) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, er
 			return nil, fmt.Errorf("seed %s at offset %d: %w", l.seed.name, c.Start, err)
 		}
 		if s.digest.Sum(b) == id {
-			s.hits.Add(1)
-			s.hitBytes.Add(c.Size)
+			s.served.Store(id, struct{}{})
 			return chunk.New(id, b), nil
 		}
 		if s.action == InvalidSeedFail {

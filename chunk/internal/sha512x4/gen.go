@@ -62,9 +62,10 @@ func schedule(t int) {
 }
 
 // round is round t with the state in registers r = a, b, c, d, e, f, g, h;
-// afterwards h holds the new a and d the new e. It uses Y8-Y11, and bc holds
-// b^c, which round sets to the next round's (a^b) in ab, a register it may
-// overwrite; the caller swaps the two names for the next round. The terms
+// afterwards h holds the new a and d the new e. It uses Y8-Y11. bc holds
+// b^c, which Maj uses up (it is scratch afterwards); round writes a^b, the
+// next round's b^c, into ab; the caller swaps the two names for the next
+// round. The terms
 // that do not depend on the previous round's e and a are added first, so
 // that e's chain is Σ1 and two adds.
 func round(t int, r [8]string, bc, ab string) {

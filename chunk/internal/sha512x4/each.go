@@ -94,12 +94,19 @@ func (b *batch) finish(l int) [Size]byte {
 		return digest(&h)
 	}
 	whole := ln.n &^ (blockSize - 1)
-	d, err := handOff(&h, whole-uint64(len(ln.rest)))
+	return resume(&h, whole-uint64(len(ln.rest)), ln.rest, ln.pad[:ln.n-whole])
+}
+
+// resume finishes with crypto/sha512 a message whose first hashed bytes (a
+// whole number of blocks) left state h; rest is the remainder, in pieces.
+func resume(h *[8]uint64, hashed uint64, rest ...[]byte) [Size]byte {
+	d, err := handOff(h, hashed)
 	if err != nil { // canHandOff says it is not
 		panic("sha512x4: crypto/sha512 refused a state: " + err.Error())
 	}
-	d.Write(ln.rest)
-	d.Write(ln.pad[:ln.n-whole])
+	for _, b := range rest {
+		d.Write(b)
+	}
 	var sum [Size]byte
 	d.Sum(sum[:0])
 	return sum

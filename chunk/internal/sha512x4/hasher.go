@@ -44,32 +44,40 @@ func Sum(b []byte) [Size]byte {
 	startOnce.Do(func() { go hashLoop() })
 	r := requests.Get().(*request)
 	defer func() { r.msg = nil; requests.Put(r) }()
-	r.msg = b
+	r.msg, r.self, r.hashed = b, false, 0
 	select {
 	case queue <- r:
 	default:
 		return sha512.Sum512_256(b)
 	}
 	<-r.done
-	if r.self { // handed back: too few joined it
+	switch {
+	case r.self: // handed back: too few joined it
 		return sha512.Sum512_256(b)
+	case r.hashed > 0: // handed back part-way: left alone in the lanes
+		return resume(&r.h, r.hashed, b[r.hashed:])
 	}
 	return r.sum
 }
 
-// request is one call of Sum waiting for the hashing goroutine.
+// request is one call of Sum waiting for the hashing goroutine, which
+// answers with sum, or hands the message back: whole (self), or with its
+// first hashed bytes done, in state h (when it would be left alone in the
+// lanes).
 type request struct {
-	msg  []byte
-	sum  [Size]byte
-	self bool          // the caller is to hash msg itself
-	done chan struct{} // receives once when sum (or self) is set
+	msg    []byte
+	sum    [Size]byte
+	self   bool
+	hashed uint64
+	h      [8]uint64
+	done   chan struct{} // receives once when the answer is set
 }
 
 var (
 	workers   atomic.Int32 // declared by AddWorkers
 	hashing   atomic.Int32 // calls of Sum under way
 	batched   atomic.Int64 // messages the hashing goroutine has hashed
-	finished  atomic.Int64 // of those, the ones it finished alone (finish)
+	resumed   atomic.Int64 // messages it handed back part-way (resume)
 	startOnce sync.Once
 	queue     = make(chan *request, 16)
 	requests  = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
@@ -152,14 +160,16 @@ func hashLoop() {
 			}
 			continue
 		}
-		if n == 1 && canHandOff {
+		if ln := &b.lanes[last]; n == 1 && canHandOff && !ln.inPad {
 			// One message left under way and none waiting: the kernel
 			// would hash it along with three idle lanes, at half the
-			// speed of crypto/sha512, which finishes it here instead.
-			reqs[last].sum, reqs[last].self = b.finish(last), false
+			// speed of crypto/sha512. Its caller, waiting anyway,
+			// finishes it with crypto/sha512 (resume), and this
+			// goroutine is free for the next requests.
+			r := reqs[last]
+			r.h, r.hashed = b.state(last), ln.n&^(blockSize-1)-uint64(len(ln.rest))
 			answer(last)
-			batched.Add(1)
-			finished.Add(1)
+			resumed.Add(1)
 			continue
 		}
 		for l, done := range b.step(sliceBlocks) {

@@ -9,9 +9,11 @@
 // [Sum] hashes one message for a caller among a declared pool of workers
 // ([AddWorkers]): calls from several workers are gathered into batches by
 // one hashing goroutine while the workers outnumber the cores, and the
-// lanes are refilled as messages end; a message left alone in the lanes is
-// finished by crypto/sha512, resumed from its lane's state. Without AVX2,
-// or where batching does not pay, it uses crypto/sha512.
+// lanes are refilled as messages end; a message left alone in the lanes
+// goes back to its caller, which finishes it with crypto/sha512 resumed
+// from the lane's state. [SumEach] hashes the messages one caller has at
+// hand, longest first through the lanes. Without AVX2, or where batching
+// does not pay, both use crypto/sha512.
 //
 // The round constants and initial values are computed here from their
 // definitions in FIPS 180-4 (fractional parts of square and cube roots of

@@ -81,14 +81,14 @@ func TestSum(t *testing.T) {
 
 // TestSumConcurrent hashes from many goroutines at once, so that requests
 // share the lanes, join while others are under way, are handed back, and
-// are finished alone by the hashing goroutine.
+// are handed back part-way to be finished by their callers.
 func TestSumConcurrent(t *testing.T) {
 	// Two cores, whatever the machine, and 16 declared workers: the
 	// hashing goroutine is used.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	AddWorkers(16)
 	defer AddWorkers(-16)
-	before, beforeAlone := batched.Load(), finished.Load()
+	before, beforeResumed := batched.Load(), resumed.Load()
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for g := range 16 {
@@ -116,10 +116,10 @@ func TestSumConcurrent(t *testing.T) {
 	if haveAVX2 && batched.Load() == before {
 		t.Error("no message went through the hashing goroutine")
 	}
-	if haveAVX2 && canHandOff && finished.Load() == beforeAlone {
-		t.Error("the hashing goroutine finished no message alone")
+	if haveAVX2 && canHandOff && resumed.Load() == beforeResumed {
+		t.Error("the hashing goroutine handed no message back part-way")
 	}
-	t.Logf("%d through the hashing goroutine, %d of them finished alone", batched.Load()-before, finished.Load()-beforeAlone)
+	t.Logf("%d hashed by the hashing goroutine, %d handed back part-way", batched.Load()-before, resumed.Load()-beforeResumed)
 }
 
 // BenchmarkSumParallel hashes from 1 and from 5 goroutines per core (5

@@ -242,7 +242,7 @@ type extraction struct {
 	o         ExtractOptions // InPlace: out is the target itself
 	isNull    func(caindex.Chunk) bool
 	blockSize uint64
-	bufs      sync.Pool // *[]byte of max(pieceSize, ix.Max)
+	bufs      *sync.Pool // piece buffers (newPiecePool)
 	zeros     func() []byte
 
 	fetched, fromStore, fromSeeds, zero, inPlaceN atomic.Int64
@@ -251,8 +251,7 @@ type extraction struct {
 
 func newExtraction(ix *caindex.Index, out *os.File, seeds []*seedFile, o ExtractOptions) *extraction {
 	x := &extraction{ix: ix, out: out, seeds: seeds, o: o, isNull: nullChunks(ix), blockSize: fileBlockSize(out)}
-	size := max(pieceSize, int(ix.Max))
-	x.bufs.New = func() any { b := make([]byte, size); return &b }
+	x.bufs = newPiecePool(ix)
 	x.zeros = sync.OnceValue(func() []byte { return make([]byte, ix.Max) })
 	return x
 }
@@ -327,43 +326,57 @@ func (x *extraction) checkInPlace(inPlace []bool) []task {
 		n := piece(cs[i:], pieceSize)
 		first := i
 		tasks = append(tasks, func(ctx context.Context) error {
-			return x.withOutput(cs[first:first+n], func(buf []byte) error {
-				for j := first; j < first+n; j++ {
-					inPlace[j] = true
-				}
-				for _, j := range x.mismatches(cs[first:first+n], buf) {
-					inPlace[first+j] = false
-				}
-				return nil
-			})
+			bad, err := x.outputMismatches(cs[first : first+n])
+			if err != nil {
+				return err
+			}
+			for j := first; j < first+n; j++ {
+				inPlace[j] = true
+			}
+			for _, j := range bad {
+				inPlace[first+j] = false
+			}
+			return nil
 		})
 		i += n
 	}
 	return tasks
 }
 
-// withOutput reads the output's bytes of the consecutive chunks cs into a
-// pooled buffer and calls fn with it.
-func (x *extraction) withOutput(cs []caindex.Chunk, fn func(buf []byte) error) error {
-	bp := x.bufs.Get().(*[]byte)
-	defer x.bufs.Put(bp)
+// outputMismatches returns the indexes of the consecutive chunks cs that
+// the output does not hold at their offsets.
+func (x *extraction) outputMismatches(cs []caindex.Chunk) ([]int, error) {
+	bad, err := mismatchesAt(x.out, x.bufs, x.ix.Digest(), x.isNull, cs)
+	if err != nil {
+		return nil, fmt.Errorf("reading the output: %w", err)
+	}
+	return bad, nil
+}
+
+// newPiecePool returns a pool of buffers that hold a piece of ix: up to
+// pieceSize bytes of chunks, or one chunk of the largest size.
+func newPiecePool(ix *caindex.Index) *sync.Pool {
+	size := max(pieceSize, int(ix.Max))
+	return &sync.Pool{New: func() any { b := make([]byte, size); return &b }}
+}
+
+// mismatchesAt reads the bytes of the consecutive chunks cs from r (zeros
+// past its end) into a buffer of bufs and returns the indexes of the chunks
+// they do not match (mismatches). Errors name the offset.
+func mismatchesAt(r io.ReaderAt, bufs *sync.Pool, d chunk.Digest, isNull func(caindex.Chunk) bool, cs []caindex.Chunk) ([]int, error) {
+	bp := bufs.Get().(*[]byte)
+	defer bufs.Put(bp)
 	start := cs[0].Start
 	buf := (*bp)[:cs[len(cs)-1].End()-start]
-	if err := readFull(x.out, buf, start); err != nil {
-		return fmt.Errorf("reading the output at offset %d: %w", start, err)
+	if err := readFull(r, buf, start); err != nil {
+		return nil, fmt.Errorf("reading at offset %d: %w", start, err)
 	}
-	return fn(buf)
+	return mismatches(d, isNull, cs, buf), nil
 }
 
 // mismatches returns the indexes of the consecutive chunks cs whose bytes
 // in buf (which starts at cs[0].Start) are not theirs: the index's null
-// chunk is compared with zeros, any other is hashed.
-func (x *extraction) mismatches(cs []caindex.Chunk, buf []byte) []int {
-	return mismatches(x.ix.Digest(), x.isNull, cs, buf)
-}
-
-// mismatches is extraction.mismatches for any index: d is its digest and
-// isNull tells its null chunk.
+// chunk (isNull) is compared with zeros, any other is hashed with d.
 func mismatches(d chunk.Digest, isNull func(caindex.Chunk) bool, cs []caindex.Chunk, buf []byte) []int {
 	base := cs[0].Start
 	plain := make([][]byte, len(cs)) // nil for the null chunks
@@ -602,7 +615,7 @@ func (x *extraction) seedTask(s *seedFile, first, seedFirst, n int) task {
 			s.used = append(s.used, seedRange{first, seedFirst, n})
 			s.mu.Unlock()
 		} else {
-			bad = x.mismatches(cs, buf)
+			bad = mismatches(x.ix.Digest(), x.isNull, cs, buf)
 		}
 		if len(bad) > 0 {
 			j := bad[0]
@@ -651,8 +664,8 @@ func (x *extraction) recheckSeeds() []task {
 		for _, r := range s.used {
 			tasks = append(tasks, func(ctx context.Context) error {
 				cs := x.ix.Chunks[r.first : r.first+r.n]
-				var bad []int
-				if err := x.withOutput(cs, func(buf []byte) error { bad = x.mismatches(cs, buf); return nil }); err != nil {
+				bad, err := x.outputMismatches(cs)
+				if err != nil {
 					return err
 				}
 				for _, j := range bad {
@@ -692,8 +705,8 @@ func (x *extraction) canClone(s *seedFile, tOff, sOff, length uint64) bool {
 
 // readFull reads len(b) bytes at off; a seed that ends early reads as
 // zeros (which then fail verification).
-func readFull(f *os.File, b []byte, off uint64) error {
-	n, err := f.ReadAt(b, int64(off))
+func readFull(r io.ReaderAt, b []byte, off uint64) error {
+	n, err := r.ReadAt(b, int64(off))
 	if errors.Is(err, io.EOF) {
 		clear(b[n:])
 		return nil

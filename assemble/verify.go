@@ -52,8 +52,7 @@ func VerifyIndex(ctx context.Context, ix *caindex.Index, r io.ReaderAt, size int
 	if uint64(size) != ix.Size() {
 		return fmt.Errorf("size %d %w of %d bytes", size, ErrMismatch, ix.Size())
 	}
-	d, isNull := ix.Digest(), nullChunks(ix)
-	bufs := sync.Pool{New: func() any { b := make([]byte, max(pieceSize, int(ix.Max))); return &b }}
+	d, isNull, bufs := ix.Digest(), nullChunks(ix), newPiecePool(ix)
 	var mu sync.Mutex
 	var bad []Mismatch
 	var tasks []task
@@ -61,14 +60,11 @@ func VerifyIndex(ctx context.Context, ix *caindex.Index, r io.ReaderAt, size int
 	for i := 0; i < len(cs); {
 		first, n := i, piece(cs[i:], pieceSize)
 		tasks = append(tasks, func(ctx context.Context) error {
-			bp := bufs.Get().(*[]byte)
-			defer bufs.Put(bp)
-			start := cs[first].Start
-			buf := (*bp)[:cs[first+n-1].End()-start]
-			if _, err := r.ReadAt(buf, int64(start)); err != nil {
-				return fmt.Errorf("reading at offset %d: %w", start, err)
+			js, err := mismatchesAt(r, bufs, d, isNull, cs[first:first+n])
+			if err != nil {
+				return err
 			}
-			for _, j := range mismatches(d, isNull, cs[first:first+n], buf) {
+			for _, j := range js {
 				mu.Lock()
 				bad = append(bad, Mismatch{first + j, cs[first+j]})
 				mu.Unlock()

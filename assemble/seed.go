@@ -117,11 +117,8 @@ func openSeeds(ctx context.Context, target *caindex.Index, o ExtractOptions) ([]
 			}
 			return fail(fmt.Errorf("seed: %w", err))
 		}
-		sf := &seedFile{Seed: s, f: f, name: s.Path, ix: s.Index}
+		sf := &seedFile{Seed: s, f: f, name: s.name(), ix: s.Index}
 		out = append(out, sf)
-		if s.IndexPath != "" {
-			sf.name = fmt.Sprintf("%s (index %s)", s.Path, s.IndexPath)
-		}
 		size, err := f.Seek(0, io.SeekEnd)
 		if err != nil {
 			return fail(fmt.Errorf("seed %s: %w", sf.name, err))
@@ -175,6 +172,15 @@ func closeSeeds(seeds []*seedFile) {
 	for _, s := range seeds {
 		s.f.Close()
 	}
+}
+
+// name is how errors and stats name the seed: its data, and its index
+// file if it has one.
+func (s Seed) name() string {
+	if s.IndexPath != "" {
+		return fmt.Sprintf("%s (index %s)", s.Path, s.IndexPath)
+	}
+	return s.Path
 }
 
 // sameDigest checks that the seed index ix names its chunks as target does.
@@ -238,7 +244,7 @@ func (s *seedFile) regenerate(ctx context.Context, workers int) error {
 // target the seeds hold.
 func SeedIndex(ctx context.Context, s Seed, target *caindex.Index, concurrency int) (*caindex.Index, error) {
 	if s.Index != nil {
-		if err := sameDigest(s.Path, s.Index, target); err != nil {
+		if err := sameDigest(s.name(), s.Index, target); err != nil {
 			return nil, err
 		}
 		return s.Index, nil

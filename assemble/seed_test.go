@@ -611,3 +611,14 @@ func (w *failAfter) Write(b []byte) (int, error) {
 	}
 	return k, nil
 }
+
+// TestSeedIndexOtherDigest: a seed index that names chunks with another
+// digest is refused, and the error names the index file, where the fault is.
+func TestSeedIndexOtherDigest(t *testing.T) {
+	target := caindex.New(chunk.SHA512_256, 16<<10, 64<<10, 256<<10)
+	s := Seed{Path: "old.img", IndexPath: "old.img.caibx", Index: caindex.New(chunk.SHA256, 16<<10, 64<<10, 256<<10)}
+	_, err := SeedIndex(context.Background(), s, target, 1)
+	if err == nil || !strings.Contains(err.Error(), "old.img.caibx") {
+		t.Errorf("seed index of another digest: %v, want an error naming old.img.caibx", err)
+	}
+}

@@ -252,7 +252,9 @@ type extraction struct {
 func newExtraction(ix *caindex.Index, out *os.File, seeds []*seedFile, o ExtractOptions) *extraction {
 	x := &extraction{ix: ix, out: out, seeds: seeds, o: o, isNull: nullChunks(ix), blockSize: fileBlockSize(out)}
 	x.bufs = newPiecePool(ix)
-	x.zeros = sync.OnceValue(func() []byte { return make([]byte, ix.Max) })
+	// Zeros are written only where holes cannot be punched (in place, on
+	// a device), a piece at a time.
+	x.zeros = sync.OnceValue(func() []byte { return make([]byte, max(pieceSize, int(ix.Max))) })
 	return x
 }
 

@@ -66,6 +66,9 @@ func (s *IndexStore) GetIndex(ctx context.Context, name string) (*caindex.Index,
 		return nil, statusError(http.MethodGet, redact(u), resp)
 	}
 	// A server cannot make the reader hold an endless index.
+	if resp.ContentLength > s.max {
+		return nil, fmt.Errorf("index %s: larger than %d bytes", redact(u), s.max)
+	}
 	ix, err := caindex.Read(http.MaxBytesReader(nil, resp.Body, s.max))
 	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
 		return nil, fmt.Errorf("index %s: larger than %d bytes", redact(u), tooLarge.Limit)

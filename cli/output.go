@@ -17,7 +17,7 @@ func writeFileAtomic(path string, mode os.FileMode, write func(io.Writer) error)
 	}
 	defer func() {
 		if err != nil {
-			f.Close() // a second close, after a failed one, is harmless
+			f.Close() // unless the Close below ran; a second one only returns an error
 			os.Remove(f.Name())
 		}
 	}()

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 )
 
@@ -38,6 +39,7 @@ func startProfile() func() {
 }
 
 func writeHeapProfile(path string) error {
+	runtime.GC() // the in-use figures are those of the last collection
 	f, err := os.Create(path)
 	if err != nil {
 		return err

@@ -247,8 +247,8 @@ func (ix *Index) Validate() error {
 	}
 	var end uint64
 	for i, c := range ix.Chunks {
-		if c.Start != end || c.Size == 0 || c.Size > ix.Max {
-			return formatErr(tableStart+int64(i)*itemSize, "chunk %d [%d,+%d) does not continue at %d with a size in [1, %d]", i, c.Start, c.Size, end, ix.Max)
+		if err := checkChunk(uint64(i), c, end, ix.Max); err != nil {
+			return err
 		}
 		end = c.End()
 	}
@@ -256,24 +256,22 @@ func (ix *Index) Validate() error {
 }
 
 // WriteTo writes ix in casync's format, byte-identical to what casync writes
-// for the same chunks and flags.
+// for the same chunks and flags. An index that is not valid (Validate) is
+// not written at all.
 func (ix *Index) WriteTo(w io.Writer) (int64, error) {
 	if err := ix.Validate(); err != nil {
 		return 0, err
 	}
-	n := uint64(len(ix.Chunks))
-	buf := make([]byte, 0, tableStart+itemSize*(n+1))
-	le := binary.LittleEndian
-	for _, v := range []uint64{headerSize, typeIndex, ix.Flags, ix.Min, ix.Avg, ix.Max, ^uint64(0), typeTable} {
-		buf = le.AppendUint64(buf, v)
+	cw := &countingWriter{w: w}
+	iw, err := NewWriter(cw, ix.Flags, ix.Min, ix.Avg, ix.Max)
+	if err != nil {
+		return 0, err
 	}
 	for _, c := range ix.Chunks {
-		buf = le.AppendUint64(buf, c.End())
-		buf = append(buf, c.ID[:]...)
+		if err := iw.Add(c); err != nil {
+			return cw.n, err
+		}
 	}
-	for _, v := range []uint64{0, 0, headerSize, 16 + itemSize*n + itemSize, tailMarker} {
-		buf = le.AppendUint64(buf, v)
-	}
-	m, err := w.Write(buf)
-	return int64(m), err
+	err = iw.Close()
+	return cw.n, err
 }

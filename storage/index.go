@@ -1,12 +1,12 @@
 package storage
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/folbricht/desync/caindex"
@@ -23,6 +23,17 @@ type IndexStore interface {
 type IndexWriteStore interface {
 	IndexStore
 	StoreIndex(ctx context.Context, name string, ix *caindex.Index) error
+}
+
+// IndexStreamStore stores an index while it is being written, so that an
+// index of any length is stored without being held in memory (as
+// assemble.Make writes it with MakeOptions.IndexTo).
+type IndexStreamStore interface {
+	IndexWriteStore
+	// WriteIndex stores under name what write writes to w, which must be a
+	// whole index. If write fails, its error is returned, nothing is
+	// stored and an index of that name is left as it was.
+	WriteIndex(ctx context.Context, name string, write func(w io.Writer) error) error
 }
 
 // LocalIndex is an index store in a directory. Names are confined to the
@@ -52,23 +63,56 @@ func (s *LocalIndex) GetIndex(ctx context.Context, name string) (*caindex.Index,
 	return ix, err
 }
 
-// StoreIndex writes an index atomically (a synced temporary file renamed
-// over the name), creating directories as needed. On failure an existing
-// index of that name is left as it was.
+// StoreIndex writes an index atomically (as WriteIndex). An index that is
+// not valid is not written.
 func (s *LocalIndex) StoreIndex(ctx context.Context, name string, ix *caindex.Index) error {
+	return s.WriteIndex(ctx, name, func(w io.Writer) error {
+		if _, err := ix.WriteTo(w); err != nil {
+			return fmt.Errorf("index %s: %w", filepath.Join(s.dir, name), err)
+		}
+		return nil
+	})
+}
+
+// WriteIndex writes an index atomically: into a temporary file next to
+// it, synced and renamed over the name only when write has succeeded,
+// creating directories as needed. On failure the temporary file is removed
+// and an existing index of that name is left as it was.
+func (s *LocalIndex) WriteIndex(ctx context.Context, name string, write func(io.Writer) error) (err error) {
 	p, err := s.path(name)
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	if _, err := ix.WriteTo(&b); err != nil {
-		return fmt.Errorf("index %s: %w", p, err)
+	if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
+		return fmt.Errorf("writing index %s: %w", p, err)
 	}
-	if err := writeFileAtomic(p, b.Bytes(), 0o644); err != nil {
+	f, err := createTemp(p, 0o644)
+	if err != nil {
+		return fmt.Errorf("writing index %s: %w", p, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close() // unless it was closed below; then this only fails
+			os.Remove(f.Name())
+		}
+	}()
+	if err := write(f); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("writing index %s: %w", p, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing index %s: %w", p, err)
+	}
+	if err := os.Rename(f.Name(), p); err != nil {
 		return fmt.Errorf("writing index %s: %w", p, err)
 	}
 	return nil
 }
 
-func (s *LocalIndex) Close() error   { return nil }
+func (s *LocalIndex) Close() error { return nil }
+
+var _ IndexStreamStore = (*LocalIndex)(nil)
+
 func (s *LocalIndex) String() string { return s.dir }

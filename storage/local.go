@@ -345,7 +345,7 @@ func writeFile(path string, b []byte, mode os.FileMode, sync bool) (string, erro
 	dir, base := filepath.Dir(path), filepath.Base(path)
 	made := false
 	for try := 0; ; try++ {
-		name := filepath.Join(dir, "."+base+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
+		name := tempName(dir, base)
 		err := writeNew(name, b, mode, sync)
 		switch {
 		case errors.Is(err, fs.ErrExist) && try < 100:
@@ -366,6 +366,23 @@ func writeFile(path string, b []byte, mode os.FileMode, sync bool) (string, erro
 			return "", err
 		}
 		return name, nil
+	}
+}
+
+// tempName returns a new name for a temporary file for base in dir.
+func tempName(dir, base string) string {
+	return filepath.Join(dir, "."+base+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
+}
+
+// createTemp creates a new temporary file next to path (named as
+// writeFile's) with permissions mode, less the umask.
+func createTemp(path string, mode os.FileMode) (*os.File, error) {
+	for try := 0; ; try++ {
+		f, err := os.OpenFile(tempName(filepath.Dir(path), filepath.Base(path)), os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+		if errors.Is(err, fs.ErrExist) && try < 100 {
+			continue
+		}
+		return f, err
 	}
 }
 

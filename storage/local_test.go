@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -357,6 +358,34 @@ func TestLocalIndex(t *testing.T) {
 	assertNoTemp(t, s.String())
 	if _, err := s.GetIndex(ctx, "nope.caibx"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing index: %v", err)
+	}
+	// A streamed write that fails halfway returns its error and leaves
+	// the same; one that succeeds replaces the index.
+	boom := errors.New("input unreadable")
+	err = s.WriteIndex(ctx, "sub/a.caibx", func(w io.Writer) error {
+		w.Write(before[:50])
+		return boom
+	})
+	if err != boom {
+		t.Errorf("failed WriteIndex returned %v, want the writer's error", err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(s.String(), "sub/a.caibx")); !bytes.Equal(before, after) {
+		t.Error("failed WriteIndex changed the existing index")
+	}
+	assertNoTemp(t, s.String())
+	ix.Chunks[0].Size = 200
+	err = s.WriteIndex(ctx, "new/b.caibx", func(w io.Writer) error { _, err := ix.WriteTo(w); return err })
+	if got, _ := s.GetIndex(ctx, "new/b.caibx"); err != nil || got == nil || got.Size() != 200 {
+		t.Errorf("WriteIndex: %v", err)
+	}
+	// Its mode is what any new 0644 file gets under the umask.
+	like := filepath.Join(t.TempDir(), "like")
+	os.WriteFile(like, nil, 0o644)
+	want, _ := os.Stat(like)
+	if fi, err := os.Stat(filepath.Join(s.String(), "new/b.caibx")); err != nil {
+		t.Error(err)
+	} else if fi.Mode() != want.Mode() {
+		t.Errorf("streamed index mode %v, want %v", fi.Mode(), want.Mode())
 	}
 }
 

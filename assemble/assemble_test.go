@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
 
@@ -51,8 +53,9 @@ func localStore(t testing.TB, dir string, ix *caindex.Index) *storage.Local {
 }
 
 // TestMakeVectors makes every vector with casync's options: the index must be
-// byte-identical, and the store must hold exactly the index's chunks, each
-// decoding to data that hashes to its name.
+// byte-identical, whether streamed (IndexTo) or returned, and the store must
+// hold exactly the index's chunks, each decoding to data that hashes to its
+// name.
 func TestMakeVectors(t *testing.T) {
 	ctx := context.Background()
 	for _, v := range vectors {
@@ -66,19 +69,24 @@ func TestMakeVectors(t *testing.T) {
 			defer in.Close()
 			dir := t.TempDir()
 			store := localStore(t, dir, ref)
-			ix, stats, err := Make(ctx, iotest.HalfReader(in), MakeOptions{
-				Params: chunker.Params{Min: ref.Min, Avg: ref.Avg, Max: ref.Max},
-				Digest: ref.Digest(),
-				Store:  store,
+			var got bytes.Buffer
+			hdr, stats, err := Make(ctx, iotest.HalfReader(in), MakeOptions{
+				Params:      chunker.Params{Min: ref.Min, Avg: ref.Avg, Max: ref.Max},
+				Digest:      ref.Digest(),
+				Store:       store,
+				IndexTo:     &got,
+				CountUnique: true,
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got bytes.Buffer
-			ix.WriteTo(&got)
 			if !bytes.Equal(got.Bytes(), want) {
-				t.Fatalf("index differs from casync's")
+				t.Fatalf("streamed index differs from casync's")
 			}
+			if hdr.Flags != ref.Flags || hdr.Max != ref.Max || len(hdr.Chunks) != 0 {
+				t.Errorf("with IndexTo, Make returned %+v, want the header alone", hdr)
+			}
+			ix := ref
 			ids := map[chunk.ID]bool{}
 			for _, c := range ix.Chunks {
 				ids[c.ID] = true
@@ -107,11 +115,16 @@ func TestMakeVectors(t *testing.T) {
 			if files != len(ids) {
 				t.Errorf("%d files in store, want %d", files, len(ids))
 			}
-			// A second make into the same store writes nothing.
+			// A second make into the same store writes nothing; it returns
+			// the whole index.
 			in.Seek(0, io.SeekStart)
-			_, stats, err = Make(ctx, in, MakeOptions{Params: chunker.Params{Min: ref.Min, Avg: ref.Avg, Max: ref.Max}, Digest: ref.Digest(), Store: store})
-			if err != nil || stats.StoredChunks != 0 || stats.InStore != len(ids) {
+			ix2, stats, err := Make(ctx, in, MakeOptions{Params: chunker.Params{Min: ref.Min, Avg: ref.Avg, Max: ref.Max}, Digest: ref.Digest(), Store: store})
+			if err != nil || stats.StoredChunks != 0 || stats.InStore != len(ids) || stats.UniqueChunks != 0 {
 				t.Errorf("second make: %+v, %v", stats, err)
+			}
+			got.Reset()
+			if ix2.WriteTo(&got); !bytes.Equal(got.Bytes(), want) {
+				t.Fatalf("returned index differs from casync's")
 			}
 		})
 	}
@@ -127,7 +140,7 @@ func TestMakeConcurrencyAndBlocks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ix, stats, err := Make(context.Background(), bytes.NewReader(data), MakeOptions{Store: store, Concurrency: n, Params: chunker.Params{Min: 4096, Avg: 16384, Max: 65536}})
+		ix, stats, err := Make(context.Background(), bytes.NewReader(data), MakeOptions{Store: store, Concurrency: n, CountUnique: true, Params: chunker.Params{Min: 4096, Avg: 16384, Max: 65536}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,6 +166,116 @@ func TestMakeConcurrencyAndBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestMakeRecentIDs makes an input whose second half repeats its first half
+// after more distinct chunks than make remembers: every chunk is still
+// stored once, the repeats are found in the store, and only without
+// CountUnique are they counted as chunks the store already had.
+func TestMakeRecentIDs(t *testing.T) {
+	const size = 64 // fixed-size chunks
+	half := make([]byte, (2*recentMax+100)*size)
+	rand.NewChaCha8([32]byte{1}).Read(half)
+	data := append(half, half...)
+	for _, count := range []bool{true, false} {
+		store := newMemStore()
+		_, stats, err := Make(context.Background(), bytes.NewReader(data), MakeOptions{
+			Store: store, CountUnique: count, Params: chunker.Params{Min: size, Avg: size, Max: size},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		distinct := len(half) / size
+		if stats.StoredChunks != distinct || len(store.chunks) != distinct || store.stores != distinct {
+			t.Errorf("CountUnique %v: %d chunks stored (%d StoreChunk calls), want each of %d once", count, stats.StoredChunks, store.stores, distinct)
+		}
+		if store.has < distinct+distinct/2 {
+			t.Errorf("CountUnique %v: %d HasChunk calls; the repeats beyond the recent IDs should ask the store", count, store.has)
+		}
+		switch {
+		case count && (stats.UniqueChunks != distinct || stats.InStore != 0):
+			t.Errorf("CountUnique: %d unique, %d in store; want %d, 0", stats.UniqueChunks, stats.InStore, distinct)
+		case !count && (stats.UniqueChunks != 0 || stats.InStore == 0):
+			t.Errorf("without CountUnique: %d unique, %d in store; want 0 and the repeats", stats.UniqueChunks, stats.InStore)
+		}
+	}
+}
+
+func TestRecentIDs(t *testing.T) {
+	var r recentIDs
+	id := func(i int) chunk.ID { return chunk.ID{byte(i), byte(i >> 8), byte(i >> 16)} }
+	in := func(i int) bool {
+		_, cur := r.cur[id(i)]
+		_, old := r.old[id(i)]
+		return cur || old
+	}
+	const n = 3*recentMax + 5
+	for i := range n {
+		if r.add(id(i)) {
+			t.Fatalf("new ID %d reported as seen", i)
+		}
+	}
+	for i := n - recentMax; i < n; i++ {
+		if !in(i) {
+			t.Fatalf("ID %d forgotten, %d IDs later", i, n-1-i)
+		}
+	}
+	if in(0) || in(recentMax) {
+		t.Error("IDs of two generations ago remembered")
+	}
+	if len(r.cur) > recentMax || len(r.old) > recentMax {
+		t.Errorf("generations of %d and %d IDs, want at most %d", len(r.cur), len(r.old), recentMax)
+	}
+	if !r.add(id(n-1)) || !r.add(id(n-recentMax)) {
+		t.Error("a remembered ID reported as new")
+	}
+}
+
+// errWriter fails every write with err.
+type errWriter struct{ err error }
+
+func (w errWriter) Write([]byte) (int, error) { return 0, w.err }
+
+// memStore is a chunk store in memory that counts its calls.
+type memStore struct {
+	mu          sync.Mutex
+	chunks      map[chunk.ID][]byte
+	has, stores int
+}
+
+func newMemStore() *memStore { return &memStore{chunks: map[chunk.ID][]byte{}} }
+
+func (s *memStore) HasChunk(_ context.Context, id chunk.ID) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.has++
+	_, ok := s.chunks[id]
+	return ok, nil
+}
+
+func (s *memStore) StoreChunk(_ context.Context, c *chunk.Chunk) error {
+	b, err := c.Plain()
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stores++
+	s.chunks[c.ID()] = bytes.Clone(b)
+	return nil
+}
+
+func (s *memStore) GetChunk(_ context.Context, id chunk.ID) (*chunk.Chunk, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.chunks[id]
+	if !ok {
+		return nil, &chunk.MissingError{ID: id, Store: "memory"}
+	}
+	return chunk.New(id, b), nil
+}
+
+func (s *memStore) Close() error   { return nil }
+func (s *memStore) String() string { return "memory" }
 
 func chunkAll(t *testing.T, data []byte, ix *caindex.Index) []int {
 	c, _ := chunker.New(chunker.Params{Min: ix.Min, Avg: ix.Avg, Max: ix.Max})
@@ -186,6 +309,16 @@ func TestMakeErrors(t *testing.T) {
 	cancel()
 	if _, _, err := Make(ctx, bytes.NewReader(make([]byte, 10<<20)), MakeOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled make: %v", err)
+	}
+	if _, _, err := Make(ctx, bytes.NewReader(make([]byte, 10<<20)), MakeOptions{IndexTo: io.Discard}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled make with IndexTo: %v", err)
+	}
+	// An index that cannot be written fails the make, at once or at the end.
+	for _, size := range []int{1 << 10, 8 << 20} {
+		_, _, err = Make(context.Background(), bytes.NewReader(make([]byte, size)), MakeOptions{IndexTo: errWriter{boom}, Params: chunker.Params{Min: 64, Avg: 64, Max: 64}})
+		if !errors.Is(err, boom) || !strings.Contains(err.Error(), "writing the index") {
+			t.Errorf("%d bytes, unwritable index: %v", size, err)
+		}
 	}
 	// A store that cannot be written fails the make, naming chunk and offset.
 	file := filepath.Join(t.TempDir(), "f")

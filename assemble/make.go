@@ -2,6 +2,7 @@ package assemble
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -25,13 +26,25 @@ type MakeOptions struct {
 	// Concurrency is the number of goroutines hashing, compressing and
 	// storing; 0 means GOMAXPROCS.
 	Concurrency int
+	// IndexTo, when set, receives the index as it is made (the chunks in
+	// order, and the tail once the store is flushed), and Make returns the
+	// index's header without its chunks: memory then stays the same
+	// however long the input is. On error IndexTo holds an incomplete
+	// index: write it to a temporary file.
+	IndexTo io.Writer
+	// CountUnique makes Make count the distinct chunk IDs
+	// (MakeStats.UniqueChunks), at about ten bytes of memory per distinct
+	// chunk. Without it, a chunk this run stored that comes again after
+	// more than recentMax (16384) other distinct chunks is counted in
+	// MakeStats.InStore.
+	CountUnique bool
 }
 
 // MakeStats describe a finished [Make].
 type MakeStats struct {
 	Bytes        uint64 `json:"bytes"`           // length of the input
 	Chunks       int    `json:"chunks"`          // chunks in the index
-	UniqueChunks int    `json:"unique-chunks"`   // distinct chunk IDs (only with a Store; else len(ix.Unique()))
+	UniqueChunks int    `json:"unique-chunks"`   // distinct chunk IDs (only with CountUnique)
 	StoredChunks int    `json:"stored-chunks"`   // chunks written to the store
 	StoredBytes  uint64 `json:"stored-bytes"`    // plain bytes of the chunks written
 	InStore      int    `json:"chunks-in-store"` // chunks the store already had
@@ -56,12 +69,22 @@ type block struct {
 type makeJob struct {
 	data []byte
 	slot *caindex.Chunk // where the worker writes the chunk's ID
+	pg   *page          // the page of slot
 	blk  *block
 }
 
 // pageSize is the number of index entries per page; pages never move, so
-// workers can fill in IDs while the reader appends new pages.
+// workers can fill in IDs while the reader fills later pages.
 const pageSize = 4096
+
+// page is a run of index entries. The reader fills in offsets and sizes,
+// the workers the IDs; once the reader has moved on to the next page, the
+// index writer waits for named and takes the entries.
+type page struct {
+	chunks [pageSize]caindex.Chunk
+	n      int            // entries the reader filled
+	named  sync.WaitGroup // one count per entry until a worker is done with it
+}
 
 // Make reads r once, cuts it into chunks, names each chunk, stores the ones
 // the store lacks, and returns the index. Reading and cutting run on the
@@ -79,6 +102,7 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 	if err != nil {
 		return nil, stats, err
 	}
+	hdr := caindex.New(o.Digest, o.Params.Min, o.Params.Avg, o.Params.Max)
 	workers := workerCount(o.Concurrency)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -96,7 +120,10 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 		}
 	}
 
-	w := &makeWorker{o: o, seen: make(map[chunk.ID]struct{})}
+	w := &makeWorker{o: o}
+	if o.CountUnique {
+		w.unique = make(map[uint64]struct{})
+	}
 	jobs := make(chan makeJob, hashGroup*workers)
 	var wg sync.WaitGroup
 	for range workers {
@@ -112,19 +139,52 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 				// Each block goes back as soon as its chunk is stored,
 				// not after the whole group.
 				for _, j := range g.jobs {
-					if ctx.Err() == nil && o.Store != nil {
-						if err := w.store(ctx, j); err != nil {
+					if ctx.Err() == nil {
+						if err := w.handle(ctx, j); err != nil {
 							cancel(err)
 						}
 					}
 					release(j.blk)
+					j.pg.named.Done()
 				}
 			}
 		}()
 	}
 
-	var pages []*[pageSize]caindex.Chunk
+	// The pages go, in order, to a goroutine that writes them to IndexTo
+	// and recycles them, or keeps them for the returned index.
+	full := make(chan *page, 2)
+	freePages := sync.Pool{New: func() any { return new(page) }}
+	var kept []*page
+	var iw *caindex.Writer
+	if o.IndexTo != nil {
+		if iw, err = caindex.NewWriter(o.IndexTo, hdr.Flags, hdr.Min, hdr.Avg, hdr.Max); err != nil {
+			return nil, stats, err
+		}
+	}
+	indexDone := make(chan struct{})
+	go func() {
+		defer close(indexDone)
+		for pg := range full {
+			pg.named.Wait()
+			if iw == nil {
+				kept = append(kept, pg)
+				continue
+			}
+			for _, c := range pg.chunks[:pg.n] {
+				if ctx.Err() != nil {
+					break
+				}
+				if err := iw.Add(c); err != nil {
+					cancel(fmt.Errorf("writing the index: %w", err))
+				}
+			}
+			freePages.Put(pg)
+		}
+	}()
+
 	n := 0
+	var pg *page
 	readErr := func() error {
 		var carry []byte // the unfinished chunk at the end of the previous block
 		var offset uint64
@@ -154,18 +214,25 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 				if size == 0 {
 					break
 				}
-				if n%pageSize == 0 {
-					pages = append(pages, new([pageSize]caindex.Chunk))
+				if pg == nil || pg.n == pageSize {
+					if pg != nil {
+						full <- pg
+					}
+					pg = freePages.Get().(*page)
+					pg.n = 0
 				}
-				slot := &pages[n/pageSize][n%pageSize]
+				slot := &pg.chunks[pg.n]
 				*slot = caindex.Chunk{Start: offset, Size: uint64(size)}
+				pg.n++
 				n++
 				blk.refs.Add(1)
+				pg.named.Add(1)
 				select {
-				case jobs <- makeJob{data: blk.buf[pos : pos+size], slot: slot, blk: blk}:
+				case jobs <- makeJob{data: blk.buf[pos : pos+size], slot: slot, pg: pg, blk: blk}:
 				case <-ctx.Done():
 					release(blk)
 					release(blk)
+					pg.named.Done()
 					return nil
 				}
 				pos += size
@@ -178,7 +245,12 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 		return nil
 	}()
 	close(jobs)
+	if pg != nil {
+		full <- pg
+	}
+	close(full)
 	wg.Wait()
+	<-indexDone
 	if readErr != nil {
 		return nil, stats, readErr
 	}
@@ -192,13 +264,19 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 		}
 	}
 
-	ix := caindex.New(o.Digest, o.Params.Min, o.Params.Avg, o.Params.Max)
-	ix.Chunks = make([]caindex.Chunk, 0, n)
-	for i, p := range pages {
-		ix.Chunks = append(ix.Chunks, p[:min(pageSize, n-i*pageSize)]...)
+	ix := hdr
+	if iw != nil {
+		if err := iw.Close(); err != nil {
+			return nil, stats, fmt.Errorf("writing the index: %w", err)
+		}
+	} else {
+		ix.Chunks = make([]caindex.Chunk, 0, n)
+		for _, p := range kept {
+			ix.Chunks = append(ix.Chunks, p.chunks[:p.n]...)
+		}
 	}
 	stats.Chunks = n
-	stats.UniqueChunks = len(w.seen) // empty without a store
+	stats.UniqueChunks = len(w.unique)
 	stats.StoredChunks = int(w.stored.Load())
 	stats.StoredBytes = w.storedBytes.Load()
 	stats.InStore = int(w.inStore.Load())
@@ -208,7 +286,8 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 type makeWorker struct {
 	o           MakeOptions
 	mu          sync.Mutex
-	seen        map[chunk.ID]struct{} // IDs already handled in this run
+	unique      map[uint64]struct{} // with CountUnique: the first 8 bytes of every ID named
+	recent      recentIDs           // with a store: IDs this run handled lately
 	stored      atomic.Int64
 	storedBytes atomic.Uint64
 	inStore     atomic.Int64
@@ -258,15 +337,21 @@ func (w *makeWorker) name(g *group) {
 	}
 }
 
-// store writes j's chunk to the store unless this run or the store already
-// has it.
-func (w *makeWorker) store(ctx context.Context, j makeJob) error {
+// handle counts j's chunk and, with a store, writes it there unless this
+// run or the store already has it.
+func (w *makeWorker) handle(ctx context.Context, j makeJob) error {
 	id := j.slot.ID
 	w.mu.Lock()
-	_, dup := w.seen[id]
-	w.seen[id] = struct{}{}
+	first := true
+	if w.unique != nil {
+		p := binary.LittleEndian.Uint64(id[:8])
+		_, seen := w.unique[p]
+		first = !seen
+		w.unique[p] = struct{}{}
+	}
+	dup := w.o.Store != nil && w.recent.add(id)
 	w.mu.Unlock()
-	if dup {
+	if w.o.Store == nil || dup {
 		return nil
 	}
 	has, err := w.o.Store.HasChunk(ctx, id)
@@ -274,7 +359,9 @@ func (w *makeWorker) store(ctx context.Context, j makeJob) error {
 		return fmt.Errorf("chunk %s at offset %d: %w", id, j.slot.Start, err)
 	}
 	if has {
-		w.inStore.Add(1)
+		if first {
+			w.inStore.Add(1)
+		}
 		return nil
 	}
 	// The block is reused once this job is done, and stores may keep the
@@ -286,4 +373,32 @@ func (w *makeWorker) store(ctx context.Context, j makeJob) error {
 	w.stored.Add(1)
 	w.storedBytes.Add(uint64(len(j.data)))
 	return nil
+}
+
+// recentMax is how many distinct chunk IDs make remembers, at least, to
+// store a repeated chunk once without asking the store: 16384, about a GiB
+// of input at casync's default sizes, in two maps of at most that many
+// entries (about 1.5 MiB in all). A chunk that comes again later costs a
+// HasChunk.
+const recentMax = 1 << 14
+
+// recentIDs remembers the IDs added lately: those of the current
+// generation and of the one before it.
+type recentIDs struct{ cur, old map[chunk.ID]struct{} }
+
+// add adds id and reports whether it was there already.
+func (r *recentIDs) add(id chunk.ID) bool {
+	if _, ok := r.cur[id]; ok {
+		return true
+	}
+	_, had := r.old[id]
+	if len(r.cur) >= recentMax || r.cur == nil {
+		clear(r.old)
+		r.old, r.cur = r.cur, r.old
+		if r.cur == nil {
+			r.cur = make(map[chunk.ID]struct{})
+		}
+	}
+	r.cur[id] = struct{}{}
+	return had
 }

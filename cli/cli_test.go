@@ -141,6 +141,12 @@ func TestBadInput(t *testing.T) {
 	os.WriteFile(truncated, mustRead(t, idx)[:500], 0o644)
 
 	precious := filepath.Join(dir, "precious")
+	// A store where the directory of one chunk is a file: make fails
+	// halfway, after it has begun to write the index.
+	broken := filepath.Join(dir, "broken.castr")
+	blocked := readIndex(t, idx).Chunks[3]
+	os.MkdirAll(broken, 0o755)
+	os.WriteFile(filepath.Join(broken, blocked.ID.String()[:4]), nil, 0o644)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -157,6 +163,7 @@ func TestBadInput(t *testing.T) {
 		{"unreadable input", []string{"make", filepath.Join(dir, "x.caibx"), filepath.Join(dir, "nope.bin")}, 1, []string{"nope.bin"}},
 		{"input is a directory", []string{"make", filepath.Join(dir, "x.caibx"), dir}, 1, []string{dir}},
 		{"index is the input", []string{"make", "testdata/blob1.bin", "testdata/blob1.bin"}, 2, []string{"is the input"}},
+		{"store fails during make", []string{"make", "-s", broken, precious, "testdata/blob1.bin"}, 1, []string{blocked.ID.String(), fmt.Sprintf("offset %d", blocked.Start)}},
 		{"extract without store", []string{"extract", idx, precious}, 2, []string{"no store"}},
 		{"remote store", []string{"extract", "-s", "s3+http://x/y", idx, precious}, 1, []string{`unknown scheme "s3+http"`, "known schemes"}},
 		{"output is the index", []string{"extract", "-s", store, idx, idx}, 2, []string{"is the index"}},

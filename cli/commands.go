@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -80,9 +81,11 @@ func (a *app) readIndex(ctx context.Context, name string) (*caindex.Index, error
 	return storage.ReadIndex(ctx, name, o)
 }
 
-// writeIndex writes an index to a file (atomically) or to an index store
-// location (https://host/dir/x.caibx).
-func (a *app) writeIndex(ctx context.Context, location string, ix *caindex.Index) error {
+// writeIndex stores the index that write writes at location: a file
+// (atomically, as it is written) or an index store location
+// (https://host/dir/x.caibx; the index is collected in memory first where
+// the store cannot take a stream).
+func (a *app) writeIndex(ctx context.Context, location string, write func(io.Writer) error) error {
 	dir, name, o, err := a.indexLocation(location)
 	if err != nil {
 		return err
@@ -92,11 +95,21 @@ func (a *app) writeIndex(ctx context.Context, location string, ix *caindex.Index
 		return err
 	}
 	defer s.Close()
-	w, ok := s.(storage.IndexWriteStore)
-	if !ok {
-		return fmt.Errorf("index store %s does not accept indexes", dir)
+	switch w := s.(type) {
+	case storage.IndexStreamStore:
+		return w.WriteIndex(ctx, name, write)
+	case storage.IndexWriteStore:
+		var b bytes.Buffer
+		if err := write(&b); err != nil {
+			return err
+		}
+		ix, err := caindex.Read(&b)
+		if err != nil {
+			return err
+		}
+		return w.StoreIndex(ctx, name, ix)
 	}
-	return w.StoreIndex(ctx, name, ix)
+	return fmt.Errorf("index store %s does not accept indexes", dir)
 }
 
 // indexLocation splits the location of an index into its index store and
@@ -185,25 +198,30 @@ Example:
 			return err
 		}
 		defer in.Close()
-		ix, stats, err := assemble.Make(ctx, in, assemble.MakeOptions{
-			Params: f.params.p, Digest: f.digest.d, Store: store, Concurrency: f.concurrency,
-		})
-		if err != nil {
-			return fmt.Errorf("make %s: %w", inputPath, err)
+		// The index is written as it is made, so memory does not grow
+		// with the input.
+		var stats assemble.MakeStats
+		makeTo := func(w io.Writer) (err error) {
+			_, stats, err = assemble.Make(ctx, in, assemble.MakeOptions{
+				Params: f.params.p, Digest: f.digest.d, Store: store, Concurrency: f.concurrency,
+				IndexTo: w, CountUnique: f.printStats,
+			})
+			if err != nil {
+				return fmt.Errorf("make %s: %w", inputPath, err)
+			}
+			return nil
 		}
 		statsOut := a.io.Out
 		if indexPath == "-" {
 			statsOut = a.io.Err
-			if _, err := ix.WriteTo(a.io.Out); err != nil {
-				return err
-			}
-		} else if err := a.writeIndex(ctx, indexPath, ix); err != nil {
+			err = makeTo(a.io.Out)
+		} else {
+			err = a.writeIndex(ctx, indexPath, makeTo)
+		}
+		if err != nil {
 			return err
 		}
 		if f.printStats {
-			if store == nil { // Make counts distinct chunks as it stores them
-				stats.UniqueChunks = len(ix.Unique())
-			}
 			return printStats(statsOut, stats)
 		}
 		return nil

@@ -3,6 +3,7 @@ package assemble
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -227,6 +228,47 @@ func TestRecentIDs(t *testing.T) {
 	}
 	if !r.add(id(n-1)) || !r.add(id(n-recentMax)) {
 		t.Error("a remembered ID reported as new")
+	}
+}
+
+// TestExtractWindows extracts an index of more chunks than one plan window,
+// made of a few distinct chunks that repeat throughout: the output is right,
+// and each distinct chunk is fetched once per window.
+func TestExtractWindows(t *testing.T) {
+	const size, distinct, n = 8, 1000, 2*planWindow + 5000
+	store := newMemStore()
+	ix := caindex.New(chunk.SHA512_256, size, size, size)
+	want := make([]byte, 0, n*size)
+	ids := make([]chunk.ID, distinct)
+	for k := range ids {
+		b := binary.LittleEndian.AppendUint64(nil, uint64(k+1))
+		ids[k] = chunk.SHA512_256.Sum(b)
+		store.chunks[ids[k]] = b
+	}
+	wantFetched := 0
+	inWindow := map[chunk.ID]bool{}
+	for i := range n {
+		if i%planWindow == 0 {
+			clear(inWindow)
+		}
+		k := (i * 7919) % distinct
+		if !inWindow[ids[k]] {
+			inWindow[ids[k]] = true
+			wantFetched++
+		}
+		ix.Chunks = append(ix.Chunks, caindex.Chunk{ID: ids[k], Start: uint64(len(want)), Size: size})
+		want = append(want, store.chunks[ids[k]]...)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	stats, err := ExtractFile(context.Background(), ix, out, ExtractOptions{Store: store, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRead(t, out); !bytes.Equal(got, want) {
+		t.Fatal("output differs")
+	}
+	if stats.ChunksFetched != wantFetched || stats.ChunksFromStore != n {
+		t.Errorf("%d chunks fetched, %d from the store; want %d (each distinct chunk once per window) and %d", stats.ChunksFetched, stats.ChunksFromStore, wantFetched, n)
 	}
 }
 

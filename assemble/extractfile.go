@@ -102,7 +102,10 @@ const zeroPiece = 64 << 20
 // the output are cloned rather than copied. The remaining chunks are fetched
 // from the store, each distinct chunk once, and written at every offset it
 // occurs (so a repeated chunk is copied from memory, not fetched again).
-// Then it executes the plan on Concurrency workers. Seed data is hashed
+// Then it executes the plan on Concurrency workers. The plan is made and run
+// for 65536 chunks of the index at a time (about 4 GiB at casync's default
+// sizes), so that its memory stays the same for any index; a chunk that
+// comes again in a later window is fetched again. Seed data is hashed
 // once, as it is read (cloned data is read back from the output and
 // hashed); a chunk that does not match is handled per InvalidSeeds.
 //
@@ -276,7 +279,13 @@ func (x *extraction) run(ctx context.Context) (ExtractStats, error) {
 			return stats, err
 		}
 	}
-	runTasks(ctx, cancel, workers, x.plan(inPlace))
+	// The plan is made and run a window of the index at a time, so that
+	// its memory does not grow with the index.
+	locs := x.seedLocs()
+	cs := x.ix.Chunks
+	for lo := 0; lo < len(cs) && ctx.Err() == nil; lo += planWindow {
+		runTasks(ctx, cancel, workers, x.plan(locs, inPlace, lo, min(lo+planWindow, len(cs))))
+	}
 	if ctx.Err() == nil {
 		runTasks(ctx, cancel, workers, x.recheckSeeds())
 	}
@@ -418,10 +427,14 @@ type seedLoc struct {
 // only shortens some runs.
 const maxSeedLocs = 8
 
-// plan decides where every chunk of the output comes from and returns the
-// work, in output order. inPlace, if not nil, marks the chunks the output
-// already holds.
-func (x *extraction) plan(inPlace []bool) []task {
+// planWindow is the number of index chunks planned at once: 65536, about
+// 4 GiB of output at casync's default chunk sizes. A chunk that repeats
+// within a window is fetched once; one that comes again in a later window
+// is fetched again.
+const planWindow = 1 << 16
+
+// seedLocs maps the chunk IDs of the seeds to where the seeds hold them.
+func (x *extraction) seedLocs() map[chunk.ID][]seedLoc {
 	locs := map[chunk.ID][]seedLoc{}
 	for _, s := range x.seeds {
 		if s.invalid.Load() {
@@ -433,16 +446,23 @@ func (x *extraction) plan(inPlace []bool) []task {
 			}
 		}
 	}
-	cs := x.ix.Chunks
+	return locs
+}
+
+// plan decides where the chunks [lo, hi) of the output come from and returns
+// the work, in output order. locs are the seeds' chunks (seedLocs); inPlace,
+// if not nil, marks the chunks the output already holds.
+func (x *extraction) plan(locs map[chunk.ID][]seedLoc, inPlace []bool, lo, hi int) []task {
+	cs := x.ix.Chunks[:hi]
 	usable := func(i int) bool { return !x.isNull(cs[i]) && (inPlace == nil || !inPlace[i]) }
 
-	var tasks []task
+	tasks := make([]task, 0, hi-lo)
 	// Each distinct chunk the store provides is one task, made at its
 	// first occurrence; repeats holds all the occurrences of the few that
 	// occur again. Only the tasks and repeats outlive the planning.
 	firstAt := map[chunk.ID]int{}
 	repeats := map[int][]int{}
-	for i := 0; i < len(cs); {
+	for i := lo; i < len(cs); {
 		c := cs[i]
 		switch {
 		case inPlace != nil && inPlace[i]:
@@ -475,6 +495,9 @@ func (x *extraction) plan(inPlace []bool) []task {
 		var best seedLoc
 		bestN, bestAligned := 0, false
 		for _, l := range locs[c.ID] {
+			if l.seed.invalid.Load() {
+				continue
+			}
 			sc := l.seed.ix.Chunks
 			n := 0
 			for i+n < len(cs) && l.chunk+n < len(sc) && usable(i+n) &&

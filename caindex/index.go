@@ -126,6 +126,38 @@ func checkHeader(flags, minSize, avgSize, maxSize uint64) error {
 // nothing after it. Errors are *FormatError with the offending offset.
 func Read(r io.Reader) (*Index, error) {
 	hint := chunkHint(r) // before any of r is read
+	cr, err := NewReader(r)
+	if err != nil {
+		return nil, err
+	}
+	ix := cr.Header()
+	ix.Chunks = make([]Chunk, 0, hint)
+	for {
+		c, err := cr.Next()
+		if errors.Is(err, io.EOF) {
+			return ix, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		ix.Chunks = append(ix.Chunks, c)
+	}
+}
+
+// Reader reads an index a chunk at a time, validating it as [Read] does, so
+// that an index of any length is read with a fixed buffer.
+type Reader struct {
+	br   *bufio.Reader
+	hdr  Index
+	off  int64  // offset of the next item
+	end  uint64 // end of the last chunk
+	n    uint64 // chunks read
+	err  error  // io.EOF after the tail, or the error that stopped the reader
+	item [itemSize]byte
+}
+
+// NewReader reads and validates the header of the index r holds.
+func NewReader(r io.Reader) (*Reader, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var hdr [tableStart]byte
 	if n, err := io.ReadFull(br, hdr[:]); err != nil {
@@ -138,7 +170,7 @@ func Read(r io.Reader) (*Index, error) {
 	if v := le.Uint64(hdr[8:]); v != typeIndex {
 		return nil, formatErr(8, "not an index (type %#x)", v)
 	}
-	ix := &Index{Flags: le.Uint64(hdr[16:]), Min: le.Uint64(hdr[24:]), Avg: le.Uint64(hdr[32:]), Max: le.Uint64(hdr[40:])}
+	ix := Index{Flags: le.Uint64(hdr[16:]), Min: le.Uint64(hdr[24:]), Avg: le.Uint64(hdr[32:]), Max: le.Uint64(hdr[40:])}
 	if err := checkHeader(ix.Flags, ix.Min, ix.Avg, ix.Max); err != nil {
 		return nil, err
 	}
@@ -148,49 +180,74 @@ func Read(r io.Reader) (*Index, error) {
 	if v := le.Uint64(hdr[56:]); v != typeTable {
 		return nil, formatErr(56, "table type %#x, want %#x", v, typeTable)
 	}
+	return &Reader{br: br, hdr: ix, off: tableStart}, nil
+}
 
-	ix.Chunks = make([]Chunk, 0, hint)
-	off := int64(tableStart)
-	var item [itemSize]byte
-	var end uint64
-	for {
-		if n, err := io.ReadFull(br, item[:]); err != nil {
-			return nil, readErr(off+int64(n), err, "truncated chunk table (no tail after %d chunks)", len(ix.Chunks))
+// Header returns a new index with the header's fields and no chunks.
+func (r *Reader) Header() *Index {
+	h := r.hdr
+	return &h
+}
+
+// Next returns the next chunk. After the last one it checks the tail and
+// that nothing follows it, and returns io.EOF; an invalid index gives a
+// *FormatError. Once Next has returned an error, it returns it again.
+func (r *Reader) Next() (Chunk, error) {
+	if r.err == nil {
+		var c Chunk
+		if c, r.err = r.next(); r.err == nil {
+			return c, nil
 		}
-		next := le.Uint64(item[0:])
-		if next == 0 { // the tail: two zero words, index offset, table size, marker
-			n := uint64(len(ix.Chunks))
-			switch {
-			case le.Uint64(item[8:]) != 0:
-				return nil, formatErr(off+8, "bad table tail: second word %#x, want 0", le.Uint64(item[8:]))
-			case le.Uint64(item[16:]) != headerSize:
-				return nil, formatErr(off+16, "bad table tail: index offset %d, want %d", le.Uint64(item[16:]), headerSize)
-			case le.Uint64(item[24:]) != 16+itemSize*n+itemSize:
-				return nil, formatErr(off+24, "bad table tail: table size %d, want %d for %d chunks", le.Uint64(item[24:]), 16+itemSize*n+itemSize, n)
-			case le.Uint64(item[32:]) != tailMarker:
-				return nil, formatErr(off+32, "bad table tail marker %#x", le.Uint64(item[32:]))
-			}
-			break
-		}
-		if next <= end {
-			return nil, formatErr(off, "chunk %d ends at %d, not after the previous end %d", len(ix.Chunks), next, end)
-		}
-		if next-end > ix.Max {
-			return nil, formatErr(off, "chunk %d is %d bytes, more than the max chunk size %d", len(ix.Chunks), next-end, ix.Max)
-		}
-		c := Chunk{Start: end, Size: next - end}
-		copy(c.ID[:], item[8:])
-		ix.Chunks = append(ix.Chunks, c)
-		end = next
-		off += itemSize
+	}
+	return Chunk{}, r.err
+}
+
+func (r *Reader) next() (Chunk, error) {
+	le := binary.LittleEndian
+	item := r.item[:]
+	if n, err := io.ReadFull(r.br, item); err != nil {
+		return Chunk{}, readErr(r.off+int64(n), err, "truncated chunk table (no tail after %d chunks)", r.n)
+	}
+	next := le.Uint64(item[0:])
+	if next == 0 { // the tail: two zero words, index offset, table size, marker
+		return Chunk{}, r.tail()
+	}
+	if next <= r.end {
+		return Chunk{}, formatErr(r.off, "chunk %d ends at %d, not after the previous end %d", r.n, next, r.end)
+	}
+	if next-r.end > r.hdr.Max {
+		return Chunk{}, formatErr(r.off, "chunk %d is %d bytes, more than the max chunk size %d", r.n, next-r.end, r.hdr.Max)
+	}
+	c := Chunk{Start: r.end, Size: next - r.end}
+	copy(c.ID[:], item[8:])
+	r.end = next
+	r.off += itemSize
+	r.n++
+	return c, nil
+}
+
+// tail checks the tail item just read and that nothing follows it; it
+// returns io.EOF when all is well.
+func (r *Reader) tail() error {
+	le := binary.LittleEndian
+	item, off, n := r.item[:], r.off, r.n
+	switch {
+	case le.Uint64(item[8:]) != 0:
+		return formatErr(off+8, "bad table tail: second word %#x, want 0", le.Uint64(item[8:]))
+	case le.Uint64(item[16:]) != headerSize:
+		return formatErr(off+16, "bad table tail: index offset %d, want %d", le.Uint64(item[16:]), headerSize)
+	case le.Uint64(item[24:]) != 16+itemSize*n+itemSize:
+		return formatErr(off+24, "bad table tail: table size %d, want %d for %d chunks", le.Uint64(item[24:]), 16+itemSize*n+itemSize, n)
+	case le.Uint64(item[32:]) != tailMarker:
+		return formatErr(off+32, "bad table tail marker %#x", le.Uint64(item[32:]))
 	}
 	off += itemSize
-	if _, err := br.ReadByte(); err == nil {
-		return nil, formatErr(off, "data after the end of the index")
+	if _, err := r.br.ReadByte(); err == nil {
+		return formatErr(off, "data after the end of the index")
 	} else if !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("reading the index at offset %d: %w", off, err)
+		return fmt.Errorf("reading the index at offset %d: %w", off, err)
 	}
-	return ix, nil
+	return io.EOF
 }
 
 // maxChunkHint caps the table Read allocates up front, 48 MiB: the size

@@ -3,8 +3,10 @@ package caindex
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/folbricht/desync/chunk"
@@ -129,5 +131,56 @@ func TestWriteToCounts(t *testing.T) {
 	n, err := ix.WriteTo(&out)
 	if err != nil || n != int64(out.Len()) || n != tableStart+3*itemSize {
 		t.Fatalf("WriteTo = %d, %v; wrote %d bytes, want %d", n, err, out.Len(), tableStart+3*itemSize)
+	}
+}
+
+// TestReader reads every vector a chunk at a time and expects what Read
+// gives; a truncated copy gives Read's error, and gives it again.
+func TestReader(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.cai[bd]x")
+	for _, file := range files {
+		raw, _ := os.ReadFile(file)
+		want, err := Read(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		r, err := NewReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if h := r.Header(); h.Flags != want.Flags || h.Min != want.Min || h.Avg != want.Avg || h.Max != want.Max || h.Chunks != nil {
+			t.Errorf("%s: header %+v", file, h)
+		}
+		var got []Chunk
+		for {
+			c, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			got = append(got, c)
+		}
+		if !slices.Equal(got, want.Chunks) {
+			t.Errorf("%s: Reader gives %d chunks, Read %d, or they differ", file, len(got), len(want.Chunks))
+		}
+		if _, err := r.Next(); !errors.Is(err, io.EOF) {
+			t.Errorf("%s: Next after the end: %v", file, err)
+		}
+
+		short := raw[:len(raw)-1]
+		_, readErr := Read(bytes.NewReader(short))
+		r, _ = NewReader(bytes.NewReader(short))
+		var nextErr error
+		for nextErr == nil {
+			_, nextErr = r.Next()
+		}
+		if readErr == nil || nextErr.Error() != readErr.Error() {
+			t.Errorf("%s truncated: Reader says %v, Read %v", file, nextErr, readErr)
+		}
+		if _, again := r.Next(); again != nextErr {
+			t.Errorf("%s truncated: second error %v, want %v again", file, again, nextErr)
+		}
 	}
 }

@@ -149,6 +149,7 @@ func Read(r io.Reader) (*Index, error) {
 type Reader struct {
 	br   *bufio.Reader
 	hdr  Index
+	size uint64 // sizeAhead
 	off  int64  // offset of the next item
 	end  uint64 // end of the last chunk
 	n    uint64 // chunks read
@@ -158,6 +159,7 @@ type Reader struct {
 
 // NewReader reads and validates the header of the index r holds.
 func NewReader(r io.Reader) (*Reader, error) {
+	size := sizeAhead(r)
 	br := bufio.NewReaderSize(r, 64<<10)
 	var hdr [tableStart]byte
 	if n, err := io.ReadFull(br, hdr[:]); err != nil {
@@ -180,8 +182,14 @@ func NewReader(r io.Reader) (*Reader, error) {
 	if v := le.Uint64(hdr[56:]); v != typeTable {
 		return nil, formatErr(56, "table type %#x, want %#x", v, typeTable)
 	}
-	return &Reader{br: br, hdr: ix, off: tableStart}, nil
+	return &Reader{br: br, hdr: ix, size: size, off: tableStart}, nil
 }
+
+// SizeHint is the length of the indexed stream as the end of the index
+// gives it, read ahead when the index is a file (or a bytes.Reader); 0 when
+// it cannot be read ahead. It is a hint, for progress displays: Next checks
+// the chunks, not the hint.
+func (r *Reader) SizeHint() uint64 { return r.size }
 
 // Header returns a new index with the header's fields and no chunks.
 func (r *Reader) Header() *Index {
@@ -259,16 +267,36 @@ const maxChunkHint = 1 << 20
 // table once instead of growing it (which allocated about five times its
 // final size, the last copy up to a quarter too large); 0 otherwise.
 func chunkHint(r io.Reader) int {
-	var size int64
+	return int(min(max((readerSize(r)-tableStart-itemSize)/itemSize, 0), maxChunkHint))
+}
+
+// readerSize is the size of r when r tells it (a regular file, a
+// bytes.Reader), else 0.
+func readerSize(r io.Reader) int64 {
 	switch v := r.(type) {
 	case interface{ Stat() (fs.FileInfo, error) }:
 		if fi, err := v.Stat(); err == nil && fi.Mode().IsRegular() {
-			size = fi.Size()
+			return fi.Size()
 		}
 	case interface{ Len() int }:
-		size = int64(v.Len())
+		return int64(v.Len())
 	}
-	return int(min(max((size-tableStart-itemSize)/itemSize, 0), maxChunkHint))
+	return 0
+}
+
+// sizeAhead reads the end of the last chunk from the end of r, when r is a
+// file or a bytes.Reader of an index of at least one chunk; else 0.
+func sizeAhead(r io.Reader) uint64 {
+	ra, ok := r.(io.ReaderAt)
+	size := readerSize(r)
+	if !ok || size < tableStart+2*itemSize {
+		return 0
+	}
+	var b [8]byte
+	if _, err := ra.ReadAt(b[:], size-2*itemSize); err != nil {
+		return 0
+	}
+	return binary.LittleEndian.Uint64(b[:])
 }
 
 // readErr reports a read that failed at offset off: an index that ends

@@ -148,6 +148,12 @@ func TestReader(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
+		if r.SizeHint() != want.Size() {
+			t.Errorf("%s: SizeHint %d, want %d", file, r.SizeHint(), want.Size())
+		}
+		if r2, _ := NewReader(bytes.NewBuffer(raw)); r2.SizeHint() != 0 {
+			t.Errorf("%s: SizeHint %d from a reader that cannot read ahead", file, r2.SizeHint())
+		}
 		if h := r.Header(); h.Flags != want.Flags || h.Min != want.Min || h.Avg != want.Avg || h.Max != want.Max || h.Chunks != nil {
 			t.Errorf("%s: header %+v", file, h)
 		}

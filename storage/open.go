@@ -90,6 +90,15 @@ func localPath(location string) string {
 	return location
 }
 
+// LocalPath returns the path of a location that is local (a path or a
+// file:// URL), and false for the URL of a remote store or index.
+func LocalPath(location string) (string, bool) {
+	if u, _, err := parseLocation(location); err != nil || u != nil {
+		return "", false
+	}
+	return localPath(location), true
+}
+
 // Open opens the chunk store at location with options o: a local path, a
 // URL of a registered scheme, or locations joined by "|", a [Failover]
 // group. Remote stores are wrapped in a [Retry] per o.ErrorRetry.

@@ -94,6 +94,19 @@ func TestIndexLocations(t *testing.T) {
 	if _, _, err := storage.SplitIndexLocation("test-remote://host/dir/"); err == nil {
 		t.Error("a directory URL is not an index")
 	}
+	for _, tc := range []struct {
+		loc, path string
+		local     bool
+	}{
+		{"dir/x.caibx", "dir/x.caibx", true},
+		{"file:///srv/x.caibx", "/srv/x.caibx", true},
+		{"test-remote://host/x.caibx", "", false},
+		{"nope://host/x.caibx", "", false},
+	} {
+		if p, ok := storage.LocalPath(tc.loc); p != filepath.FromSlash(tc.path) || ok != tc.local {
+			t.Errorf("LocalPath(%q) = %q, %v", tc.loc, p, ok)
+		}
+	}
 
 	dir := t.TempDir()
 	ix := caindex.New(chunk.SHA512_256, 16<<10, 64<<10, 256<<10)

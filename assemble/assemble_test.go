@@ -10,8 +10,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 
@@ -235,41 +237,173 @@ func TestRecentIDs(t *testing.T) {
 // made of a few distinct chunks that repeat throughout: the output is right,
 // and each distinct chunk is fetched once per window.
 func TestExtractWindows(t *testing.T) {
+	ix, store := windowsIndex(t)
+	var want []byte
+	wantFetched := 0
+	inWindow := map[chunk.ID]bool{}
+	for i, c := range ix.Chunks {
+		if i%planWindow == 0 {
+			clear(inWindow)
+		}
+		if !inWindow[c.ID] {
+			inWindow[c.ID] = true
+			wantFetched++
+		}
+		want = append(want, store.chunks[c.ID]...)
+	}
+	dir := t.TempDir()
+	var full bytes.Buffer
+	ix.WriteTo(&full)
+	for _, stream := range []bool{false, true} {
+		out := filepath.Join(dir, fmt.Sprint(stream))
+		var stats ExtractStats
+		var err error
+		if stream {
+			r, _ := caindex.NewReader(&full)
+			stats, err = ExtractStream(context.Background(), r, out, ExtractOptions{Store: store, NoSync: true})
+		} else {
+			stats, err = ExtractFile(context.Background(), ix, out, ExtractOptions{Store: store, NoSync: true})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := mustRead(t, out); !bytes.Equal(got, want) {
+			t.Fatalf("stream %v: output differs", stream)
+		}
+		if stats.ChunksFetched != wantFetched || stats.ChunksFromStore != len(ix.Chunks) || stats.ChunksTotal != len(ix.Chunks) || stats.BytesTotal != uint64(len(want)) {
+			t.Errorf("stream %v: stats %+v; want %d fetched (each distinct chunk once per window), %d chunks of %d bytes", stream, stats, wantFetched, len(ix.Chunks), len(want))
+		}
+	}
+}
+
+// windowsIndex returns an index of more than two plan windows of 8-byte
+// chunks, made of 1000 distinct chunks that repeat throughout, and a store
+// that holds them.
+func windowsIndex(t *testing.T) (*caindex.Index, *memStore) {
 	const size, distinct, n = 8, 1000, 2*planWindow + 5000
 	store := newMemStore()
 	ix := caindex.New(chunk.SHA512_256, size, size, size)
-	want := make([]byte, 0, n*size)
 	ids := make([]chunk.ID, distinct)
 	for k := range ids {
 		b := binary.LittleEndian.AppendUint64(nil, uint64(k+1))
 		ids[k] = chunk.SHA512_256.Sum(b)
 		store.chunks[ids[k]] = b
 	}
-	wantFetched := 0
-	inWindow := map[chunk.ID]bool{}
 	for i := range n {
-		if i%planWindow == 0 {
-			clear(inWindow)
-		}
-		k := (i * 7919) % distinct
-		if !inWindow[ids[k]] {
-			inWindow[ids[k]] = true
-			wantFetched++
-		}
-		ix.Chunks = append(ix.Chunks, caindex.Chunk{ID: ids[k], Start: uint64(len(want)), Size: size})
-		want = append(want, store.chunks[ids[k]]...)
+		ix.Chunks = append(ix.Chunks, caindex.Chunk{ID: ids[(i*7919)%distinct], Start: uint64(i * size), Size: size})
 	}
-	out := filepath.Join(t.TempDir(), "out")
-	stats, err := ExtractFile(context.Background(), ix, out, ExtractOptions{Store: store, NoSync: true})
-	if err != nil {
+	return ix, store
+}
+
+// TestExtractStream rebuilds every vector from its index read as a stream,
+// and expects ExtractFile's output and stats.
+func TestExtractStream(t *testing.T) {
+	ctx := context.Background()
+	for _, v := range vectors {
+		t.Run(v.index, func(t *testing.T) {
+			ix := readIndex(t, v.index)
+			store := localStore(t, filepath.Join("testdata", v.store), ix)
+			dir := t.TempDir()
+			want, err := ExtractFile(ctx, ix, filepath.Join(dir, "file"), ExtractOptions{Store: store, NoSync: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(filepath.Join("testdata", v.index))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			r, err := caindex.NewReader(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p recordProgress
+			out := filepath.Join(dir, "stream")
+			got, err := ExtractStream(ctx, r, out, ExtractOptions{Store: store, Progress: &p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(mustRead(t, out), mustRead(t, filepath.Join("testdata/inputs", v.input))) {
+				t.Fatal("streamed extraction differs from the input")
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("stats %+v, ExtractFile's %+v", got, want)
+			}
+			if p.total != int64(ix.Size()) || p.done.Load() != int64(ix.Size()) {
+				t.Errorf("progress %d of %d, want %d of %d", p.done.Load(), p.total, ix.Size(), ix.Size())
+			}
+		})
+	}
+}
+
+// recordProgress keeps the total of the last phase and the bytes added.
+type recordProgress struct {
+	total int64
+	done  atomic.Int64
+}
+
+func (p *recordProgress) Phase(_ string, total int64) { p.total = total; p.done.Store(0) }
+func (p *recordProgress) Add(n int64)                 { p.done.Add(n) }
+
+// TestExtractStreamFailures checks that a streamed extraction that fails,
+// even after whole windows were written, leaves the output as it was.
+func TestExtractStreamFailures(t *testing.T) {
+	ctx := context.Background()
+	ix, store := windowsIndex(t)
+	var full bytes.Buffer
+	if _, err := ix.WriteTo(&full); err != nil {
 		t.Fatal(err)
 	}
-	if got := mustRead(t, out); !bytes.Equal(got, want) {
-		t.Fatal("output differs")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	missing := ix.Chunks[planWindow+10]
+	for _, tc := range []struct {
+		name  string
+		index []byte
+		store chunk.Store
+		o     ExtractOptions
+		want  string
+	}{
+		{"index truncated in the second window", full.Bytes()[:full.Len()-1000], store, ExtractOptions{}, "truncated chunk table"},
+		{"chunk missing in the second window", full.Bytes(), storeWithout(store, missing.ID), ExtractOptions{}, missing.ID.String()},
+		{"seeds", full.Bytes(), store, ExtractOptions{Seeds: []Seed{{Path: out}}}, "no seeds"},
+		{"in place", full.Bytes(), store, ExtractOptions{InPlace: true}, "not in place"},
+		{"output is a directory", full.Bytes(), store, ExtractOptions{}, "not a regular file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			target := out
+			if tc.name == "output is a directory" {
+				target = dir
+			}
+			os.WriteFile(out, []byte("keep me"), 0o600)
+			r, err := caindex.NewReader(bytes.NewReader(tc.index))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.o.Store = tc.store
+			_, err = ExtractStream(ctx, r, target, tc.o)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one that says %q", err, tc.want)
+			}
+			if got := mustRead(t, out); string(got) != "keep me" {
+				t.Error("the existing output changed")
+			}
+			if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+				t.Errorf("%d files in the output's directory, want 1", len(ents))
+			}
+		})
 	}
-	if stats.ChunksFetched != wantFetched || stats.ChunksFromStore != n {
-		t.Errorf("%d chunks fetched, %d from the store; want %d (each distinct chunk once per window) and %d", stats.ChunksFetched, stats.ChunksFromStore, wantFetched, n)
+}
+
+// storeWithout hides one chunk of s.
+func storeWithout(s *memStore, id chunk.ID) *memStore {
+	c := newMemStore()
+	for k, v := range s.chunks {
+		if k != id {
+			c.chunks[k] = v
+		}
 	}
+	return c
 }
 
 // errWriter fails every write with err.

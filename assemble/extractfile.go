@@ -121,21 +121,100 @@ func ExtractFile(ctx context.Context, ix *caindex.Index, path string, o ExtractO
 	if o.InPlace {
 		return extractInPlace(ctx, ix, path, o)
 	}
-	mode := fs.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		if !fi.Mode().IsRegular() {
-			return stats, fmt.Errorf("output %s is not a regular file (use in-place extraction for devices)", path)
-		}
-		mode = fi.Mode().Perm()
+	if err := checkReplaceable(path); err != nil {
+		return stats, err
 	}
 	seeds, err := openSeeds(ctx, ix, o)
 	if err != nil {
 		return stats, err
 	}
 	defer closeSeeds(seeds)
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	err = replaceFile(path, o.NoSync, func(f *os.File) error {
+		if err := f.Truncate(int64(ix.Size())); err != nil {
+			return err
+		}
+		o.Progress.Phase("Assembling", int64(ix.Size()))
+		stats, err = newExtraction(ix, f, seeds, o).run(ctx)
+		return err
+	})
 	if err != nil {
 		return stats, err
+	}
+	return stats, regenerateSeeds(ctx, seeds, o)
+}
+
+// ExtractStream is ExtractFile for an index read as the extraction goes:
+// it plans and writes 65536 chunks of the index at a time, so that its
+// memory stays the same however long the index is. It takes no Seeds and
+// no InPlace, which need the whole index. Progress's total is
+// r.SizeHint(). An index that turns out to be invalid halfway fails the
+// extraction like any other error: path is left as it was.
+func ExtractStream(ctx context.Context, r *caindex.Reader, path string, o ExtractOptions) (stats ExtractStats, err error) {
+	if len(o.Seeds) > 0 || o.InPlace {
+		return stats, errors.New("a streamed extraction takes no seeds and is not in place")
+	}
+	if o.Progress == nil {
+		o.Progress = noProgress{}
+	}
+	if err := checkReplaceable(path); err != nil {
+		return stats, err
+	}
+	win := r.Header()
+	win.Chunks = make([]caindex.Chunk, 0, planWindow)
+	var chunks int
+	var end uint64
+	err = replaceFile(path, o.NoSync, func(f *os.File) error {
+		x := newExtraction(win, f, nil, o) // its counters add up over the windows
+		o.Progress.Phase("Assembling", int64(r.SizeHint()))
+		for {
+			win.Chunks = win.Chunks[:0]
+			for len(win.Chunks) < planWindow {
+				c, err := r.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					return err
+				}
+				win.Chunks = append(win.Chunks, c)
+			}
+			if len(win.Chunks) == 0 {
+				stats.BlockSize = x.blockSize // for an empty index
+				// The holes at the end, if any, are made by the size.
+				return f.Truncate(int64(end))
+			}
+			if stats, err = x.run(ctx); err != nil {
+				return err
+			}
+			chunks += len(win.Chunks)
+			end = win.Size()
+		}
+	})
+	// The stats of each window add up, but for the totals.
+	stats.ChunksTotal, stats.BytesTotal = chunks, end
+	return stats, err
+}
+
+// checkReplaceable fails unless path is a regular file or does not exist.
+func checkReplaceable(path string) error {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("output %s is not a regular file (use in-place extraction for devices)", path)
+	}
+	return nil
+}
+
+// replaceFile has fill write a temporary file next to path and renames it
+// over path when fill succeeds, after syncing it unless noSync. On any
+// error the temporary file is removed and path is left as it was. An
+// existing file keeps its permissions.
+func replaceFile(path string, noSync bool, fill func(f *os.File) error) (err error) {
+	mode := fs.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
 	}
 	defer func() {
 		if err != nil {
@@ -143,27 +222,21 @@ func ExtractFile(ctx context.Context, ix *caindex.Index, path string, o ExtractO
 			os.Remove(f.Name())
 		}
 	}()
-	if err = f.Truncate(int64(ix.Size())); err != nil {
-		return stats, err
-	}
-	if stats, err = newExtraction(ix, f, seeds, o).run(ctx); err != nil {
-		return stats, err
+	if err = fill(f); err != nil {
+		return err
 	}
 	if err = f.Chmod(mode); err != nil {
-		return stats, err
+		return err
 	}
-	if !o.NoSync {
+	if !noSync {
 		if err = f.Sync(); err != nil {
-			return stats, err
+			return err
 		}
 	}
 	if err = f.Close(); err != nil {
-		return stats, err
+		return err
 	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return stats, err
-	}
-	return stats, regenerateSeeds(ctx, seeds, o)
+	return os.Rename(f.Name(), path)
 }
 
 // extractInPlace is ExtractFile with InPlace.
@@ -212,6 +285,7 @@ func extractInPlace(ctx context.Context, ix *caindex.Index, path string, o Extra
 		return stats, err
 	}
 	defer closeSeeds(seeds)
+	o.Progress.Phase("Assembling", int64(ix.Size()))
 	if stats, err = newExtraction(ix, f, seeds, o).run(ctx); err != nil {
 		return stats, err
 	}
@@ -269,7 +343,6 @@ func (x *extraction) run(ctx context.Context) (ExtractStats, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	workers := workerCount(x.o.Concurrency)
-	x.o.Progress.Phase("Assembling", int64(x.ix.Size()))
 
 	var inPlace []bool
 	if x.o.InPlace {

@@ -96,6 +96,11 @@ func TestRoundTripAndStdio(t *testing.T) {
 	if r := run(t, nil, "extract", idx, out, "-s", store); r.code != 0 || !bytes.Equal(mustRead(t, out), input) {
 		t.Fatalf("extract: %d %s", r.code, r.stderr)
 	}
+	// index from stdin, data to a file.
+	os.Remove(out)
+	if r := run(t, mustRead(t, idx), "extract", "-s", store, "-", out); r.code != 0 || !bytes.Equal(mustRead(t, out), input) {
+		t.Fatalf("extract with the index from stdin: %d %s", r.code, r.stderr)
+	}
 	// index from stdin, data to stdout.
 	if r := run(t, mustRead(t, idx), "extract", "-s", store, "-", "-"); r.code != 0 || r.stdout != string(input) {
 		t.Fatalf("extract to stdout: %d %s", r.code, r.stderr)

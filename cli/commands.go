@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -127,6 +128,16 @@ func (a *app) indexLocation(location string) (dir, name string, o storage.Option
 	}
 	o.Logger = a.log
 	return dir, name, o, nil
+}
+
+// indexFileErr names the index file in a format error of an index read as
+// a stream, as caindex.ReadFile does.
+func indexFileErr(path string, err error) error {
+	var fe *caindex.FormatError
+	if errors.As(err, &fe) && fe.Path == "" {
+		fe.Path = path
+	}
+	return err
 }
 
 // samePath reports whether two path arguments name the same file.
@@ -298,12 +309,25 @@ Example:
 		if outPath == "-" && inPlace {
 			return usageErr("extract: -k needs an output file or device, not stdout")
 		}
-		ix, err := a.readIndex(ctx, indexPath)
+		seedList, err := seeds.load(indexPath)
 		if err != nil {
 			return err
 		}
-		seedList, err := seeds.load(indexPath)
-		if err != nil {
+		// An index file is read as the extraction goes, unless seeds or
+		// -k need all of it: memory then stays the same for any index.
+		var ix *caindex.Index
+		var stream *caindex.Reader
+		if p, local := storage.LocalPath(indexPath); local && indexPath != "-" && len(seedList) == 0 && !inPlace && outPath != "-" {
+			ixf, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer ixf.Close()
+			if stream, err = caindex.NewReader(ixf); err != nil {
+				return indexFileErr(p, err)
+			}
+			ix = stream.Header()
+		} else if ix, err = a.readIndex(ctx, indexPath); err != nil {
 			return err
 		}
 		store, err := a.openRead(ctx, &sf, ix, f.concurrency)
@@ -321,7 +345,12 @@ Example:
 		} else {
 			p := &phases{w: a.io.Err}
 			o.Progress = p
-			stats, err = assemble.ExtractFile(ctx, ix, outPath, o)
+			if stream != nil {
+				stats, err = assemble.ExtractStream(ctx, stream, outPath, o)
+				err = indexFileErr(indexPath, err)
+			} else {
+				stats, err = assemble.ExtractFile(ctx, ix, outPath, o)
+			}
 			p.Finish()
 		}
 		if err != nil {

@@ -4,10 +4,14 @@
 //     blocks and cuts them with the chunker; workers hash each chunk once
 //     (a worker takes up to 8 waiting chunks and hashes them together,
 //     chunk.Digest.SumEach), and compress and store only chunks the store
-//     lacks (and only once per run). Memory is four 2 MiB blocks
-//     (larger when the max chunk size is above 1 MiB) and the index being
-//     built, about 100 bytes per chunk with the set of chunks already
-//     stored.
+//     lacks (a chunk seen among the last 16384 distinct ones is not looked
+//     up again; an older repeat costs a HasChunk). Memory is four 2 MiB
+//     blocks (larger when the max chunk size is above 1 MiB) and two pages
+//     of index entries in flight: with MakeOptions.IndexTo the index is
+//     written as it is made, so memory does not grow with the input (the
+//     CLI writes it to a temporary file that is renamed into place).
+//     Without IndexTo the index is returned, 48 bytes per chunk;
+//     CountUnique adds about 10 bytes per distinct chunk.
 //     The index is byte-identical to casync make's.
 //   - [ExtractFile] plans, then executes. The plan gives every chunk of
 //     the output one source: a hole (the all-zero chunk of the index's max
@@ -15,9 +19,13 @@
 //     chunk already at its offset stays), a [Seed] (the longest run of
 //     chunks a seed holds in order; of equally long runs the one whose
 //     alignment allows cloning), or the store (each distinct chunk fetched
-//     once and written at every offset it occurs, so repeats cost one
-//     fetch). Workers then execute it in parallel with bounded memory (1 MiB
-//     pieces of seed runs, one chunk per fetch). Seeds are files or block
+//     once per 16384 index chunks and written at every offset it occurs
+//     there, so repeats cost one fetch). The plan is made and run a window
+//     of 16384 chunks at a time, so its memory is bounded; [ExtractStream]
+//     also reads the index a window at a time (no seeds, not in place), so
+//     that nothing grows with the index. Workers execute the plan in
+//     parallel with bounded memory (1 MiB pieces of seed runs, one chunk per
+//     fetch). Seeds are files or block
 //     devices with an index, or without one (chunked on the fly with the
 //     index's sizes). Seed data is hashed once: as it is copied, or, for a
 //     seed chunked by this run, while it is chunked (a change to that file

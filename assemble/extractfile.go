@@ -55,7 +55,7 @@ type ExtractStats struct {
 	BytesTotal           uint64 `json:"bytes-total"`
 	ChunksFromStore      int    `json:"chunks-from-store"` // chunk occurrences filled from the store
 	BytesFromStore       uint64 `json:"bytes-from-store"`
-	ChunksFetched        int    `json:"chunks-fetched"` // chunk reads from the store (each distinct chunk once)
+	ChunksFetched        int    `json:"chunks-fetched"` // chunk reads from the store (each distinct chunk once per plan window)
 	ChunksZero           int    `json:"chunks-zero"`    // all-zero chunks left as (or made) holes
 	ChunksFromSeeds      int    `json:"chunks-from-seeds"`
 	ChunksInPlace        int    `json:"chunks-in-place"`
@@ -103,7 +103,7 @@ const zeroPiece = 64 << 20
 // from the store, each distinct chunk once, and written at every offset it
 // occurs (so a repeated chunk is copied from memory, not fetched again).
 // Then it executes the plan on Concurrency workers. The plan is made and run
-// for 65536 chunks of the index at a time (about 4 GiB at casync's default
+// for 16384 chunks of the index at a time (about 1 GiB at casync's default
 // sizes), so that its memory stays the same for any index; a chunk that
 // comes again in a later window is fetched again. Seed data is hashed
 // once, as it is read (cloned data is read back from the output and
@@ -144,7 +144,7 @@ func ExtractFile(ctx context.Context, ix *caindex.Index, path string, o ExtractO
 }
 
 // ExtractStream is ExtractFile for an index read as the extraction goes:
-// it plans and writes 65536 chunks of the index at a time, so that its
+// it plans and writes 16384 chunks of the index at a time, so that its
 // memory stays the same however long the index is. It takes no Seeds and
 // no InPlace, which need the whole index. Progress's total is
 // r.SizeHint(). An index that turns out to be invalid halfway fails the
@@ -500,11 +500,11 @@ type seedLoc struct {
 // only shortens some runs.
 const maxSeedLocs = 8
 
-// planWindow is the number of index chunks planned at once: 65536, about
-// 4 GiB of output at casync's default chunk sizes. A chunk that repeats
+// planWindow is the number of index chunks planned at once: 16384, about
+// 1 GiB of output at casync's default chunk sizes. A chunk that repeats
 // within a window is fetched once; one that comes again in a later window
 // is fetched again.
-const planWindow = 1 << 16
+const planWindow = 1 << 14
 
 // seedLocs maps the chunk IDs of the seeds to where the seeds hold them.
 func (x *extraction) seedLocs() map[chunk.ID][]seedLoc {

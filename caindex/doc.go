@@ -13,4 +13,9 @@
 // chunks. [New] sets casync make's blob flags: 0xb000000000000000 for
 // SHA-512/256 and 0x9000000000000000 for SHA-256. Indexes written by desync
 // (0xa000000000000000, no EXCLUDE_FILE bit) are read as well.
+//
+// An index need not be held in memory: a [Reader] reads one a chunk at a
+// time with Read's checks (Read is built on it), and a [Writer] writes one
+// a chunk at a time, byte-identical to WriteTo (which uses it). Make and
+// extract use them so that their memory does not grow with the index.
 package caindex

@@ -15,6 +15,8 @@
 //     [Remover], chunk.PruneStore); prune also deletes temporary files
 //     abandoned for over an hour.
 //   - [LocalIndex]: indexes by name under a directory; names cannot escape it.
+//     It is an [IndexStreamStore]: WriteIndex stores an index while it is
+//     written (atomically), so it is never held in memory whole.
 //
 // Composition, each a decorator over chunk.Store (the CLI stacks them as
 // NullChunk(Dedup(Cache(Router(stores…), cache)))):

@@ -87,12 +87,13 @@ type page struct {
 }
 
 // Make reads r once, cuts it into chunks, names each chunk, stores the ones
-// the store lacks, and returns the index. Reading and cutting run on the
-// calling goroutine; hashing, compression and writing run on Concurrency
-// workers. Memory is bounded by a fixed number of read blocks, whatever the
-// length of r. On error nothing is returned but the error; chunks already
-// stored stay (they are valid and named by content). On success the store is
-// flushed (chunk.Flusher) before the index is returned.
+// the store lacks, and returns the index (or, with IndexTo, writes it there
+// as it goes). Reading and cutting run on the calling goroutine; hashing,
+// compression and writing run on Concurrency workers. Memory is a fixed
+// number of read blocks and, without IndexTo, the index being built. On
+// error nothing is returned but the error; chunks already stored stay
+// (they are valid and named by content). On success the store is flushed
+// (chunk.Flusher) before the index is returned or its tail written.
 func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, MakeStats, error) {
 	var stats MakeStats
 	if o.Params == (chunker.Params{}) {

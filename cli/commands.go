@@ -317,14 +317,15 @@ Example:
 		// -k need all of it: memory then stays the same for any index.
 		var ix *caindex.Index
 		var stream *caindex.Reader
-		if p, local := storage.LocalPath(indexPath); local && indexPath != "-" && len(seedList) == 0 && !inPlace && outPath != "-" {
-			ixf, err := os.Open(p)
+		streamPath, local := storage.LocalPath(indexPath)
+		if local && indexPath != "-" && len(seedList) == 0 && !inPlace && outPath != "-" {
+			ixf, err := os.Open(streamPath)
 			if err != nil {
 				return err
 			}
 			defer ixf.Close()
 			if stream, err = caindex.NewReader(ixf); err != nil {
-				return indexFileErr(p, err)
+				return indexFileErr(streamPath, err)
 			}
 			ix = stream.Header()
 		} else if ix, err = a.readIndex(ctx, indexPath); err != nil {
@@ -347,7 +348,7 @@ Example:
 			o.Progress = p
 			if stream != nil {
 				stats, err = assemble.ExtractStream(ctx, stream, outPath, o)
-				err = indexFileErr(indexPath, err)
+				err = indexFileErr(streamPath, err)
 			} else {
 				stats, err = assemble.ExtractFile(ctx, ix, outPath, o)
 			}

@@ -6,8 +6,8 @@
 //     chunk.Digest.SumEach), and compress and store only chunks the store
 //     lacks (a chunk seen among the last 16384 distinct ones is not looked
 //     up again; an older repeat costs a HasChunk). Memory is four 2 MiB
-//     blocks (larger when the max chunk size is above 1 MiB) and two pages
-//     of index entries in flight: with MakeOptions.IndexTo the index is
+//     blocks (larger when the max chunk size is above 1 MiB) and up to four
+//     pages of 4096 index entries: with MakeOptions.IndexTo the index is
 //     written as it is made, so memory does not grow with the input (the
 //     CLI writes it to a temporary file that is renamed into place).
 //     Without IndexTo the index is returned, 48 bytes per chunk;

@@ -15,7 +15,7 @@ import (
 	"github.com/folbricht/desync/chunk"
 )
 
-// ExtractOptions configure [ExtractFile] and [ExtractWriter].
+// ExtractOptions configure [ExtractFile], [ExtractStream] and [ExtractWriter].
 type ExtractOptions struct {
 	// Store supplies the chunks no seed has.
 	Store chunk.Store
@@ -42,9 +42,10 @@ type ExtractOptions struct {
 	// reached the disk. casync and desync extract this way; it suits outputs
 	// the caller syncs itself, or can simply extract again.
 	NoSync bool
-	// Progress, if set, follows the extraction (ExtractFile only): a phase
+	// Progress, if set, follows the extraction (not ExtractWriter): a phase
 	// "Chunking seed N" for each seed without an index, then "Assembling",
-	// whose Add calls add up to the index's size when it succeeds.
+	// whose Add calls add up to the index's size when it succeeds (its
+	// total is that size; for ExtractStream, the reader's SizeHint).
 	Progress Progress
 }
 
@@ -100,12 +101,12 @@ const zeroPiece = 64 << 20
 // equally long runs, the one that can be cloned); on file systems with
 // reflinks (Btrfs, XFS) the blocks of a run aligned alike in the seed and
 // the output are cloned rather than copied. The remaining chunks are fetched
-// from the store, each distinct chunk once, and written at every offset it
-// occurs (so a repeated chunk is copied from memory, not fetched again).
-// Then it executes the plan on Concurrency workers. The plan is made and run
-// for 16384 chunks of the index at a time (about 1 GiB at casync's default
-// sizes), so that its memory stays the same for any index; a chunk that
-// comes again in a later window is fetched again. Seed data is hashed
+// from the store and written at every offset it occurs (so a repeated chunk
+// is copied from memory, not fetched again). Then it executes the plan on
+// Concurrency workers. The plan is made and run for 16384 chunks of the
+// index at a time (about 1 GiB at casync's default sizes), so that its
+// memory stays the same for any index: each distinct chunk is fetched once
+// per window. Seed data is hashed
 // once, as it is read (cloned data is read back from the output and
 // hashed); a chunk that does not match is handled per InvalidSeeds.
 //

@@ -34,9 +34,9 @@ type MakeOptions struct {
 	IndexTo io.Writer
 	// CountUnique makes Make count the distinct chunk IDs
 	// (MakeStats.UniqueChunks), at about ten bytes of memory per distinct
-	// chunk. Without it, a chunk this run stored that comes again after
-	// more than recentMax (16384) other distinct chunks is counted in
-	// MakeStats.InStore.
+	// chunk. Without it, MakeStats.InStore also counts the repeats that
+	// come after more than recentMax (16384) other distinct chunks, which
+	// the store then holds whether this run stored them or not.
 	CountUnique bool
 }
 
@@ -47,7 +47,7 @@ type MakeStats struct {
 	UniqueChunks int    `json:"unique-chunks"`   // distinct chunk IDs (only with CountUnique)
 	StoredChunks int    `json:"stored-chunks"`   // chunks written to the store
 	StoredBytes  uint64 `json:"stored-bytes"`    // plain bytes of the chunks written
-	InStore      int    `json:"chunks-in-store"` // chunks the store already had
+	InStore      int    `json:"chunks-in-store"` // distinct chunks the store already had (see CountUnique)
 }
 
 // blockSize is the read unit of Make; every block holds whole chunks (a
@@ -90,7 +90,9 @@ type page struct {
 // the store lacks, and returns the index (or, with IndexTo, writes it there
 // as it goes). Reading and cutting run on the calling goroutine; hashing,
 // compression and writing run on Concurrency workers. Memory is a fixed
-// number of read blocks and, without IndexTo, the index being built. On
+// number of read blocks and index pages, the recent IDs (recentMax),
+// with CountUnique the distinct-ID count and, without IndexTo, the index
+// being built. On
 // error nothing is returned but the error; chunks already stored stay
 // (they are valid and named by content). On success the store is flushed
 // (chunk.Flusher) before the index is returned or its tail written.
@@ -121,6 +123,12 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 		}
 	}
 
+	var iw *caindex.Writer
+	if o.IndexTo != nil {
+		if iw, err = caindex.NewWriter(o.IndexTo, hdr.Flags, hdr.Min, hdr.Avg, hdr.Max); err != nil {
+			return nil, stats, err
+		}
+	}
 	w := &makeWorker{o: o}
 	if o.CountUnique {
 		w.unique = make(map[uint64]struct{})
@@ -155,14 +163,8 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 	// The pages go, in order, to a goroutine that writes them to IndexTo
 	// and recycles them, or keeps them for the returned index.
 	full := make(chan *page, 2)
-	freePages := sync.Pool{New: func() any { return new(page) }}
+	freePages := make(chan *page, 2)
 	var kept []*page
-	var iw *caindex.Writer
-	if o.IndexTo != nil {
-		if iw, err = caindex.NewWriter(o.IndexTo, hdr.Flags, hdr.Min, hdr.Avg, hdr.Max); err != nil {
-			return nil, stats, err
-		}
-	}
 	indexDone := make(chan struct{})
 	go func() {
 		defer close(indexDone)
@@ -180,7 +182,10 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 					cancel(fmt.Errorf("writing the index: %w", err))
 				}
 			}
-			freePages.Put(pg)
+			select {
+			case freePages <- pg:
+			default:
+			}
 		}
 	}()
 
@@ -217,10 +222,20 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 				}
 				if pg == nil || pg.n == pageSize {
 					if pg != nil {
-						full <- pg
+						select {
+						case full <- pg:
+						case <-ctx.Done():
+							pg = nil // its entries are not needed
+							release(blk)
+							return nil
+						}
 					}
-					pg = freePages.Get().(*page)
-					pg.n = 0
+					select {
+					case pg = <-freePages:
+						pg.n = 0
+					default:
+						pg = new(page)
+					}
 				}
 				slot := &pg.chunks[pg.n]
 				*slot = caindex.Chunk{Start: offset, Size: uint64(size)}

@@ -285,10 +285,17 @@ func readerSize(r io.Reader) int64 {
 }
 
 // sizeAhead reads the end of the last chunk from the end of r, when r is a
-// file or a bytes.Reader of an index of at least one chunk; else 0.
+// regular file or a bytes.Reader (whose ReadAt and Size count from its
+// start) of an index of at least one chunk; else 0.
 func sizeAhead(r io.Reader) uint64 {
 	ra, ok := r.(io.ReaderAt)
-	size := readerSize(r)
+	var size int64
+	switch v := r.(type) {
+	case interface{ Size() int64 }:
+		size = v.Size()
+	case interface{ Stat() (fs.FileInfo, error) }:
+		size = readerSize(r)
+	}
 	if !ok || size < tableStart+2*itemSize {
 		return 0
 	}

@@ -41,6 +41,9 @@ func TestWriterVectors(t *testing.T) {
 		if !bytes.Equal(out.Bytes(), raw) {
 			t.Errorf("%s: streamed index differs from casync's", file)
 		}
+		if err := w.Add(Chunk{Start: ix.Size(), Size: 1}); err == nil {
+			t.Errorf("%s: Add after Close accepted", file)
+		}
 		if w.Chunks() != uint64(len(ix.Chunks)) {
 			t.Errorf("%s: Chunks() = %d, want %d", file, w.Chunks(), len(ix.Chunks))
 		}

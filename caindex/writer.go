@@ -3,6 +3,7 @@ package caindex
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"io"
 )
 
@@ -51,6 +52,9 @@ func (iw *Writer) put(b []byte) {
 // the first) and be 1 to max bytes long; a chunk that is not is refused
 // with a *FormatError naming the offset its item would have had.
 func (iw *Writer) Add(c Chunk) error {
+	if iw.closed {
+		return errors.New("index writer: chunk added after Close")
+	}
 	if err := checkChunk(iw.n, c, iw.end, iw.max); err != nil {
 		return err
 	}

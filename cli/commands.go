@@ -140,6 +140,12 @@ func indexFileErr(path string, err error) error {
 	return err
 }
 
+// isRegular reports whether path is a regular file.
+func isRegular(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}
+
 // samePath reports whether two path arguments name the same file.
 func samePath(a, b string) bool {
 	if a == "-" || b == "-" {
@@ -314,11 +320,12 @@ Example:
 			return err
 		}
 		// An index file is read as the extraction goes, unless seeds or
-		// -k need all of it: memory then stays the same for any index.
+		// -k need all of it: memory then stays the same for any index. (A
+		// pipe is read whole: the progress total comes from the file's end.)
 		var ix *caindex.Index
 		var stream *caindex.Reader
 		streamPath, local := storage.LocalPath(indexPath)
-		if local && indexPath != "-" && len(seedList) == 0 && !inPlace && outPath != "-" {
+		if local && isRegular(streamPath) && len(seedList) == 0 && !inPlace && outPath != "-" {
 			ixf, err := os.Open(streamPath)
 			if err != nil {
 				return err

@@ -130,6 +130,62 @@ func (a *app) indexLocation(location string) (dir, name string, o storage.Option
 	return dir, name, o, nil
 }
 
+// streamIndex opens the index at location to be read a chunk at a time,
+// where it can be: a regular local file as it is; a remote index (from an
+// index store that can copy it) downloaded first to a temporary file in
+// tmpDir, removed by done. For a pipe, stdin or another index store it
+// returns a nil reader: read the index whole. A pipe is read whole because
+// the progress total is read from the file's end. name is what errors
+// call the index.
+func (a *app) streamIndex(ctx context.Context, location, tmpDir string) (r *caindex.Reader, name string, done func(), err error) {
+	if p, local := storage.LocalPath(location); local {
+		if !isRegular(p) {
+			return nil, "", nil, nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		if r, err = caindex.NewReader(f); err != nil {
+			f.Close()
+			return nil, "", nil, indexFileErr(p, err)
+		}
+		return r, p, func() { f.Close() }, nil
+	}
+	dir, name, o, err := a.indexLocation(location)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	s, err := storage.OpenIndexStore(ctx, dir, o)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	defer s.Close()
+	cs, ok := s.(storage.IndexCopyStore)
+	if !ok {
+		return nil, "", nil, nil
+	}
+	f, err := os.CreateTemp(tmpDir, ".desync-index.*.tmp")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	done = func() {
+		f.Close()
+		os.Remove(f.Name())
+	}
+	if err = cs.CopyIndex(ctx, name, f); err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err == nil {
+		r, err = caindex.NewReader(f)
+	}
+	if err != nil {
+		done()
+		return nil, "", nil, indexFileErr(name, err)
+	}
+	return r, name, done, nil
+}
+
 // indexFileErr names the index file in a format error of an index read as
 // a stream, as caindex.ReadFile does.
 func indexFileErr(path string, err error) error {
@@ -319,24 +375,26 @@ Example:
 		if err != nil {
 			return err
 		}
-		// An index file is read as the extraction goes, unless seeds or
-		// -k need all of it: memory then stays the same for any index. (A
-		// pipe is read whole: the progress total comes from the file's end.)
+		// The index is read as the extraction goes, unless seeds or -k
+		// need all of it: memory then stays the same for any index.
 		var ix *caindex.Index
 		var stream *caindex.Reader
-		streamPath, local := storage.LocalPath(indexPath)
-		if local && isRegular(streamPath) && len(seedList) == 0 && !inPlace && outPath != "-" {
-			ixf, err := os.Open(streamPath)
+		var streamName string
+		if len(seedList) == 0 && !inPlace && outPath != "-" {
+			var done func()
+			stream, streamName, done, err = a.streamIndex(ctx, indexPath, filepath.Dir(outPath))
 			if err != nil {
 				return err
 			}
-			defer ixf.Close()
-			if stream, err = caindex.NewReader(ixf); err != nil {
-				return indexFileErr(streamPath, err)
+			if stream != nil {
+				defer done()
+				ix = stream.Header()
 			}
-			ix = stream.Header()
-		} else if ix, err = a.readIndex(ctx, indexPath); err != nil {
-			return err
+		}
+		if ix == nil {
+			if ix, err = a.readIndex(ctx, indexPath); err != nil {
+				return err
+			}
 		}
 		store, err := a.openRead(ctx, &sf, ix, f.concurrency)
 		if err != nil {
@@ -355,7 +413,7 @@ Example:
 			o.Progress = p
 			if stream != nil {
 				stats, err = assemble.ExtractStream(ctx, stream, outPath, o)
-				err = indexFileErr(streamPath, err)
+				err = indexFileErr(streamName, err)
 			} else {
 				stats, err = assemble.ExtractFile(ctx, ix, outPath, o)
 			}

@@ -289,6 +289,12 @@ func TestHTTPIndexServer(t *testing.T) {
 	}
 	resp.Body.Close()
 	extractOK(t, f.data, u+"blob1.caibx", "-s", cu)
+	// extract streams a remote index from a temporary copy: a truncated
+	// one fails, naming it, and leaves the output and no temporary file.
+	full := mustRead(t, f.index)
+	writeFile(t, filepath.Join(ixDir, "cut.caibx"), full[:len(full)-100])
+	extractFails(t, []string{"cut.caibx", "truncated chunk table"}, u+"cut.caibx", "-s", cu)
+	extractFails(t, []string{"404"}, u+"gone.caibx", "-s", cu)
 	// make writes its index straight to the index server, too.
 	mustRun(t, nil, "make", u+"made.caibx", f.input)
 	if !bytes.Equal(mustRead(t, filepath.Join(ixDir, "made.caibx")), mustRead(t, f.index)) {

@@ -1,8 +1,10 @@
 package httpstore_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -199,6 +201,19 @@ func TestIndexStoreRoundTrip(t *testing.T) {
 	_, err = small.GetIndex(context.Background(), "image.caibx")
 	if err == nil || !strings.Contains(err.Error(), "larger than 200 bytes") {
 		t.Errorf("GetIndex of an index over the cap: %v, want a size error", err)
+	}
+	// CopyIndex gives the stored bytes as they are, under the same cap and
+	// with the same 404.
+	var want, copied bytes.Buffer
+	ix.WriteTo(&want)
+	if err := cl.CopyIndex(context.Background(), "image.caibx", &copied); err != nil || !bytes.Equal(copied.Bytes(), want.Bytes()) {
+		t.Errorf("CopyIndex: %v, %d bytes, want %d", err, copied.Len(), want.Len())
+	}
+	if err := small.CopyIndex(context.Background(), "image.caibx", io.Discard); err == nil || !strings.Contains(err.Error(), "larger than 200 bytes") {
+		t.Errorf("CopyIndex of an index over the cap: %v, want a size error", err)
+	}
+	if err := cl.CopyIndex(context.Background(), "nope.caibx", io.Discard); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("CopyIndex on 404: %v, want fs.ErrNotExist", err)
 	}
 	for _, bad := range []string{"", "../x.caibx", "/abs.caibx", "a/../../b"} {
 		if _, err := cl.GetIndex(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "invalid index name") {

@@ -17,7 +17,9 @@
 //     [*StatusError] naming the URL and status: 5xx, 408 and 429 are
 //     transient, other 4xx storage.Permanent. Connection errors and timeouts
 //     are transient.
-//   - [IndexStore]: GET and PUT of <base>/<name>.
+//   - [IndexStore]: GET and PUT of <base>/<name>; CopyIndex downloads an
+//     index unparsed (storage.IndexCopyStore), for a caller that reads it a
+//     chunk at a time.
 //
 // Both take their settings from storage.Options: N sizes the idle
 // connection pool (so -n concurrent requests reuse connections), Timeout

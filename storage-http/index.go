@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -48,35 +49,54 @@ func (s *IndexStore) indexURL(name string) (string, error) {
 
 // GetIndex downloads and validates an index. A 404 is an error matching
 // fs.ErrNotExist, as from a local index store.
-func (s *IndexStore) GetIndex(ctx context.Context, name string) (*caindex.Index, error) {
+func (s *IndexStore) GetIndex(ctx context.Context, name string) (ix *caindex.Index, err error) {
+	err = s.get(ctx, name, func(body io.Reader) (err error) {
+		ix, err = caindex.Read(body)
+		return err
+	})
+	return ix, err
+}
+
+// CopyIndex downloads an index to w as it is, up to the size cap. A 404 is
+// an error matching fs.ErrNotExist.
+func (s *IndexStore) CopyIndex(ctx context.Context, name string, w io.Writer) error {
+	return s.get(ctx, name, func(body io.Reader) error {
+		_, err := io.Copy(w, body)
+		return err
+	})
+}
+
+// get GETs the index name and has read take its body, capped at the
+// store's maximum index size.
+func (s *IndexStore) get(ctx context.Context, name string, read func(io.Reader) error) error {
 	u, err := s.indexURL(name)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	resp, err := s.do(ctx, http.MethodGet, u, nil, func() string { return fmt.Sprintf("index store %s: index %q", s.name, name) })
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer drain(resp)
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusNotFound:
-		return nil, fmt.Errorf("GET %s: %s: index %q: %w", redact(u), resp.Status, name, fs.ErrNotExist)
+		return fmt.Errorf("GET %s: %s: index %q: %w", redact(u), resp.Status, name, fs.ErrNotExist)
 	default:
-		return nil, statusError(http.MethodGet, redact(u), resp)
+		return statusError(http.MethodGet, redact(u), resp)
 	}
 	// A server cannot make the reader hold an endless index.
 	if resp.ContentLength > s.max {
-		return nil, fmt.Errorf("index %s: larger than %d bytes", redact(u), s.max)
+		return fmt.Errorf("index %s: larger than %d bytes", redact(u), s.max)
 	}
-	ix, err := caindex.Read(http.MaxBytesReader(nil, resp.Body, s.max))
+	err = read(http.MaxBytesReader(nil, resp.Body, s.max))
 	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
-		return nil, fmt.Errorf("index %s: larger than %d bytes", redact(u), tooLarge.Limit)
+		return fmt.Errorf("index %s: larger than %d bytes", redact(u), tooLarge.Limit)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("index %s: %w", redact(u), err)
+		return fmt.Errorf("index %s: %w", redact(u), err)
 	}
-	return ix, nil
+	return nil
 }
 
 // StoreIndex uploads an index with a PUT request.
@@ -102,4 +122,7 @@ func (s *IndexStore) StoreIndex(ctx context.Context, name string, ix *caindex.In
 	return statusError(http.MethodPut, redact(u), resp)
 }
 
-var _ storage.IndexWriteStore = (*IndexStore)(nil)
+var (
+	_ storage.IndexWriteStore = (*IndexStore)(nil)
+	_ storage.IndexCopyStore  = (*IndexStore)(nil)
+)

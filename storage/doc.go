@@ -16,7 +16,9 @@
 //     abandoned for over an hour.
 //   - [LocalIndex]: indexes by name under a directory; names cannot escape it.
 //     It is an [IndexStreamStore]: WriteIndex stores an index while it is
-//     written (atomically), so it is never held in memory whole.
+//     written (atomically), so it is never held in memory whole. Remote
+//     index stores may be an [IndexCopyStore], which copies an index's
+//     bytes unparsed, to be read a chunk at a time.
 //
 // Composition, each a decorator over chunk.Store (the CLI stacks them as
 // NullChunk(Dedup(Cache(Router(stores…), cache)))):

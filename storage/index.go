@@ -36,6 +36,16 @@ type IndexStreamStore interface {
 	WriteIndex(ctx context.Context, name string, write func(w io.Writer) error) error
 }
 
+// IndexCopyStore can copy an index's bytes as they are stored, so that a
+// caller can keep them in a file and read them a chunk at a time
+// (caindex.Reader) instead of holding the parsed index.
+type IndexCopyStore interface {
+	IndexStore
+	// CopyIndex writes the index's bytes to w, unparsed; a missing index
+	// is an error matching fs.ErrNotExist.
+	CopyIndex(ctx context.Context, name string, w io.Writer) error
+}
+
 // LocalIndex is an index store in a directory. Names are confined to the
 // directory: absolute names and names with ".." are rejected.
 type LocalIndex struct{ dir string }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -84,8 +83,7 @@ func (a *app) readIndex(ctx context.Context, name string) (*caindex.Index, error
 
 // writeIndex stores the index that write writes at location: a file
 // (atomically, as it is written) or an index store location
-// (https://host/dir/x.caibx; the index is collected in memory first where
-// the store cannot take a stream).
+// (https://host/dir/x.caibx).
 func (a *app) writeIndex(ctx context.Context, location string, write func(io.Writer) error) error {
 	dir, name, o, err := a.indexLocation(location)
 	if err != nil {
@@ -96,21 +94,11 @@ func (a *app) writeIndex(ctx context.Context, location string, write func(io.Wri
 		return err
 	}
 	defer s.Close()
-	switch w := s.(type) {
-	case storage.IndexStreamStore:
-		return w.WriteIndex(ctx, name, write)
-	case storage.IndexWriteStore:
-		var b bytes.Buffer
-		if err := write(&b); err != nil {
-			return err
-		}
-		ix, err := caindex.Read(&b)
-		if err != nil {
-			return err
-		}
-		return w.StoreIndex(ctx, name, ix)
+	w, ok := s.(storage.IndexStreamStore)
+	if !ok {
+		return fmt.Errorf("index store %s does not accept indexes", dir)
 	}
-	return fmt.Errorf("index store %s does not accept indexes", dir)
+	return w.WriteIndex(ctx, name, write)
 }
 
 // indexLocation splits the location of an index into its index store and

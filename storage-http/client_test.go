@@ -182,6 +182,14 @@ func TestIndexStoreRoundTrip(t *testing.T) {
 	if err := cl.StoreIndex(context.Background(), "image.caibx", ix); err != nil {
 		t.Fatalf("StoreIndex: %v", err)
 	}
+	// A streamed upload whose writer fails sends nothing.
+	boom := errors.New("input unreadable")
+	if err := cl.WriteIndex(context.Background(), "half.caibx", func(w io.Writer) error { w.Write([]byte("half")); return boom }); err != boom {
+		t.Errorf("WriteIndex with a failing writer: %v, want its error", err)
+	}
+	if _, err := cl.GetIndex(context.Background(), "half.caibx"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a failed WriteIndex stored something: %v", err)
+	}
 	got, err := storage.ReadIndex(context.Background(), srv.URL+"/image.caibx", storage.Options{})
 	if err != nil {
 		t.Fatalf("ReadIndex: %v", err)

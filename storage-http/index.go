@@ -99,15 +99,29 @@ func (s *IndexStore) get(ctx context.Context, name string, read func(io.Reader) 
 	return nil
 }
 
-// StoreIndex uploads an index with a PUT request.
+// StoreIndex uploads an index with a PUT request. An index that is not
+// valid is not uploaded.
 func (s *IndexStore) StoreIndex(ctx context.Context, name string, ix *caindex.Index) error {
+	return s.WriteIndex(ctx, name, func(w io.Writer) error {
+		if _, err := ix.WriteTo(w); err != nil {
+			return fmt.Errorf("index store %s: index %q: %w", s, name, err)
+		}
+		return nil
+	})
+}
+
+// WriteIndex uploads what write writes with one PUT request, once write has
+// succeeded (the body is collected first: a request body cannot be taken
+// back if write fails halfway). If write fails, its error is returned and
+// nothing is sent.
+func (s *IndexStore) WriteIndex(ctx context.Context, name string, write func(io.Writer) error) error {
 	u, err := s.indexURL(name)
 	if err != nil {
 		return err
 	}
 	var b bytes.Buffer
-	if _, err := ix.WriteTo(&b); err != nil {
-		return fmt.Errorf("index %s: %w", redact(u), err)
+	if err := write(&b); err != nil {
+		return err
 	}
 	resp, err := s.do(ctx, http.MethodPut, u, b.Bytes(), func() string { return fmt.Sprintf("index store %s: index %q", s.name, name) })
 	if err != nil {
@@ -123,6 +137,6 @@ func (s *IndexStore) StoreIndex(ctx context.Context, name string, ix *caindex.In
 }
 
 var (
-	_ storage.IndexWriteStore = (*IndexStore)(nil)
-	_ storage.IndexCopyStore  = (*IndexStore)(nil)
+	_ storage.IndexStreamStore = (*IndexStore)(nil)
+	_ storage.IndexCopyStore   = (*IndexStore)(nil)
 )

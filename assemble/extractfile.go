@@ -7,12 +7,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 
 	"github.com/folbricht/desync/caindex"
 	"github.com/folbricht/desync/chunk"
+	"github.com/folbricht/desync/storage"
 )
 
 // ExtractOptions configure [ExtractFile], [ExtractStream] and [ExtractWriter].
@@ -204,40 +204,19 @@ func checkReplaceable(path string) error {
 	return nil
 }
 
-// replaceFile has fill write a temporary file next to path and renames it
-// over path when fill succeeds, after syncing it unless noSync. On any
-// error the temporary file is removed and path is left as it was. An
-// existing file keeps its permissions.
-func replaceFile(path string, noSync bool, fill func(f *os.File) error) (err error) {
+// replaceFile is storage.WriteFileAtomic for an output: synced unless
+// noSync, and an existing file keeps its permissions (a new one gets 0644).
+func replaceFile(path string, noSync bool, fill func(f *os.File) error) error {
 	mode := fs.FileMode(0o644)
 	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = fill(f); err != nil {
-		return err
-	}
-	if err = f.Chmod(mode); err != nil {
-		return err
-	}
-	if !noSync {
-		if err = f.Sync(); err != nil {
+	return storage.WriteFileAtomic(path, 0o600, !noSync, func(f *os.File) error {
+		if err := fill(f); err != nil {
 			return err
 		}
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+		return f.Chmod(mode)
+	})
 }
 
 // extractInPlace is ExtractFile with InPlace.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -403,7 +402,7 @@ Example:
 		if err := os.MkdirAll(filepath.Dir(cfg.path), 0o755); err != nil {
 			return err
 		}
-		if err := writeFileAtomic(cfg.path, 0o600, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+		if err := storage.WriteFileAtomic(cfg.path, 0o600, true, func(f *os.File) error { _, err := f.Write(b); return err }); err != nil {
 			return fmt.Errorf("config: %w", err)
 		}
 		fmt.Fprintf(a.io.Err, "wrote %s\n", cfg.path)

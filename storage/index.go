@@ -88,7 +88,7 @@ func (s *LocalIndex) StoreIndex(ctx context.Context, name string, ix *caindex.In
 // it, synced and renamed over the name only when write has succeeded,
 // creating directories as needed. On failure the temporary file is removed
 // and an existing index of that name is left as it was.
-func (s *LocalIndex) WriteIndex(ctx context.Context, name string, write func(io.Writer) error) (err error) {
+func (s *LocalIndex) WriteIndex(ctx context.Context, name string, write func(io.Writer) error) error {
 	p, err := s.path(name)
 	if err != nil {
 		return err
@@ -96,29 +96,15 @@ func (s *LocalIndex) WriteIndex(ctx context.Context, name string, write func(io.
 	if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
 		return fmt.Errorf("writing index %s: %w", p, err)
 	}
-	f, err := createTemp(p, 0o644)
-	if err != nil {
+	var writeErr error
+	err = WriteFileAtomic(p, 0o644, true, func(f *os.File) error {
+		writeErr = write(f)
+		return writeErr
+	})
+	if err != nil && err != writeErr {
 		return fmt.Errorf("writing index %s: %w", p, err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close() // unless it was closed below; then this only fails
-			os.Remove(f.Name())
-		}
-	}()
-	if err := write(f); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("writing index %s: %w", p, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing index %s: %w", p, err)
-	}
-	if err := os.Rename(f.Name(), p); err != nil {
-		return fmt.Errorf("writing index %s: %w", p, err)
-	}
-	return nil
+	return err
 }
 
 func (s *LocalIndex) Close() error { return nil }

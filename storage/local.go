@@ -378,12 +378,42 @@ func tempName(dir, base string) string {
 // writeFile's) with permissions mode, less the umask.
 func createTemp(path string, mode os.FileMode) (*os.File, error) {
 	for try := 0; ; try++ {
-		f, err := os.OpenFile(tempName(filepath.Dir(path), filepath.Base(path)), os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+		f, err := os.OpenFile(tempName(filepath.Dir(path), filepath.Base(path)), os.O_RDWR|os.O_CREATE|os.O_EXCL, mode)
 		if errors.Is(err, fs.ErrExist) && try < 100 {
 			continue
 		}
 		return f, err
 	}
+}
+
+// WriteFileAtomic has fill write (and read) a new temporary file next to path (named
+// as this package's temporary files, created with perm less the umask) and
+// renames it over path once fill has succeeded and, with sync, the file is
+// on disk. On any error the temporary file is removed and path is left as
+// it was; fill's error is returned as it is. The directory must exist.
+func WriteFileAtomic(path string, perm os.FileMode, sync bool, fill func(f *os.File) error) (err error) {
+	f, err := createTemp(path, perm)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close() // unless it was closed below; then this only fails
+			os.Remove(f.Name())
+		}
+	}()
+	if err := fill(f); err != nil {
+		return err
+	}
+	if sync {
+		if err := f.Sync(); err != nil {
+			return err
+		}
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // Close flushes the chunks still pending and waits for a background flush.

@@ -126,6 +126,9 @@ func (a *app) indexLocation(location string) (dir, name string, o storage.Option
 // the progress total is read from the file's end. name is what errors
 // call the index.
 func (a *app) streamIndex(ctx context.Context, location, tmpDir string) (r *caindex.Reader, name string, done func(), err error) {
+	if location == "-" {
+		return nil, "", nil, nil
+	}
 	if p, local := storage.LocalPath(location); local {
 		if !isRegular(p) {
 			return nil, "", nil, nil

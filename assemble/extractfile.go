@@ -162,12 +162,9 @@ func ExtractStream(ctx context.Context, r *caindex.Reader, path string, o Extrac
 	}
 	win := r.Header()
 	win.Chunks = make([]caindex.Chunk, 0, planWindow)
-	var chunks int
-	var end uint64
 	err = replaceFile(path, o.NoSync, func(f *os.File) error {
-		x := newExtraction(win, f, nil, o) // its counters add up over the windows
-		o.Progress.Phase("Assembling", int64(r.SizeHint()))
-		for {
+		x := newExtraction(win, f, nil, o)
+		x.next = func() (bool, error) {
 			win.Chunks = win.Chunks[:0]
 			for len(win.Chunks) < planWindow {
 				c, err := r.Next()
@@ -175,24 +172,19 @@ func ExtractStream(ctx context.Context, r *caindex.Reader, path string, o Extrac
 					break
 				}
 				if err != nil {
-					return err
+					return false, err
 				}
 				win.Chunks = append(win.Chunks, c)
 			}
-			if len(win.Chunks) == 0 {
-				stats.BlockSize = x.blockSize // for an empty index
-				// The holes at the end, if any, are made by the size.
-				return f.Truncate(int64(end))
-			}
-			if stats, err = x.run(ctx); err != nil {
-				return err
-			}
-			chunks += len(win.Chunks)
-			end = win.Size()
+			return len(win.Chunks) > 0, nil
 		}
+		o.Progress.Phase("Assembling", int64(r.SizeHint()))
+		if stats, err = x.run(ctx); err != nil {
+			return err
+		}
+		// The holes at the end, if any, are made by the size.
+		return f.Truncate(int64(stats.BytesTotal))
 	})
-	// The stats of each window add up, but for the totals.
-	stats.ChunksTotal, stats.BytesTotal = chunks, end
 	return stats, err
 }
 
@@ -293,10 +285,14 @@ func regenerateSeeds(ctx context.Context, seeds []*seedFile, o ExtractOptions) e
 
 // extraction is one run of ExtractFile: the plan and its execution.
 type extraction struct {
-	ix        *caindex.Index
-	out       *os.File
-	seeds     []*seedFile
-	o         ExtractOptions // InPlace: out is the target itself
+	ix    *caindex.Index
+	out   *os.File
+	seeds []*seedFile
+	o     ExtractOptions // InPlace: out is the target itself
+	// next, if set, replaces ix.Chunks with the next part of the index and
+	// reports whether there was one (ExtractStream); without it, ix is the
+	// whole index.
+	next      func() (bool, error)
 	isNull    func(caindex.Chunk) bool
 	blockSize uint64
 	bufs      *sync.Pool // piece buffers (newPiecePool)
@@ -319,7 +315,7 @@ func newExtraction(ix *caindex.Index, out *os.File, seeds []*seedFile, o Extract
 type task func(ctx context.Context) error
 
 func (x *extraction) run(ctx context.Context) (ExtractStats, error) {
-	stats := ExtractStats{ChunksTotal: len(x.ix.Chunks), BytesTotal: x.ix.Size(), BlockSize: x.blockSize, Seeds: len(x.seeds)}
+	stats := ExtractStats{BlockSize: x.blockSize, Seeds: len(x.seeds)}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	workers := workerCount(x.o.Concurrency)
@@ -333,11 +329,30 @@ func (x *extraction) run(ctx context.Context) (ExtractStats, error) {
 		}
 	}
 	// The plan is made and run a window of the index at a time, so that
-	// its memory does not grow with the index.
+	// its memory does not grow with the index; with next, the index
+	// itself comes a window at a time.
 	locs := x.seedLocs()
-	cs := x.ix.Chunks
-	for lo := 0; lo < len(cs) && ctx.Err() == nil; lo += planWindow {
-		runTasks(ctx, cancel, workers, x.plan(locs, inPlace, lo, min(lo+planWindow, len(cs))))
+	for ctx.Err() == nil {
+		if x.next != nil {
+			more, err := x.next()
+			if err != nil {
+				cancel(err)
+			}
+			if !more {
+				break
+			}
+		}
+		cs := x.ix.Chunks
+		stats.ChunksTotal += len(cs)
+		if len(cs) > 0 {
+			stats.BytesTotal = cs[len(cs)-1].End()
+		}
+		for lo := 0; lo < len(cs) && ctx.Err() == nil; lo += planWindow {
+			runTasks(ctx, cancel, workers, x.plan(locs, inPlace, lo, min(lo+planWindow, len(cs))))
+		}
+		if x.next == nil {
+			break
+		}
 	}
 	if ctx.Err() == nil {
 		runTasks(ctx, cancel, workers, x.recheckSeeds())

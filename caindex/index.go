@@ -149,17 +149,16 @@ func Read(r io.Reader) (*Index, error) {
 type Reader struct {
 	br   *bufio.Reader
 	hdr  Index
-	size uint64 // sizeAhead
-	off  int64  // offset of the next item
-	end  uint64 // end of the last chunk
-	n    uint64 // chunks read
-	err  error  // io.EOF after the tail, or the error that stopped the reader
+	src  io.Reader // what SizeHint reads ahead in
+	off  int64     // offset of the next item
+	end  uint64    // end of the last chunk
+	n    uint64    // chunks read
+	err  error     // io.EOF after the tail, or the error that stopped the reader
 	item [itemSize]byte
 }
 
 // NewReader reads and validates the header of the index r holds.
 func NewReader(r io.Reader) (*Reader, error) {
-	size := sizeAhead(r)
 	br := bufio.NewReaderSize(r, 64<<10)
 	var hdr [tableStart]byte
 	if n, err := io.ReadFull(br, hdr[:]); err != nil {
@@ -182,14 +181,14 @@ func NewReader(r io.Reader) (*Reader, error) {
 	if v := le.Uint64(hdr[56:]); v != typeTable {
 		return nil, formatErr(56, "table type %#x, want %#x", v, typeTable)
 	}
-	return &Reader{br: br, hdr: ix, size: size, off: tableStart}, nil
+	return &Reader{br: br, hdr: ix, src: r, off: tableStart}, nil
 }
 
 // SizeHint is the length of the indexed stream as the end of the index
 // gives it, read ahead when the index is a file (or a bytes.Reader); 0 when
 // it cannot be read ahead. It is a hint, for progress displays: Next checks
 // the chunks, not the hint.
-func (r *Reader) SizeHint() uint64 { return r.size }
+func (r *Reader) SizeHint() uint64 { return sizeAhead(r.src) }
 
 // Header returns a new index with the header's fields and no chunks.
 func (r *Reader) Header() *Index {

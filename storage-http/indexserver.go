@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -179,7 +180,7 @@ func (s *IndexServer) put(w http.ResponseWriter, r *http.Request, name string) {
 		httpError(w, http.StatusBadRequest, "could not read the request body")
 		return
 	}
-	if _, err := caindex.Read(bytes.NewReader(buf.Bytes())); err != nil {
+	if !validIndex(buf.Bytes()) {
 		httpError(w, http.StatusUnprocessableEntity, "not a valid index")
 		return
 	}
@@ -188,6 +189,16 @@ func (s *IndexServer) put(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// validIndex reports whether b is a valid index, checking it a chunk at a
+// time rather than building its table.
+func validIndex(b []byte) bool {
+	r, err := caindex.NewReader(bytes.NewReader(b))
+	for err == nil {
+		_, err = r.Next()
+	}
+	return errors.Is(err, io.EOF)
 }
 
 // writeAtomic writes b to a temporary file in the root, syncs it and

@@ -348,6 +348,9 @@ func TestIndexServer(t *testing.T) {
 	if code, _ := do(t, http.MethodPut, srv.URL+"/bad.caibx", []byte("not an index")); code != 422 {
 		t.Errorf("PUT of garbage: %d, want 422", code)
 	}
+	if code, _ := do(t, http.MethodPut, srv.URL+"/bad.caibx", ix.Bytes()[:ix.Len()-1]); code != 422 {
+		t.Errorf("PUT of a truncated index: %d, want 422", code)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "bad.caibx")); err == nil {
 		t.Error("garbage stored")
 	}

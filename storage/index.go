@@ -25,9 +25,10 @@ type IndexWriteStore interface {
 	StoreIndex(ctx context.Context, name string, ix *caindex.Index) error
 }
 
-// IndexStreamStore stores an index while it is being written, so that an
-// index of any length is stored without being held in memory (as
-// assemble.Make writes it with MakeOptions.IndexTo).
+// IndexStreamStore stores an index while it is being written (as
+// assemble.Make writes it with MakeOptions.IndexTo), so that the caller
+// need not hold the index. A local store writes it straight to its file; a
+// remote one may collect the bytes before it sends them.
 type IndexStreamStore interface {
 	IndexWriteStore
 	// WriteIndex stores under name what write writes to w, which must be a

@@ -174,12 +174,12 @@ func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, Make
 				kept = append(kept, pg)
 				continue
 			}
-			for _, c := range pg.chunks[:pg.n] {
-				if ctx.Err() != nil {
-					break
-				}
-				if err := iw.Add(c); err != nil {
-					cancel(fmt.Errorf("writing the index: %w", err))
+			if ctx.Err() == nil {
+				for _, c := range pg.chunks[:pg.n] {
+					if err := iw.Add(c); err != nil {
+						cancel(fmt.Errorf("writing the index: %w", err))
+						break
+					}
 				}
 			}
 			select {

@@ -93,8 +93,7 @@ func (b *batch) finish(l int) [Size]byte {
 		blockGeneric(&h, ln.rest)
 		return digest(&h)
 	}
-	whole := ln.n &^ (blockSize - 1)
-	return resume(&h, whole-uint64(len(ln.rest)), ln.rest, ln.pad[:ln.n-whole])
+	return resume(&h, ln.hashed(), ln.rest, ln.pad[:ln.n%blockSize])
 }
 
 // resume finishes with crypto/sha512 a message whose first hashed bytes (a

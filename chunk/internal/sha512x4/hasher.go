@@ -167,14 +167,14 @@ func hashLoop() {
 			// finishes it with crypto/sha512 (resume), and this
 			// goroutine is free for the next requests.
 			r := reqs[last]
-			r.h, r.hashed = b.state(last), ln.n&^(blockSize-1)-uint64(len(ln.rest))
+			r.h, r.hashed = b.state(last), ln.hashed()
 			answer(last)
 			resumed.Add(1)
 			continue
 		}
 		for l, done := range b.step(sliceBlocks) {
 			if done {
-				reqs[l].sum, reqs[l].self = b.digest(l), false
+				reqs[l].sum = b.digest(l)
 				answer(l)
 				batched.Add(1)
 			}

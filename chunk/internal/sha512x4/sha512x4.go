@@ -44,6 +44,10 @@ type lane struct {
 
 const blockSize = 128
 
+// hashed is the number of bytes of the lane's message already hashed (a
+// whole number of blocks), when it is not yet in its padding.
+func (ln *lane) hashed() uint64 { return ln.n&^(blockSize-1) - uint64(len(ln.rest)) }
+
 // nLanes is the number of messages block4 hashes at once.
 const nLanes = 4
 

@@ -342,18 +342,23 @@ func writeFileAtomic(path string, b []byte, mode os.FileMode) error {
 // with permissions mode (less the umask, as for any new file), and returns
 // its name. It creates the directory if needed, and syncs the file if sync.
 func writeFile(path string, b []byte, mode os.FileMode, sync bool) (string, error) {
+	return newTemp(path, true, func(name string) error { return writeNew(name, b, mode, sync) })
+}
+
+// newTemp creates a temporary file for path with create, under a new
+// name (tempName) until one is free, and returns the name. With mkdir, a
+// missing directory is made on first use: one mkdir, or MkdirAll for a
+// store that does not exist yet.
+func newTemp(path string, mkdir bool, create func(name string) error) (string, error) {
 	dir, base := filepath.Dir(path), filepath.Base(path)
-	made := false
 	for try := 0; ; try++ {
 		name := tempName(dir, base)
-		err := writeNew(name, b, mode, sync)
+		err := create(name)
 		switch {
 		case errors.Is(err, fs.ErrExist) && try < 100:
 			continue
-		case errors.Is(err, fs.ErrNotExist) && !made:
-			// A chunk directory is made on first use: one mkdir, or
-			// MkdirAll for a store that does not exist yet.
-			made = true
+		case errors.Is(err, fs.ErrNotExist) && mkdir:
+			mkdir = false
 			if err := os.Mkdir(dir, 0o777); errors.Is(err, fs.ErrNotExist) {
 				if err := os.MkdirAll(dir, 0o777); err != nil {
 					return "", err
@@ -376,14 +381,12 @@ func tempName(dir, base string) string {
 
 // createTemp creates a new temporary file next to path (named as
 // writeFile's) with permissions mode, less the umask.
-func createTemp(path string, mode os.FileMode) (*os.File, error) {
-	for try := 0; ; try++ {
-		f, err := os.OpenFile(tempName(filepath.Dir(path), filepath.Base(path)), os.O_RDWR|os.O_CREATE|os.O_EXCL, mode)
-		if errors.Is(err, fs.ErrExist) && try < 100 {
-			continue
-		}
-		return f, err
-	}
+func createTemp(path string, mode os.FileMode) (f *os.File, err error) {
+	_, err = newTemp(path, false, func(name string) (err error) {
+		f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, mode)
+		return err
+	})
+	return f, err
 }
 
 // WriteFileAtomic has fill write (and read) a new temporary file next to path (named

@@ -435,3 +435,80 @@ func TestStoreOptionsLookup(t *testing.T) {
 		})
 	}
 }
+
+// TestBoolFlagsOverrideConfig: a boolean flag with a store-options
+// counterpart, given on the command line, wins over the config file in both
+// directions (--trust-insecure=false beats "trust-insecure": true); absent,
+// the config file's value stands. Checked on the flags as each command
+// registers them.
+func TestBoolFlagsOverrideConfig(t *testing.T) {
+	storeCmds := []string{"make", "extract", "cat", "chop", "cache", "prune", "verify", "info", "inspect-chunks", "chunk-server"}
+	for _, opt := range []struct {
+		key       string // in store-options
+		spellings []string
+		cmds      []string
+		get       func(storage.Options) bool
+	}{
+		{"trust-insecure", []string{"-t", "--trust-insecure"}, storeCmds, func(o storage.Options) bool { return o.TrustInsecure }},
+		{"skip-verify", []string{"--skip-verify-read"}, []string{"chunk-server"}, func(o storage.Options) bool { return o.SkipVerify }},
+	} {
+		for _, cmd := range opt.cmds {
+			for _, sp := range opt.spellings {
+				for _, tc := range []struct {
+					config bool
+					args   []string
+					want   bool
+				}{
+					{true, []string{sp + "=false"}, false},
+					{false, []string{sp}, true},
+					{false, []string{sp + "=true"}, true},
+					{true, []string{sp, sp + "=false"}, false}, // the last one given wins
+					{true, nil, true},
+					{false, nil, false},
+				} {
+					name := fmt.Sprintf("%s %s config %v flags %v", cmd, opt.key, tc.config, tc.args)
+					var c *command
+					for _, cc := range commands(&app{}) {
+						if cc.Name == cmd {
+							c = cc
+						}
+					}
+					if err := c.FlagSet.Parse(tc.args); err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					cfg := &config{path: "test.json", StoreOptions: map[string]json.RawMessage{
+						"/srv/store": json.RawMessage(fmt.Sprintf(`{%q: %v}`, opt.key, tc.config)),
+					}}
+					sf := &storeFlags{fs: c.FlagSet}
+					o, err := sf.options(cfg, storeSetup{})("/srv/store")
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					if got := opt.get(o); got != tc.want {
+						t.Errorf("%s: %s = %v, want %v", name, opt.key, got, tc.want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestTrustInsecureFalseBeatsConfig: with "trust-insecure": true in the
+// config file, -t=false on the command line makes an extract from an HTTPS
+// server with an untrusted certificate fail again; without the flag the
+// config file's value holds; with "trust-insecure": false, -t trusts it.
+func TestTrustInsecureFalseBeatsConfig(t *testing.T) {
+	f := newFixture(t)
+	_, cert, key, _, _ := testCerts(t, t.TempDir())
+	u := startServer(t, "chunk-server", "-s", f.store, "--cert", cert, "--key", key)
+	cfgDir := t.TempDir()
+	trusting := writeFile(t, filepath.Join(cfgDir, "trusting.json"), []byte(`{"store-options": {`+jsonString(u)+`: {"trust-insecure": true}}}`))
+	careful := writeFile(t, filepath.Join(cfgDir, "careful.json"), []byte(`{"store-options": {`+jsonString(u)+`: {"trust-insecure": false}}}`))
+	extractOK(t, f.data, f.index, "--config", trusting, "-s", u)
+	for _, fl := range []string{"-t=false", "--trust-insecure=false"} {
+		extractFails(t, []string{"certificate", u}, f.index, "--config", trusting, "-s", u, fl)
+	}
+	extractFails(t, []string{"certificate", u}, f.index, "--config", careful, "-s", u)
+	extractOK(t, f.data, f.index, "--config", careful, "-s", u, "-t")
+	extractOK(t, f.data, f.index, "--config", careful, "-s", u, "--trust-insecure=true")
+}

@@ -204,7 +204,7 @@ Example:
 				}
 				flags.stores, flags.cache = file.Stores, file.Cache
 			}
-			return openServed(ctx, &flags, cfg, setup, writable, skipVerifyRead)
+			return openServed(ctx, &flags, cfg, setup, writable)
 		}
 		store, err := open()
 		if err != nil {
@@ -254,20 +254,18 @@ Example:
 // f as a router with the cache (as extract reads them, without the index's
 // null chunk); writable, the one store of f, without a cache, as desync
 // requires. Concurrent requests for one chunk share one fetch.
-func openServed(ctx context.Context, f *storeFlags, cfg *config, s storeSetup, writable, skipVerify bool) (chunk.Store, error) {
-	g := *f
-	g.skipVerify = g.skipVerify || skipVerify
+func openServed(ctx context.Context, f *storeFlags, cfg *config, s storeSetup, writable bool) (chunk.Store, error) {
 	if writable {
 		if f.cache != "" {
 			return nil, usageErr("chunk-server: -w serves one store and no cache (cache %q)", f.cache)
 		}
-		w, err := g.openWrite(ctx, cfg, s)
+		w, err := f.openWrite(ctx, cfg, s)
 		if err != nil {
 			return nil, err
 		}
 		return storage.NewDedup(w), nil
 	}
-	return g.openRead(ctx, cfg, s, nil)
+	return f.openRead(ctx, cfg, s, nil)
 }
 
 func (a *app) indexServerCmd() *command {

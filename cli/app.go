@@ -104,6 +104,7 @@ Run "desync <command> --help" for a command's flags and an example.`,
 func rootFlags(a *app) *flag.FlagSet {
 	fs := flag.NewFlagSet("desync", flag.ContinueOnError)
 	fs.StringVar(&a.configPath, "config", "", "config file (default $HOME/.config/desync/config.json)")
+	a.digest.add(fs)
 	return fs
 }
 

@@ -28,22 +28,32 @@ func (f *paramsFlag) Set(v string) error {
 	return nil
 }
 
-// digestFlag is --digest.
-type digestFlag struct{ d chunk.Digest }
+// digestFlag is --digest, accepted by every command as desync's global
+// flag. set tells a digest chosen on the command line from the default.
+type digestFlag struct {
+	d   chunk.Digest
+	set bool
+}
 
 func (f *digestFlag) String() string { return f.d.String() }
 func (f *digestFlag) Set(v string) error {
 	d, err := chunk.ParseDigest(v)
-	f.d = d
-	return err
+	if err != nil {
+		return err
+	}
+	f.d, f.set = d, true
+	return nil
 }
+
+const digestHelp = "digest of chunk IDs: sha512-256 or sha256; make and chunk use it, chunk-server and verify check chunks with it, and an index read must use it"
+
+func (f *digestFlag) add(fs *flag.FlagSet) { fs.Var(f, "digest", digestHelp) }
 
 // commonFlags are shared by several commands, under desync's names.
 type commonFlags struct {
 	concurrency int
 	printStats  bool
 	params      paramsFlag
-	digest      digestFlag
 }
 
 // defaultConcurrency is desync's -n default (10), or the number of CPUs if
@@ -66,8 +76,4 @@ func (c *commonFlags) addChunkSize(fs *flag.FlagSet) {
 	const help = "chunk sizes min:avg:max in KiB (16:64:256), or casync's forms (64K, 20000B:30000B:40000B)"
 	fs.Var(&c.params, "m", help)
 	fs.Var(&c.params, "chunk-size", help)
-}
-
-func (c *commonFlags) addDigest(fs *flag.FlagSet) {
-	fs.Var(&c.digest, "digest", "chunk digest: sha512-256 or sha256")
 }

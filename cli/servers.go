@@ -168,7 +168,6 @@ Example:
 	fs := c.FlagSet
 	addStoreFlags(fs, &sf, "upstream store to serve; repeat to add fallbacks", true)
 	f.addConcurrency(fs)
-	f.addDigest(fs)
 	srv.add(fs)
 	fs.BoolVar(&writable, "w", false, "accept chunk uploads (PUT)")
 	fs.BoolVar(&writable, "writeable", false, "accept chunk uploads (PUT)")
@@ -194,7 +193,7 @@ Example:
 		if err != nil {
 			return err
 		}
-		setup := a.setup(f.digest.d, 0, 0, f.concurrency)
+		setup := a.setup(a.digest.d, 0, 0, f.concurrency)
 		open := func() (chunk.Store, error) {
 			flags := sf
 			if storeFilePath != "" {
@@ -217,7 +216,7 @@ Example:
 		}
 		defer closeLog()
 		cs, err := httpstore.NewChunkServer(store, httpstore.ChunkServerOptions{
-			Writable: writable, Uncompressed: uncompressed, Digest: f.digest.d,
+			Writable: writable, Uncompressed: uncompressed, Digest: a.digest.d,
 			Authorization: srv.authorization, Metrics: httpstore.NewMetrics(), Logger: a.log, AccessLog: access,
 		})
 		if err != nil {

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/folbricht/desync/chunk"
@@ -14,6 +16,24 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// countFlag is an int flag that must not be negative, so that a bad value
+// is refused as the command line is read.
+type countFlag int
+
+func (f *countFlag) String() string { return strconv.Itoa(int(*f)) }
+func (f *countFlag) Get() any       { return int(*f) }
+func (f *countFlag) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	switch {
+	case err != nil:
+		return errors.New("not a whole number")
+	case n < 0:
+		return errors.New("must not be negative")
+	}
+	*f = countFlag(n)
+	return nil
+}
 
 // paramsFlag is -m/--chunk-size.
 type paramsFlag struct{ p chunker.Params }

@@ -44,7 +44,10 @@ func TestDigestFlag(t *testing.T) {
 				line = append([]string{"--digest", "sha256"}, args...)
 			}
 			t.Run(args[0]+" "+pos, func(t *testing.T) {
-				expect(t, 2, nil, []string{f.index, "sha512-256", "--digest sha256"}, line...)
+				r := expect(t, 2, nil, []string{f.index, "sha512-256", "--digest sha256", "desync " + args[0] + " --help"}, line...)
+				if n := strings.Count(r.stderr, "\n"); n != 2 {
+					t.Errorf("stderr has %d lines, want the problem and a hint: %q", n, r.stderr)
+				}
 			})
 		}
 	}

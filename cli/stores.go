@@ -46,8 +46,8 @@ func addStoreFlags(fs *flag.FlagSet, f *storeFlags, storeHelp string, withCache 
 	fs.BoolVar(&f.trustInsecure, "t", false, "trust invalid TLS certificates")
 	fs.BoolVar(&f.trustInsecure, "trust-insecure", false, "trust invalid TLS certificates")
 	f.errorRetry, f.errorRetryBase = storage.DefaultErrorRetry, storage.DefaultErrorRetryBaseInterval
-	fs.IntVar(&f.errorRetry, "e", f.errorRetry, "number of times to retry a failed call to a remote store")
-	fs.IntVar(&f.errorRetry, "error-retry", f.errorRetry, "number of times to retry a failed call to a remote store")
+	fs.Var((*countFlag)(&f.errorRetry), "e", "number of times to retry a failed call to a remote store")
+	fs.Var((*countFlag)(&f.errorRetry), "error-retry", "number of times to retry a failed call to a remote store")
 	fs.DurationVar(&f.errorRetryBase, "b", f.errorRetryBase, "wait before the first retry; it grows linearly with each retry")
 	fs.DurationVar(&f.errorRetryBase, "error-retry-base-interval", f.errorRetryBase, "wait before the first retry; it grows linearly with each retry")
 }
@@ -89,9 +89,6 @@ func (f *storeFlags) givenBool(names []string) (value, given bool) {
 func (f *storeFlags) validate() error {
 	if (f.clientCert == "") != (f.clientKey == "") {
 		return usageErr("--client-cert and --client-key go together")
-	}
-	if f.errorRetry < 0 {
-		return usageErr("--error-retry %d is negative", f.errorRetry)
 	}
 	return nil
 }

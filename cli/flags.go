@@ -65,7 +65,7 @@ func (f *digestFlag) Set(v string) error {
 	return nil
 }
 
-const digestHelp = "digest of chunk IDs: sha512-256 or sha256; make and chunk use it, chunk-server and verify check chunks with it, and an index read must use it"
+const digestHelp = "digest of chunk IDs: sha512-256 or sha256; an index read must use it"
 
 func (f *digestFlag) add(fs *flag.FlagSet) { fs.Var(f, "digest", digestHelp) }
 

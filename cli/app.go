@@ -113,7 +113,7 @@ flags and an example.`,
 		fmt.Fprint(stdio.Out, usage(cur))
 		return 0
 	case errors.As(err, &ue):
-		problem = ue.msg
+		problem = err.Error()
 	case isFlagError(err):
 		problem = flagProblem(err, args)
 	default:

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/folbricht/desync/assemble"
@@ -320,13 +321,16 @@ Example:
 			ids = append(ids, id)
 		}
 		var invalid, removed atomic.Int64
+		var errMu sync.Mutex // the workers report invalid chunks one line at a time
 		err = forEach(ctx, ids, f.concurrency, func(ctx context.Context, id chunk.ID) error {
 			_, err := s.GetChunk(ctx, id)
 			if err == nil || !isInvalid(err) {
 				return err
 			}
 			invalid.Add(1)
+			errMu.Lock()
 			fmt.Fprintf(a.io.Err, "%v\n", err)
+			errMu.Unlock()
 			if repair {
 				if err := remover.RemoveChunk(ctx, id); err != nil {
 					return err

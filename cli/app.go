@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
@@ -36,8 +38,12 @@ type command struct {
 // Run executes the desync command line args (without the program name) and
 // returns the process exit status: 0 on success, 1 when the work failed, 2 for
 // usage errors. ctx cancels the work (main wires it to SIGINT/SIGTERM).
-func Run(ctx context.Context, args []string, io Stdio) int {
-	a := &app{io: io, log: slog.New(slog.NewTextHandler(io.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+//
+// Help (--help, -h, "desync help [command]") goes to stdout. A usage error
+// is one line naming the problem, and one pointing to the command's --help,
+// on stderr.
+func Run(ctx context.Context, args []string, stdio Stdio) int {
+	a := &app{io: stdio, log: slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	cmds := commands(a)
 	root := &ffcli.Command{
 		Name:       "desync",
@@ -51,19 +57,20 @@ Example:
   desync make -s /var/store image.caibx image.raw
   desync extract -s /var/store image.caibx image.copy
 
-Run "desync <command> --help" for a command's flags and an example.`,
+Run "desync <command> --help" or "desync help <command>" for a command's
+flags and an example.`,
 		FlagSet:   rootFlags(a),
 		UsageFunc: usage,
 		Exec: func(_ context.Context, args []string) error {
 			if len(args) > 0 {
-				return usageErr("unknown command %q; run desync --help for the list", args[0])
+				return usageErr("unknown command %q", args[0])
 			}
 			return flag.ErrHelp
 		},
 	}
 	byName := map[string]*command{}
+	cmds = append(cmds, a.helpCmd(root, byName))
 	for _, c := range cmds {
-		c.FlagSet.SetOutput(io.Err)
 		c.UsageFunc = usage
 		root.Subcommands = append(root.Subcommands, c.Command)
 		byName[c.Name] = c
@@ -75,7 +82,12 @@ Run "desync <command> --help" for a command's flags and an example.`,
 			return exec(ctx, args)
 		}
 	}
-	root.FlagSet.SetOutput(io.Err)
+	// The flag package would print problems and the whole help to the
+	// flag set's output; Run reports them itself.
+	root.FlagSet.SetOutput(io.Discard)
+	for _, c := range cmds {
+		c.FlagSet.SetOutput(io.Discard)
+	}
 	// Flags may follow positional arguments, as with desync's cobra
 	// command line: move them in front of the positionals.
 	if len(args) > 0 {
@@ -84,33 +96,140 @@ Run "desync <command> --help" for a command's flags and an example.`,
 		}
 	}
 	err := root.ParseAndRun(ctx, args)
-	var ue *UsageError
-	switch {
-	case err == nil:
+	if err == nil {
 		return 0
+	}
+	// The command the error is about: the last whose flags were parsed.
+	cur := root
+	for _, c := range cmds {
+		if c.FlagSet.Parsed() {
+			cur = c.Command
+		}
+	}
+	var ue *UsageError
+	var problem string
+	switch {
 	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdio.Out, usage(cur))
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(io.Err, "desync: %v\n", err)
-		return 2
+		problem = err.Error()
 	case isFlagError(err):
-		// The flag package has printed the problem and the usage already.
-		return 2
+		problem = flagProblem(err, args)
+	default:
+		fmt.Fprintf(stdio.Err, "desync: %v\n", err)
+		return 1
 	}
-	fmt.Fprintf(io.Err, "desync: %v\n", err)
-	return 1
+	help := "desync --help"
+	if cur != root && cur.Name != "help" {
+		help = "desync " + cur.Name + " --help"
+	}
+	fmt.Fprintf(stdio.Err, "desync: %s\nrun '%s' for usage\n", problem, help)
+	return 2
+}
+
+// helpCmd is "desync help [command]": the help of desync or of a command,
+// as --help prints it.
+func (a *app) helpCmd(root *ffcli.Command, byName map[string]*command) *command {
+	c := a.newCommand("help", "desync help [<command>]", "show the help of desync or of a command",
+		`Prints the help of <command>, the same as "desync <command> --help", or
+without one the list of commands, the same as "desync --help".
+
+Example:
+  desync help extract`, 0, 1)
+	c.Exec = func(_ context.Context, args []string) error {
+		if len(args) == 0 {
+			fmt.Fprint(a.io.Out, usage(root))
+			return nil
+		}
+		sc, ok := byName[args[0]]
+		if !ok {
+			return usageErr("help: unknown command %q", args[0])
+		}
+		fmt.Fprint(a.io.Out, usage(sc.Command))
+		return nil
+	}
+	return c
 }
 
 func rootFlags(a *app) *flag.FlagSet {
 	fs := flag.NewFlagSet("desync", flag.ContinueOnError)
 	fs.StringVar(&a.configPath, "config", "", "config file (default $HOME/.config/desync/config.json)")
+	a.digest.add(fs)
 	return fs
 }
 
-// isFlagError reports an error from parsing flags, which the flag package
-// has already printed together with the usage.
+// isFlagError reports an error from parsing flags.
 func isFlagError(err error) bool {
-	return strings.Contains(err.Error(), "error parsing commandline arguments")
+	return strings.HasPrefix(err.Error(), "error parsing commandline arguments: ")
+}
+
+// flagErrRE takes apart the flag package's messages that name a flag (as
+// "-name" whatever the user typed), with the value when there is one.
+var flagErrRE = regexp.MustCompile(`^(flag provided but not defined:|flag needs an argument:|invalid boolean value ("(?:[^"\\]|\\.)*") for|invalid value ("(?:[^"\\]|\\.)*") for flag) -([^\s:]+)(: .*)?$`)
+
+// flagProblem rewords a flag parsing error of the command line args, naming
+// the flag as it was typed there ("--frobnicate", not "-frobnicate").
+func flagProblem(err error, args []string) string {
+	msg := strings.TrimPrefix(err.Error(), "error parsing commandline arguments: ")
+	m := flagErrRE.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	quoted, name, detail := m[2]+m[3], m[4], m[5]
+	value, hasValue := "", quoted != ""
+	if hasValue {
+		value, _ = strconv.Unquote(quoted)
+	}
+	typed := typedFlag(args, name, value, hasValue)
+	switch {
+	case strings.HasPrefix(m[1], "flag provided"):
+		return "unknown flag " + typed
+	case strings.HasPrefix(m[1], "flag needs"):
+		return "flag " + typed + " needs a value"
+	}
+	return fmt.Sprintf("invalid value %s for %s%s", quoted, typed, detail)
+}
+
+// typedFlag returns the flag name as given in args: with one dash or two,
+// as typed; of several uses, the one with value when it has one.
+// Spellings not found get desync's: "-x", "--long".
+func typedFlag(args []string, name, value string, hasValue bool) string {
+	found := ""
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		dashes := a[:len(a)-len(strings.TrimLeft(a, "-"))]
+		if dashes == "" || len(dashes) > 2 {
+			continue
+		}
+		n, v, inline := strings.Cut(a[len(dashes):], "=")
+		if n != name {
+			continue
+		}
+		if !inline && i+1 < len(args) {
+			v = args[i+1]
+		}
+		if !hasValue || v == value {
+			return dashes + name
+		}
+		if found == "" {
+			found = dashes + name
+		}
+	}
+	if found != "" {
+		return found
+	}
+	return flagName(name)
+}
+
+// flagName spells a flag as desync does: "-x", "--long".
+func flagName(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 // permute reorders args so that flags (with their values) come before the
@@ -140,10 +259,13 @@ func permute(fs *flag.FlagSet, args []string) []string {
 		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
 			continue
 		}
-		if i+1 < len(args) {
-			i++
-			flags = append(flags, args[i])
+		if i+1 == len(args) {
+			// No value: leave the flag last, for the flag package to
+			// report, rather than give it the "--" below.
+			return flags
 		}
+		i++
+		flags = append(flags, args[i])
 	}
 	return append(append(flags, "--"), pos...)
 }

@@ -205,16 +205,76 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// TestHelp: --help, -h and "desync help [command]" print the same help to
+// stdout, and exit 0.
 func TestHelp(t *testing.T) {
+	helpOf := func(args ...string) string {
+		t.Helper()
+		r := run(t, nil, args...)
+		if r.code != 0 || r.stderr != "" {
+			t.Errorf("%v: exit %d, stderr %q; want 0 and nothing", args, r.code, r.stderr)
+		}
+		return r.stdout
+	}
 	for _, c := range commands(&app{}) {
 		cmd := c.Name
-		r := run(t, nil, cmd, "--help")
-		if r.code != 0 || !strings.Contains(r.stderr, "Example:") || !strings.Contains(r.stderr, "desync "+cmd) {
-			t.Errorf("%s --help: exit %d, output %q", cmd, r.code, r.stderr)
+		out := helpOf(cmd, "--help")
+		if !strings.Contains(out, "Example:") || !strings.Contains(out, "desync "+cmd) || !strings.Contains(out, "FLAGS") {
+			t.Errorf("%s --help: stdout %q", cmd, out)
+		}
+		for _, args := range [][]string{{cmd, "-h"}, {"help", cmd}, {cmd, "x", "--help"}} {
+			if got := helpOf(args...); got != out {
+				t.Errorf("%v printed %q, want what %s --help prints", args, got, cmd)
+			}
 		}
 	}
-	if r := run(t, nil, "--help"); r.code != 0 || !strings.Contains(r.stderr, "verify-index") {
-		t.Errorf("desync --help: %q", r.stderr)
+	out := helpOf("--help")
+	if !strings.Contains(out, "verify-index") || !strings.Contains(out, "help") {
+		t.Errorf("desync --help: %q", out)
+	}
+	for _, args := range [][]string{{"-h"}, {"help"}, {}} {
+		if got := helpOf(args...); got != out {
+			t.Errorf("desync %v printed %q, want what desync --help prints", args, got)
+		}
+	}
+	if got := helpOf("help", "help"); !strings.Contains(got, "desync help [<command>]") {
+		t.Errorf("desync help help: %q", got)
+	}
+}
+
+// TestUsageErrors: a usage error is one line naming the problem (a flag as
+// it was typed) and one pointing to --help, on stderr, with exit status 2 and
+// nothing on stdout.
+func TestUsageErrors(t *testing.T) {
+	isolate(t)
+	for _, tc := range []struct {
+		args          []string
+		problem, help string
+	}{
+		{[]string{"extract", "--frobnicate", "a", "b"}, "unknown flag --frobnicate", "desync extract --help"},
+		{[]string{"extract", "a", "b", "--frobnicate=3"}, "unknown flag --frobnicate", "desync extract --help"},
+		{[]string{"extract", "-x", "a", "b"}, "unknown flag -x", "desync extract --help"},
+		{[]string{"make", "-frobnicate", "a", "b"}, "unknown flag -frobnicate", "desync make --help"},
+		{[]string{"extract", "-n", "abc", "a", "b"}, `invalid value "abc" for -n: parse error`, "desync extract --help"},
+		{[]string{"extract", "--concurrency=abc", "a", "b"}, `invalid value "abc" for --concurrency: parse error`, "desync extract --help"},
+		{[]string{"extract", "-n", "4", "--n", "abc", "a", "b"}, `invalid value "abc" for --n: parse error`, "desync extract --help"},
+		{[]string{"extract", "--error-retry=-1", "a", "b"}, `invalid value "-1" for --error-retry: must not be negative`, "desync extract --help"},
+		{[]string{"cat", "-e", "-1", "a"}, `invalid value "-1" for -e: must not be negative`, "desync cat --help"},
+		{[]string{"extract", "-t=maybe", "a", "b"}, `invalid value "maybe" for -t: parse error`, "desync extract --help"},
+		{[]string{"make", "--digest", "md5", "a", "b"}, `invalid value "md5" for --digest: unknown digest "md5": want sha512-256 or sha256`, "desync make --help"},
+		{[]string{"cat", "a", "-s"}, "flag -s needs a value", "desync cat --help"},
+		{[]string{"chunk-server", "-s", "a", "--listen"}, "flag --listen needs a value", "desync chunk-server --help"},
+		{[]string{"extract", "a"}, "extract: wrong number of arguments (1); usage: desync extract -s <store> [flags] <index> <output>", "desync extract --help"},
+		{[]string{"--frobnicate", "extract"}, "unknown flag --frobnicate", "desync --help"},
+		{[]string{"--config"}, "flag --config needs a value", "desync --help"},
+		{[]string{"nosuch"}, `unknown command "nosuch"`, "desync --help"},
+		{[]string{"help", "nosuch"}, `help: unknown command "nosuch"`, "desync --help"},
+	} {
+		r := run(t, nil, tc.args...)
+		want := "desync: " + tc.problem + "\nrun '" + tc.help + "' for usage\n"
+		if r.code != 2 || r.stderr != want || r.stdout != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want 2, %q and nothing", tc.args, r.code, r.stderr, r.stdout, want)
+		}
 	}
 }
 
@@ -222,6 +282,11 @@ func TestPermute(t *testing.T) {
 	c := (&app{}).makeCmd()
 	got := strings.Join(permute(c.FlagSet, []string{"idx", "-s", "st", "file", "--print-stats", "-m=1:2:3", "-", "--", "-x"}), " ")
 	if want := "-s st --print-stats -m=1:2:3 -- idx file - -x"; got != want {
+		t.Errorf("permute = %q, want %q", got, want)
+	}
+	// A flag missing its value stays last, not taking "--" as its value.
+	got = strings.Join(permute(c.FlagSet, []string{"idx", "file", "-s"}), " ")
+	if want := "-s"; got != want {
 		t.Errorf("permute = %q, want %q", got, want)
 	}
 }

@@ -23,7 +23,8 @@ import (
 // the logger that store warnings (retries, failovers, repairs) go to.
 type app struct {
 	io         Stdio
-	configPath string // --config
+	configPath string     // --config
+	digest     digestFlag // --digest, on every command
 	cfg        *config
 	log        *slog.Logger
 }
@@ -39,6 +40,7 @@ func commands(a *app) []*command {
 func (a *app) newCommand(name, usage, short, long string, minArgs, maxArgs int) *command {
 	fs := flag.NewFlagSet("desync "+name, flag.ContinueOnError)
 	fs.StringVar(&a.configPath, "config", "", "config file (default $HOME/.config/desync/config.json)")
+	a.digest.add(fs)
 	return &command{
 		Command: &ffcli.Command{
 			Name:       name,
@@ -67,18 +69,37 @@ func (a *app) config() (*config, error) {
 // readIndex reads an index argument: a file, "-" for stdin, or the
 // location of an index in an index store (https://host/dir/x.caibx).
 func (a *app) readIndex(ctx context.Context, name string) (*caindex.Index, error) {
+	var ix *caindex.Index
+	var err error
 	if name == "-" {
-		ix, err := caindex.Read(a.io.In)
-		if err != nil {
+		if ix, err = caindex.Read(a.io.In); err != nil {
 			return nil, fmt.Errorf("index from stdin: %w", err)
 		}
-		return ix, nil
+	} else {
+		_, _, o, err := a.indexLocation(name)
+		if err != nil {
+			return nil, err
+		}
+		if ix, err = storage.ReadIndex(ctx, name, o); err != nil {
+			return nil, err
+		}
 	}
-	_, _, o, err := a.indexLocation(name)
-	if err != nil {
+	if err := a.checkDigest(name, ix); err != nil {
 		return nil, err
 	}
-	return storage.ReadIndex(ctx, name, o)
+	return ix, nil
+}
+
+// checkDigest refuses an index whose digest is not the one --digest names,
+// when it was given: its chunks could not be found or verified.
+func (a *app) checkDigest(name string, ix *caindex.Index) error {
+	if !a.digest.set || ix.Digest() == a.digest.d {
+		return nil
+	}
+	if name == "-" {
+		name = "from stdin"
+	}
+	return usageErr("index %s uses the digest %s, but --digest %s was given", name, ix.Digest(), a.digest.d)
 }
 
 // writeIndex stores the index that write writes at location: a file
@@ -141,6 +162,10 @@ func (a *app) streamIndex(ctx context.Context, location, tmpDir string) (r *cain
 			f.Close()
 			return nil, "", nil, indexFileErr(p, err)
 		}
+		if err := a.checkDigest(location, r.Header()); err != nil {
+			f.Close()
+			return nil, "", nil, err
+		}
 		return r, p, func() { f.Close() }, nil
 	}
 	dir, name, o, err := a.indexLocation(location)
@@ -173,6 +198,10 @@ func (a *app) streamIndex(ctx context.Context, location, tmpDir string) (r *cain
 	if err != nil {
 		done()
 		return nil, "", nil, indexFileErr(name, err)
+	}
+	if err := a.checkDigest(location, r.Header()); err != nil {
+		done()
+		return nil, "", nil, err
 	}
 	return r, name, done, nil
 }
@@ -232,7 +261,6 @@ Example:
 	addStoreFlags(fs, &sf, "chunk store to write to", false)
 	f.addChunkSize(fs)
 	f.addConcurrency(fs)
-	f.addDigest(fs)
 	f.addStats(fs)
 	level := chunk.DefaultLevel
 	fs.IntVar(&level, "compression-level", level, "zstd level of stored chunks, 1-22 (casync uses 3; the index is the same)")
@@ -250,7 +278,7 @@ Example:
 			if err != nil {
 				return err
 			}
-			s, err := sf.openWrite(ctx, cfg, a.setup(f.digest.d, f.params.p.Max, level, f.concurrency))
+			s, err := sf.openWrite(ctx, cfg, a.setup(a.digest.d, f.params.p.Max, level, f.concurrency))
 			if err != nil {
 				return err
 			}
@@ -267,7 +295,7 @@ Example:
 		var stats assemble.MakeStats
 		makeTo := func(w io.Writer) (err error) {
 			_, stats, err = assemble.Make(ctx, in, assemble.MakeOptions{
-				Params: f.params.p, Digest: f.digest.d, Store: store, Concurrency: f.concurrency,
+				Params: f.params.p, Digest: a.digest.d, Store: store, Concurrency: f.concurrency,
 				IndexTo: w, CountUnique: f.printStats,
 			})
 			if err != nil {
@@ -436,14 +464,13 @@ Example:
 	fs := c.FlagSet
 	f.addChunkSize(fs)
 	f.addConcurrency(fs)
-	f.addDigest(fs)
 	c.Exec = func(ctx context.Context, args []string) error {
 		in, err := openInput(ctx, args[0], a.io.In)
 		if err != nil {
 			return err
 		}
 		defer in.Close()
-		ix, _, err := assemble.Make(ctx, in, assemble.MakeOptions{Params: f.params.p, Digest: f.digest.d, Concurrency: f.concurrency})
+		ix, _, err := assemble.Make(ctx, in, assemble.MakeOptions{Params: f.params.p, Digest: a.digest.d, Concurrency: f.concurrency})
 		if err != nil {
 			return fmt.Errorf("chunk %s: %w", args[0], err)
 		}

@@ -170,31 +170,21 @@ func (c *config) storeOptions(location string) (storage.Options, error) {
 }
 
 // locationMatch reports whether a store location matches a store-options
-// key. Keys may hold glob patterns (path.Match for URLs, where "*" does not
-// cross "/"; filepath.Match for local paths). A trailing slash does not
-// matter, and relative paths are made absolute first.
+// key, as desync matches them. For a URL the key is a glob over the whole
+// location string (path.Match: "*" and "?" do not cross "/", so "*://host",
+// "https://exampl?.*" and "https://host/?" are patterns, not URL parts); for
+// a local path (or a file:// URL, which desync lacks) both are made absolute
+// and cleaned first and matched with filepath.Match. Either way a trailing
+// slash does not matter.
 func locationMatch(pattern, location string) bool {
-	pattern, location = strings.TrimPrefix(pattern, "file://"), strings.TrimPrefix(location, "file://")
-	pu, lu := strings.Contains(pattern, "://"), strings.Contains(location, "://")
-	if pu != lu {
-		return false
+	if strings.Contains(location, "://") && !strings.HasPrefix(location, "file://") {
+		ok, err := path.Match(strings.TrimSuffix(pattern, "/"), strings.TrimSuffix(location, "/"))
+		return err == nil && ok
 	}
-	if !pu {
-		p, err1 := filepath.Abs(pattern)
-		l, err2 := filepath.Abs(location)
-		ok, err := filepath.Match(p, l)
-		return err1 == nil && err2 == nil && err == nil && ok
-	}
-	p, err1 := url.Parse(pattern)
-	l, err2 := url.Parse(location)
-	if err1 != nil || err2 != nil || p.Scheme != l.Scheme {
-		return false
-	}
-	if ok, err := path.Match(p.Host, l.Host); err != nil || !ok {
-		return false
-	}
-	ok, err := path.Match(strings.TrimSuffix(p.Path, "/"), strings.TrimSuffix(l.Path, "/"))
-	return err == nil && ok
+	p, err1 := filepath.Abs(strings.TrimPrefix(pattern, "file://"))
+	l, err2 := filepath.Abs(strings.TrimPrefix(location, "file://"))
+	ok, err := filepath.Match(p, l)
+	return err1 == nil && err2 == nil && err == nil && ok
 }
 
 // effective is the config as the program sees it: every store-options entry

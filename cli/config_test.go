@@ -325,6 +325,8 @@ func TestLocationMatch(t *testing.T) {
 		{"/srv/store/", "/srv/store", true},
 		{"/srv/store", "/srv/store/", true},
 		{"/srv/store", "/srv/store2", false},
+		{"/srv/../srv/store", "/srv/./store", true}, // cleaned, as desync does
+		{"/srv/?tore", "/srv/store", true},
 		{"/srv/*", "/srv/store", true},
 		{"/srv/*", "/srv/store/", true},
 		{"/srv/*", "/srv/a/b", false}, // "*" does not cross "/"
@@ -353,6 +355,24 @@ func TestLocationMatch(t *testing.T) {
 		{"https://example.com/store", "https://example.com:8080/store", false},
 		{"s3+https://s3.example.com/bucket/*", "s3+https://s3.example.com/bucket/prefix", true},
 		{"s3+https://s3.example.com/bucket/*", "https://s3.example.com/bucket/prefix", false},
+		// A URL key is a glob over the whole location, as in desync: "?"
+		// is a glob character, not the start of a query.
+		{"*://example.com", "https://example.com", true},
+		{"*://example.com", "s3+https://example.com/", true},
+		{"*://example.com", "https://example.com/store", false},
+		{"http*://example.com", "https://example.com", true},
+		{"http*://example.com", "http://example.com", true},
+		{"http*://example.com", "ftp://example.com", false},
+		{"https://exampl?.*", "https://example.com", true},
+		{"https://exampl?.*", "https://example.com/", true},
+		{"https://exampl?.*", "https://exampl.com", false},
+		{"https://example.com/?", "https://example.com/a", true},
+		{"https://example.com/?", "https://example.com/ab", false},
+		{"https://example.com/?", "https://example.com/", false},
+		{"https://example.com/store?x=1", "https://example.com/store?x=1", true},
+		{"https://example.com/*", "https://example.com/store?x=1", true},
+		{"HTTPS://example.com/store", "https://example.com/store", false},    // case matters, as in desync
+		{"https://example.com/store/", "https://example.com/store//", false}, // one trailing slash, as in desync
 		// URLs and paths never match each other.
 		{"/example.com/store", "https://example.com/store", false},
 		{"https://example.com/store", "/example.com/store", false},
@@ -366,4 +386,129 @@ func TestLocationMatch(t *testing.T) {
 			t.Errorf("locationMatch(%q, %q) = %v, want %v", tc.pattern, tc.location, got, tc.want)
 		}
 	}
+}
+
+// TestStoreOptionsLookup: the options of a store come from the one
+// store-options key that matches its location; a location matching two keys
+// is an error naming both.
+func TestStoreOptionsLookup(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		keys     []string // each gets "n": its position + 1
+		location string
+		wantN    int    // 0: the program's default
+		wantErr  string // part of the error for a double match
+	}{
+		{"scheme glob", []string{"*://example.com", "https://other.com"}, "https://example.com", 1, ""},
+		{"scheme prefix glob", []string{"https://other.com", "http*://example.com"}, "https://example.com/", 2, ""},
+		{"host glob", []string{"https://exampl?.*"}, "https://example.com", 1, ""},
+		{"path question mark", []string{"https://example.com/?"}, "https://example.com/a", 1, ""},
+		{"no match", []string{"https://example.com/?"}, "https://example.com/ab", 0, ""},
+		{"local path", []string{"/srv/store/"}, "/srv/store", 1, ""},
+		{"relative local path", []string{"/elsewhere", "store"}, filepath.Join(wd, "store"), 2, ""},
+		{"local glob", []string{"/srv/*"}, "/srv/store/", 1, ""},
+		{"two URL keys", []string{"https://example.com", "*://example.com"}, "https://example.com", 0, "two store-options entries"},
+		{"two local keys", []string{"/srv/store", "/srv/st?re"}, "/srv/store", 0, "two store-options entries"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := &config{path: "test.json", StoreOptions: map[string]json.RawMessage{}}
+			for i, k := range tc.keys {
+				cfg.StoreOptions[k] = json.RawMessage(fmt.Sprintf(`{"n": %d}`, i+1))
+			}
+			o, err := cfg.storeOptions(tc.location)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), tc.keys[0]) || !strings.Contains(err.Error(), tc.keys[1]) || !strings.Contains(err.Error(), tc.location) {
+					t.Fatalf("error %v, want one naming %q, both keys and the location", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.N != tc.wantN {
+				t.Errorf("n = %d, want %d", o.N, tc.wantN)
+			}
+		})
+	}
+}
+
+// TestBoolFlagsOverrideConfig: a boolean flag with a store-options
+// counterpart, given on the command line, wins over the config file in both
+// directions (--trust-insecure=false beats "trust-insecure": true); absent,
+// the config file's value stands. Checked on the flags as each command
+// registers them.
+func TestBoolFlagsOverrideConfig(t *testing.T) {
+	storeCmds := []string{"make", "extract", "cat", "chop", "cache", "prune", "verify", "info", "inspect-chunks", "chunk-server"}
+	for _, opt := range []struct {
+		key       string // in store-options
+		spellings []string
+		cmds      []string
+		get       func(storage.Options) bool
+	}{
+		{"trust-insecure", []string{"-t", "--trust-insecure"}, storeCmds, func(o storage.Options) bool { return o.TrustInsecure }},
+		{"skip-verify", []string{"--skip-verify-read"}, []string{"chunk-server"}, func(o storage.Options) bool { return o.SkipVerify }},
+	} {
+		for _, cmd := range opt.cmds {
+			for _, sp := range opt.spellings {
+				for _, tc := range []struct {
+					config bool
+					args   []string
+					want   bool
+				}{
+					{true, []string{sp + "=false"}, false},
+					{false, []string{sp}, true},
+					{false, []string{sp + "=true"}, true},
+					{true, []string{sp, sp + "=false"}, false}, // the last one given wins
+					{true, nil, true},
+					{false, nil, false},
+				} {
+					name := fmt.Sprintf("%s %s config %v flags %v", cmd, opt.key, tc.config, tc.args)
+					var c *command
+					for _, cc := range commands(&app{}) {
+						if cc.Name == cmd {
+							c = cc
+						}
+					}
+					if err := c.FlagSet.Parse(tc.args); err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					cfg := &config{path: "test.json", StoreOptions: map[string]json.RawMessage{
+						"/srv/store": json.RawMessage(fmt.Sprintf(`{%q: %v}`, opt.key, tc.config)),
+					}}
+					sf := &storeFlags{fs: c.FlagSet}
+					o, err := sf.options(cfg, storeSetup{})("/srv/store")
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					if got := opt.get(o); got != tc.want {
+						t.Errorf("%s: %s = %v, want %v", name, opt.key, got, tc.want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestTrustInsecureFalseBeatsConfig: with "trust-insecure": true in the
+// config file, -t=false on the command line makes an extract from an HTTPS
+// server with an untrusted certificate fail again; without the flag the
+// config file's value holds; with "trust-insecure": false, -t trusts it.
+func TestTrustInsecureFalseBeatsConfig(t *testing.T) {
+	f := newFixture(t)
+	_, cert, key, _, _ := testCerts(t, t.TempDir())
+	u := startServer(t, "chunk-server", "-s", f.store, "--cert", cert, "--key", key)
+	cfgDir := t.TempDir()
+	trusting := writeFile(t, filepath.Join(cfgDir, "trusting.json"), []byte(`{"store-options": {`+jsonString(u)+`: {"trust-insecure": true}}}`))
+	careful := writeFile(t, filepath.Join(cfgDir, "careful.json"), []byte(`{"store-options": {`+jsonString(u)+`: {"trust-insecure": false}}}`))
+	extractOK(t, f.data, f.index, "--config", trusting, "-s", u)
+	for _, fl := range []string{"-t=false", "--trust-insecure=false"} {
+		extractFails(t, []string{"certificate", u}, f.index, "--config", trusting, "-s", u, fl)
+	}
+	extractFails(t, []string{"certificate", u}, f.index, "--config", careful, "-s", u)
+	extractOK(t, f.data, f.index, "--config", careful, "-s", u, "-t")
+	extractOK(t, f.data, f.index, "--config", careful, "-s", u, "--trust-insecure=true")
 }

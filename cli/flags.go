@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/folbricht/desync/chunk"
@@ -14,6 +16,24 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// countFlag is an int flag that must not be negative, so that a bad value
+// is refused as the command line is read.
+type countFlag int
+
+func (f *countFlag) String() string { return strconv.Itoa(int(*f)) }
+func (f *countFlag) Get() any       { return int(*f) }
+func (f *countFlag) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	switch {
+	case err != nil:
+		return errors.New("not a whole number")
+	case n < 0:
+		return errors.New("must not be negative")
+	}
+	*f = countFlag(n)
+	return nil
+}
 
 // paramsFlag is -m/--chunk-size.
 type paramsFlag struct{ p chunker.Params }
@@ -28,22 +48,32 @@ func (f *paramsFlag) Set(v string) error {
 	return nil
 }
 
-// digestFlag is --digest.
-type digestFlag struct{ d chunk.Digest }
+// digestFlag is --digest, accepted by every command as desync's global
+// flag. set tells a digest chosen on the command line from the default.
+type digestFlag struct {
+	d   chunk.Digest
+	set bool
+}
 
 func (f *digestFlag) String() string { return f.d.String() }
 func (f *digestFlag) Set(v string) error {
 	d, err := chunk.ParseDigest(v)
-	f.d = d
-	return err
+	if err != nil {
+		return err
+	}
+	f.d, f.set = d, true
+	return nil
 }
+
+const digestHelp = "digest of chunk IDs: sha512-256 or sha256; an index read must use it"
+
+func (f *digestFlag) add(fs *flag.FlagSet) { fs.Var(f, "digest", digestHelp) }
 
 // commonFlags are shared by several commands, under desync's names.
 type commonFlags struct {
 	concurrency int
 	printStats  bool
 	params      paramsFlag
-	digest      digestFlag
 }
 
 // defaultConcurrency is desync's -n default (10), or the number of CPUs if
@@ -66,8 +96,4 @@ func (c *commonFlags) addChunkSize(fs *flag.FlagSet) {
 	const help = "chunk sizes min:avg:max in KiB (16:64:256), or casync's forms (64K, 20000B:30000B:40000B)"
 	fs.Var(&c.params, "m", help)
 	fs.Var(&c.params, "chunk-size", help)
-}
-
-func (c *commonFlags) addDigest(fs *flag.FlagSet) {
-	fs.Var(&c.digest, "digest", "chunk digest: sha512-256 or sha256")
 }

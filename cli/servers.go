@@ -168,7 +168,6 @@ Example:
 	fs := c.FlagSet
 	addStoreFlags(fs, &sf, "upstream store to serve; repeat to add fallbacks", true)
 	f.addConcurrency(fs)
-	f.addDigest(fs)
 	srv.add(fs)
 	fs.BoolVar(&writable, "w", false, "accept chunk uploads (PUT)")
 	fs.BoolVar(&writable, "writeable", false, "accept chunk uploads (PUT)")
@@ -194,7 +193,7 @@ Example:
 		if err != nil {
 			return err
 		}
-		setup := a.setup(f.digest.d, 0, 0, f.concurrency)
+		setup := a.setup(a.digest.d, 0, 0, f.concurrency)
 		open := func() (chunk.Store, error) {
 			flags := sf
 			if storeFilePath != "" {
@@ -204,7 +203,7 @@ Example:
 				}
 				flags.stores, flags.cache = file.Stores, file.Cache
 			}
-			return openServed(ctx, &flags, cfg, setup, writable, skipVerifyRead)
+			return openServed(ctx, &flags, cfg, setup, writable)
 		}
 		store, err := open()
 		if err != nil {
@@ -217,7 +216,7 @@ Example:
 		}
 		defer closeLog()
 		cs, err := httpstore.NewChunkServer(store, httpstore.ChunkServerOptions{
-			Writable: writable, Uncompressed: uncompressed, Digest: f.digest.d,
+			Writable: writable, Uncompressed: uncompressed, Digest: a.digest.d,
 			Authorization: srv.authorization, Metrics: httpstore.NewMetrics(), Logger: a.log, AccessLog: access,
 		})
 		if err != nil {
@@ -254,20 +253,18 @@ Example:
 // f as a router with the cache (as extract reads them, without the index's
 // null chunk); writable, the one store of f, without a cache, as desync
 // requires. Concurrent requests for one chunk share one fetch.
-func openServed(ctx context.Context, f *storeFlags, cfg *config, s storeSetup, writable, skipVerify bool) (chunk.Store, error) {
-	g := *f
-	g.skipVerify = g.skipVerify || skipVerify
+func openServed(ctx context.Context, f *storeFlags, cfg *config, s storeSetup, writable bool) (chunk.Store, error) {
 	if writable {
 		if f.cache != "" {
 			return nil, usageErr("chunk-server: -w serves one store and no cache (cache %q)", f.cache)
 		}
-		w, err := g.openWrite(ctx, cfg, s)
+		w, err := f.openWrite(ctx, cfg, s)
 		if err != nil {
 			return nil, err
 		}
 		return storage.NewDedup(w), nil
 	}
-	return g.openRead(ctx, cfg, s, nil)
+	return f.openRead(ctx, cfg, s, nil)
 }
 
 func (a *app) indexServerCmd() *command {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/folbricht/desync/assemble"
@@ -223,7 +224,7 @@ func (a *app) pruneCmd() *command {
 		"delete the chunks no index refers to",
 		`Deletes every chunk of the store (-s) that none of the indexes refers to
 (and none of the --keep-chunks files lists), after asking for confirmation
-unless -y is given. Chunks are deleted one at a time: an interrupted prune
+unless -y (--yes) is given. Chunks are deleted one at a time: an interrupted prune
 leaves every chunk the indexes need in place. Do not run it while chunks
 are being written to the store.
 
@@ -232,6 +233,7 @@ Example:
 	fs := c.FlagSet
 	addStoreFlags(fs, &sf, "chunk store to prune", false)
 	fs.BoolVar(&yes, "y", false, "do not ask for confirmation")
+	fs.BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	fs.Var(&keepChunks, "keep-chunks", "file of chunk IDs to keep, one per line; repeatable")
 	c.Exec = func(ctx context.Context, args []string) error {
 		if len(args) == 0 && len(keepChunks) == 0 {
@@ -245,7 +247,7 @@ Example:
 		if err != nil {
 			return err
 		}
-		s, err := sf.openWrite(ctx, cfg, a.setup(chunk.SHA512_256, 0, 0, 1))
+		s, err := sf.openWrite(ctx, cfg, a.setup(a.digest.d, 0, 0, 1))
 		if err != nil {
 			return err
 		}
@@ -288,7 +290,6 @@ Example:
 	fs := c.FlagSet
 	addStoreFlags(fs, &sf, "chunk store to verify", false)
 	f.addConcurrency(fs)
-	f.addDigest(fs)
 	fs.BoolVar(&repair, "r", false, "delete invalid chunks")
 	fs.BoolVar(&repair, "repair", false, "delete invalid chunks")
 	c.Exec = func(ctx context.Context, args []string) error {
@@ -296,7 +297,7 @@ Example:
 		if err != nil {
 			return err
 		}
-		s, err := sf.openWrite(ctx, cfg, a.setup(f.digest.d, 0, 0, f.concurrency))
+		s, err := sf.openWrite(ctx, cfg, a.setup(a.digest.d, 0, 0, f.concurrency))
 		if err != nil {
 			return err
 		}
@@ -320,13 +321,16 @@ Example:
 			ids = append(ids, id)
 		}
 		var invalid, removed atomic.Int64
+		var errMu sync.Mutex // the workers report invalid chunks one line at a time
 		err = forEach(ctx, ids, f.concurrency, func(ctx context.Context, id chunk.ID) error {
 			_, err := s.GetChunk(ctx, id)
 			if err == nil || !isInvalid(err) {
 				return err
 			}
 			invalid.Add(1)
+			errMu.Lock()
 			fmt.Fprintf(a.io.Err, "%v\n", err)
+			errMu.Unlock()
 			if repair {
 				if err := remover.RemoveChunk(ctx, id); err != nil {
 					return err

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/folbricht/desync/caindex"
@@ -22,7 +23,6 @@ type storeFlags struct {
 	clientKey      string
 	caCert         string
 	trustInsecure  bool
-	skipVerify     bool // set by chunk-server's --skip-verify-read
 	cacheRepair    bool
 	errorRetry     int
 	errorRetryBase time.Duration
@@ -46,8 +46,8 @@ func addStoreFlags(fs *flag.FlagSet, f *storeFlags, storeHelp string, withCache 
 	fs.BoolVar(&f.trustInsecure, "t", false, "trust invalid TLS certificates")
 	fs.BoolVar(&f.trustInsecure, "trust-insecure", false, "trust invalid TLS certificates")
 	f.errorRetry, f.errorRetryBase = storage.DefaultErrorRetry, storage.DefaultErrorRetryBaseInterval
-	fs.IntVar(&f.errorRetry, "e", f.errorRetry, "number of times to retry a failed call to a remote store")
-	fs.IntVar(&f.errorRetry, "error-retry", f.errorRetry, "number of times to retry a failed call to a remote store")
+	fs.Var((*countFlag)(&f.errorRetry), "e", "number of times to retry a failed call to a remote store")
+	fs.Var((*countFlag)(&f.errorRetry), "error-retry", "number of times to retry a failed call to a remote store")
 	fs.DurationVar(&f.errorRetryBase, "b", f.errorRetryBase, "wait before the first retry; it grows linearly with each retry")
 	fs.DurationVar(&f.errorRetryBase, "error-retry-base-interval", f.errorRetryBase, "wait before the first retry; it grows linearly with each retry")
 }
@@ -63,12 +63,32 @@ func (f *storeFlags) isSet(names ...string) bool {
 	return set
 }
 
+// boolOptions are the boolean flags with a store-options counterpart: given
+// on the command line, true or false, they replace the config file's value.
+// (-r/--cache-repair and chunk-server's -u have none: the cache's repair and
+// the served layout are not store options.)
+var boolOptions = []struct {
+	names []string // the flag's spellings
+	field func(*storage.Options) *bool
+}{
+	{[]string{"t", "trust-insecure"}, func(o *storage.Options) *bool { return &o.TrustInsecure }},
+	{[]string{"skip-verify-read"}, func(o *storage.Options) *bool { return &o.SkipVerify }}, // chunk-server's
+}
+
+// givenBool returns the value of the boolean flag given under one of names,
+// and false if none was given (or the command has no such flag).
+func (f *storeFlags) givenBool(names []string) (value, given bool) {
+	f.fs.Visit(func(fl *flag.Flag) {
+		if g, ok := fl.Value.(flag.Getter); ok && slices.Contains(names, fl.Name) {
+			value, given = g.Get().(bool)
+		}
+	})
+	return value, given
+}
+
 func (f *storeFlags) validate() error {
 	if (f.clientCert == "") != (f.clientKey == "") {
 		return usageErr("--client-cert and --client-key go together")
-	}
-	if f.errorRetry < 0 {
-		return usageErr("--error-retry %d is negative", f.errorRetry)
 	}
 	return nil
 }
@@ -98,11 +118,10 @@ func (f *storeFlags) options(cfg *config, s storeSetup) func(string) (storage.Op
 		if f.isSet("ca-cert") {
 			o.CACert = f.caCert
 		}
-		if f.trustInsecure {
-			o.TrustInsecure = true
-		}
-		if f.skipVerify {
-			o.SkipVerify = true
+		for _, b := range boolOptions {
+			if v, given := f.givenBool(b.names); given {
+				*b.field(&o) = v
+			}
 		}
 		if f.isSet("e", "error-retry") {
 			o.ErrorRetry = f.errorRetry

@@ -555,12 +555,14 @@ func TestPrune(t *testing.T) {
 		return s
 	}
 
-	t.Run("-y", func(t *testing.T) {
-		s := newStore(t)
-		mustRun(t, nil, "prune", "-s", s, "-y", idx1)
-		assertSameIDs(t, "pruned store", storeChunks(t, s), ids1)
-		extractOK(t, data1, idx1, "-s", s)
-	})
+	for _, yes := range []string{"-y", "--yes"} {
+		t.Run(yes, func(t *testing.T) {
+			s := newStore(t)
+			mustRun(t, nil, "prune", "-s", s, yes, idx1)
+			assertSameIDs(t, "pruned store", storeChunks(t, s), ids1)
+			extractOK(t, data1, idx1, "-s", s)
+		})
+	}
 	t.Run("not confirmed", func(t *testing.T) {
 		s := newStore(t)
 		for _, answer := range []string{"n\n", "", "yes please\n"} {

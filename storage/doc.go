@@ -30,7 +30,9 @@
 //     cached chunk is replaced from the store.
 //   - [Retry]: repeats calls that fail with a transient error
 //     ([IsTransient]: not a missing or invalid chunk, not a cancelled
-//     context, not marked [Permanent]), waiting n × BaseInterval.
+//     context, not marked [Permanent]), waiting n × BaseInterval before
+//     retry n; a call is made at most Attempts times in all (desync's
+//     --error-retry: 3 means 3 requests, 0 and 1 mean one).
 //   - [Dedup]: concurrent requests for one chunk share one fetch (or write).
 //   - [NullChunk]: answers for the all-zero chunk of one size without asking.
 //

@@ -267,7 +267,7 @@ func openServed(ctx context.Context, f *storeFlags, cfg *config, s storeSetup, w
 		}
 		return storage.NewDedup(w), nil
 	}
-	return g.openRead(ctx, cfg, s, nil)
+	return openReadOnly(ctx, &g, cfg, s, nil)
 }
 
 func (a *app) indexServerCmd() *command {

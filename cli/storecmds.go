@@ -180,7 +180,7 @@ Example:
 		}
 		// Without the index (no NullChunk): the zero chunk is fetched and
 		// cached like any other, as desync's cache does.
-		s, err := sf.openRead(ctx, cfg, a.setup(first.Digest(), first.Max, 0, f.concurrency), nil)
+		s, err := openReadOnly(ctx, &sf, cfg, a.setup(first.Digest(), first.Max, 0, f.concurrency), nil)
 		if err != nil {
 			return err
 		}
@@ -250,7 +250,7 @@ Example:
 			return err
 		}
 		defer s.Close()
-		if err := storeExists(s); err != nil {
+		if err := storage.CheckExists(s); err != nil {
 			return err
 		}
 		p, ok := storage.As[chunk.PruneStore](s)
@@ -301,7 +301,7 @@ Example:
 			return err
 		}
 		defer s.Close()
-		if err := storeExists(s); err != nil {
+		if err := storage.CheckExists(s); err != nil {
 			return err
 		}
 		lister, ok := storage.As[storage.Lister](s)
@@ -347,15 +347,20 @@ Example:
 	return c
 }
 
-// storeExists fails for a local store whose directory does not exist, so
-// that verify or prune of a mistyped path is not reported as a success.
-func storeExists(s chunk.Store) error {
-	if l, ok := storage.As[*storage.Local](s); ok {
-		if _, err := os.Stat(l.String()); err != nil {
-			return fmt.Errorf("store %s: %w", l, err)
-		}
+// openReadOnly opens the stores of f that a command only reads from (see
+// storeFlags.openRead), and fails at once, naming it, for a local store
+// that does not exist (storage.CheckExists), rather than for every chunk
+// as missing from it.
+func openReadOnly(ctx context.Context, f *storeFlags, cfg *config, s storeSetup, ix *caindex.Index) (chunk.Store, error) {
+	st, err := f.openRead(ctx, cfg, s, ix)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	if err := storage.CheckExists(st); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 func isInvalid(err error) bool {

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -280,5 +282,28 @@ func TestErrorRetryRequests(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestConnectionRefused: a request that gets no response fails with an
+// error naming the store and the chunk once each (not again in the URL),
+// that still unwraps to the *url.Error, and is transient.
+func TestConnectionRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	s := newClient(t, base, storage.Options{})
+	c := randomChunk(t, 100, chunk.SHA512_256)
+	_, err = s.GetChunk(context.Background(), c.ID())
+	var ue *url.Error
+	if err == nil || !errors.As(err, &ue) || !storage.IsTransient(err) {
+		t.Fatalf("GetChunk: %v, want a transient *url.Error", err)
+	}
+	msg := err.Error()
+	if strings.Count(msg, base) != 1 || strings.Count(msg, c.ID().String()) != 1 || !strings.Contains(msg, "GET: ") {
+		t.Errorf("error %q should name %s and chunk %s once each, and the method", msg, base, c.ID())
 	}
 }

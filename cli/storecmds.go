@@ -279,9 +279,10 @@ func (a *app) verifyCmd() *command {
 	c := a.newCommand("verify", "desync verify -s <store> [-r] [flags]",
 		"check every chunk in a store",
 		`Reads every chunk of the store (-s), decodes it and checks that its content
-hashes to its name. Invalid chunks are listed on stderr; with -r they are
-deleted (a later make, chop or cache writes them again). Exits 1 if invalid
-chunks remain.
+hashes to its name. Invalid chunks, and chunk files that are not in the
+directory of their first 4 hex digits (which no read finds), are listed on
+stderr; with -r they are deleted (a later make, chop or cache writes them
+again). Exits 1 if invalid or misplaced chunks remain.
 
 Example:
   desync verify -s /var/store -r`, 0, 0)
@@ -319,7 +320,28 @@ Example:
 			}
 			ids = append(ids, id)
 		}
+		// Chunk files out of place: no read finds them, so they are
+		// reported (and deleted with -r) by name.
+		var misplaced []string
+		ml, canList := storage.As[storage.MisplacedLister](s)
+		if canList {
+			for name, err := range ml.ListMisplaced(ctx) {
+				if err != nil {
+					return fmt.Errorf("verify: %w", err)
+				}
+				misplaced = append(misplaced, name)
+			}
+		}
 		var invalid, removed atomic.Int64
+		for _, name := range misplaced {
+			fmt.Fprintf(a.io.Err, "misplaced chunk file %s in store %s: its directory is not the first 4 digits of its name\n", name, s)
+			if repair {
+				if err := ml.RemoveMisplaced(ctx, name); err != nil {
+					return fmt.Errorf("verify: %w", err)
+				}
+				removed.Add(1)
+			}
+		}
 		err = forEach(ctx, ids, f.concurrency, func(ctx context.Context, id chunk.ID) error {
 			_, err := s.GetChunk(ctx, id)
 			if err == nil || !isInvalid(err) {
@@ -338,9 +360,9 @@ Example:
 		if err != nil {
 			return fmt.Errorf("verify %s: %w", s, err)
 		}
-		fmt.Fprintf(a.io.Err, "%d chunks checked, %d invalid, %d deleted\n", len(ids), invalid.Load(), removed.Load())
-		if n := invalid.Load() - removed.Load(); n > 0 {
-			return fmt.Errorf("verify %s: %d invalid chunks (delete them with -r)", s, n)
+		fmt.Fprintf(a.io.Err, "%d chunks checked, %d invalid, %d misplaced, %d deleted\n", len(ids)+len(misplaced), invalid.Load(), len(misplaced), removed.Load())
+		if !repair && invalid.Load()+int64(len(misplaced)) > 0 {
+			return fmt.Errorf("verify %s: %d invalid chunks, %d misplaced chunk files (delete them with -r)", s, invalid.Load(), len(misplaced))
 		}
 		return nil
 	}

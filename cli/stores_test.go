@@ -1077,3 +1077,29 @@ func TestUnreachableStore(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyMisplaced: a chunk file under another chunk's directory is
+// reported by name (not skipped), counted, and deleted by verify -r.
+func TestVerifyMisplaced(t *testing.T) {
+	f := newFixture(t)
+	id := f.ids[0]
+	wrong := "abcd"
+	if id[:4] == wrong {
+		wrong = "abce"
+	}
+	name := wrong + "/" + id + ".cacnk"
+	if err := os.MkdirAll(filepath.Join(f.store, wrong), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(chunkPath(f.store, id), filepath.Join(f.store, name)); err != nil {
+		t.Fatal(err)
+	}
+	n := len(f.ids)
+	expect(t, 1, nil, []string{"misplaced chunk file " + name, fmt.Sprintf("%d chunks checked, 0 invalid, 1 misplaced, 0 deleted", n), "-r"},
+		"verify", "-s", f.store)
+	expect(t, 0, nil, []string{name, fmt.Sprintf("%d chunks checked, 0 invalid, 1 misplaced, 1 deleted", n)}, "verify", "-s", f.store, "-r")
+	if _, err := os.Stat(filepath.Join(f.store, name)); !os.IsNotExist(err) {
+		t.Errorf("verify -r left %s: %v", name, err)
+	}
+	expect(t, 0, nil, []string{fmt.Sprintf("%d chunks checked, 0 invalid, 0 misplaced, 0 deleted", n-1)}, "verify", "-s", f.store)
+}

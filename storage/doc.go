@@ -13,7 +13,11 @@
 //     is renamed with RENAME_NOREPLACE, so a write needs no lookup first).
 //     It lists, removes and prunes chunks ([Lister],
 //     [Remover], chunk.PruneStore); prune also deletes temporary files
-//     abandoned for over an hour.
+//     abandoned for over an hour. Chunk files outside the directory of
+//     their first 4 hex digits, which nothing else sees, are listed and
+//     removed by name ([MisplacedLister], for verify). A store that does
+//     not exist reads as empty; [CheckExists] is the check for callers that
+//     only read.
 //   - [LocalIndex]: indexes by name under a directory; names cannot escape it.
 //     It is an [IndexStreamStore]: WriteIndex stores an index while it is
 //     written (atomically), so it is never held in memory whole. Remote

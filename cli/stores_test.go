@@ -1103,3 +1103,31 @@ func TestVerifyMisplaced(t *testing.T) {
 	}
 	expect(t, 0, nil, []string{fmt.Sprintf("%d chunks checked, 0 invalid, 0 misplaced, 0 deleted", n-1)}, "verify", "-s", f.store)
 }
+
+// TestVerifyZstdBomb: a chunk file of a few hundred KiB that decodes to
+// 8 GiB is reported invalid, naming the chunk and the size cap (the
+// decoder stops at the cap), and verify -r deletes it.
+func TestVerifyZstdBomb(t *testing.T) {
+	isolate(t)
+	store := t.TempDir()
+	// A zstd frame of 128 KiB RLE blocks of zeros, without a content size.
+	bomb := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 7 << 3}
+	const block = 128 << 10
+	for n := 8 << 30; n > 0; n -= block {
+		h := uint32(block)<<3 | 1<<1
+		if n == block {
+			h |= 1
+		}
+		bomb = append(bomb, byte(h), byte(h>>8), byte(h>>16), 0)
+	}
+	id := strings.Repeat("7b", 32)
+	if err := os.MkdirAll(filepath.Join(store, id[:4]), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, chunkPath(store, id), bomb)
+	expect(t, 1, nil, []string{"invalid chunk " + id, "more than the 134217728-byte limit", "1 chunks checked, 1 invalid"}, "verify", "-s", store)
+	expect(t, 0, nil, []string{"1 invalid, 0 misplaced, 1 deleted"}, "verify", "-s", store, "-r")
+	if _, err := os.Stat(chunkPath(store, id)); !os.IsNotExist(err) {
+		t.Errorf("verify -r left the bomb: %v", err)
+	}
+}

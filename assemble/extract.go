@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 
 	"github.com/folbricht/desync/caindex"
 	"github.com/folbricht/desync/chunk"
@@ -24,6 +25,11 @@ func workerCount(n int) int {
 func fetch(ctx context.Context, s chunk.Store, c caindex.Chunk) (b []byte, ch *chunk.Chunk, err error) {
 	ch, err = s.GetChunk(ctx, c.ID)
 	if err != nil {
+		// Store errors mostly name the chunk (and the store) themselves:
+		// add only the offset then, so the chunk is named once.
+		if strings.Contains(err.Error(), c.ID.String()) {
+			return nil, nil, fmt.Errorf("at offset %d: %w", c.Start, err)
+		}
 		return nil, nil, fmt.Errorf("chunk %s at offset %d: %w", c.ID, c.Start, err)
 	}
 	if b, err = ch.Plain(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -124,12 +125,24 @@ func (z *Zstd) Decode(dst, stored []byte) ([]byte, error) {
 	var err error
 	switch {
 	case bytes.HasPrefix(stored, magicZstd):
-		var n int
-		if n, err = zstdFrameLen(stored); err != nil {
+		var f zstdFrame
+		if f, err = parseZstdFrame(stored); err != nil {
 			return nil, err
 		}
-		if n != len(stored) {
-			return nil, fmt.Errorf("zstd chunk has %d bytes of trailing garbage", len(stored)-n)
+		if f.len != len(stored) {
+			return nil, fmt.Errorf("zstd chunk has %d bytes of trailing garbage", len(stored)-f.len)
+		}
+		switch {
+		case f.size != sizeUnknown && f.size > uint64(z.max):
+			return nil, fmt.Errorf("zstd chunk declares %d bytes, more than the %d-byte limit", f.size, z.max)
+		case f.size == sizeUnknown && f.bound > uint64(z.max):
+			// The blocks may decode to more than the cap (a "zstd bomb"
+			// of a few KiB can decode to gigabytes): count what they
+			// decode to first, keeping none of it, rather than collect
+			// up to the cap in a growing buffer and only then fail.
+			if err := z.checkSize(stored); err != nil {
+				return nil, err
+			}
 		}
 		dst, err = z.dec.DecodeAll(stored, dst)
 	case bytes.HasPrefix(stored, magicGzip):
@@ -151,16 +164,35 @@ func (z *Zstd) Decode(dst, stored []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// zstdFrameLen returns the length of the zstd frame at the start of b by
-// walking its header and block headers, without decoding (RFC 8878 §3.1.1).
-func zstdFrameLen(b []byte) (int, error) {
+// zstdFrame is what the headers of a zstd frame say, read without decoding.
+type zstdFrame struct {
+	len   int    // bytes of the frame
+	size  uint64 // the declared content size, or sizeUnknown
+	bound uint64 // the most its blocks can decode to
+}
+
+const (
+	sizeUnknown = math.MaxUint64
+	// maxZstdBlock is the most a compressed zstd block decodes to
+	// (Block_Maximum_Size, RFC 8878 §3.1.1.2.4).
+	maxZstdBlock = 128 << 10
+	// countWindow is the largest window a frame may have for checkSize to
+	// count it; our encoder and casync's stay within it.
+	countWindow = 8 << 20
+)
+
+// parseZstdFrame walks the header and block headers of the zstd frame at
+// the start of b, without decoding (RFC 8878 §3.1.1): its length, declared
+// content size, and an upper bound of its decoded size.
+func parseZstdFrame(b []byte) (zstdFrame, error) {
 	truncated := errors.New("truncated zstd frame")
+	f := zstdFrame{size: sizeUnknown}
 	if len(b) < 5 {
-		return 0, truncated
+		return f, truncated
 	}
 	fhd := b[4]
 	if fhd&0x08 != 0 {
-		return 0, errors.New("zstd frame header has the reserved bit set")
+		return f, errors.New("zstd frame header has the reserved bit set")
 	}
 	singleSegment := fhd&0x20 != 0
 	pos := 5
@@ -168,28 +200,47 @@ func zstdFrameLen(b []byte) (int, error) {
 		pos++ // window descriptor
 	}
 	pos += [4]int{0, 1, 2, 4}[fhd&3] // dictionary ID
+	fcsLen := 0
 	switch fcs := fhd >> 6; {
 	case fcs == 0 && singleSegment:
-		pos++
+		fcsLen = 1
 	case fcs > 0:
-		pos += 1 << fcs
+		fcsLen = 1 << fcs
+	}
+	if fcsLen > 0 {
+		if pos+fcsLen > len(b) {
+			return f, truncated
+		}
+		f.size = 0
+		for i := fcsLen - 1; i >= 0; i-- {
+			f.size = f.size<<8 | uint64(b[pos+i])
+		}
+		if fcsLen == 2 {
+			f.size += 256
+		}
+		pos += fcsLen
 	}
 	for {
 		if pos+3 > len(b) {
-			return 0, truncated
+			return f, truncated
 		}
 		h := uint32(b[pos]) | uint32(b[pos+1])<<8 | uint32(b[pos+2])<<16
 		pos += 3
 		switch size := int(h >> 3); (h >> 1) & 3 {
-		case 0, 2: // raw, compressed
+		case 0: // raw
 			pos += size
+			f.bound += uint64(size)
 		case 1: // RLE
 			pos++
+			f.bound += uint64(size)
+		case 2: // compressed
+			pos += size
+			f.bound += maxZstdBlock
 		default:
-			return 0, errors.New("zstd block of reserved type")
+			return f, errors.New("zstd block of reserved type")
 		}
 		if pos > len(b) {
-			return 0, truncated
+			return f, truncated
 		}
 		if h&1 != 0 { // last block
 			break
@@ -199,9 +250,36 @@ func zstdFrameLen(b []byte) (int, error) {
 		pos += 4 // content checksum
 	}
 	if pos > len(b) {
-		return 0, truncated
+		return f, truncated
 	}
-	return pos, nil
+	f.len = pos
+	return f, nil
+}
+
+// checkSize decodes the frame in stored without keeping its content, and
+// fails if it decodes to more than the cap. The memory it takes is the
+// frame's window; a frame whose window is over countWindow is not counted
+// here but left to DecodeAll, which stops at the cap.
+func (z *Zstd) checkSize(stored []byte) error {
+	d, err := zstd.NewReader(bytes.NewReader(stored),
+		zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderLowmem(true),
+		zstd.WithDecoderMaxWindow(countWindow),
+	)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	n, err := io.Copy(io.Discard, io.LimitReader(d, int64(z.max)+1))
+	switch {
+	case errors.Is(err, zstd.ErrWindowSizeExceeded):
+		return nil
+	case err != nil:
+		return err
+	case n > int64(z.max):
+		return fmt.Errorf("chunk decodes to more than the %d-byte limit", z.max)
+	}
+	return nil
 }
 
 func gunzip(dst, stored []byte, limit int) ([]byte, error) {

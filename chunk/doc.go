@@ -19,7 +19,10 @@
 //   - [Zstd], the converter for casync's .cacnk files. It reuses encoders and
 //     decoders, caps decoded size (set it to the index's max chunk size),
 //     rejects trailing bytes after the frame, and reads casync's frames, which
-//     carry no content size. [Uncompressed] is the identity converter.
+//     carry no content size. A frame that declares more than the cap fails
+//     before decoding; one whose block headers allow more than the cap is
+//     first decoded without keeping its output, so a small frame that
+//     decodes to gigabytes fails without taking the cap in memory. [Uncompressed] is the identity converter.
 //   - The store interfaces ([Store], [WriteStore], [PruneStore]) with
 //     context.Context on every call, and the errors callers act on:
 //     [ErrMissing] (via errors.Is, carried by [*MissingError]) and

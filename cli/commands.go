@@ -333,7 +333,7 @@ func (a *app) openRead(ctx context.Context, sf *storeFlags, ix *caindex.Index, n
 	if err != nil {
 		return nil, err
 	}
-	return sf.openRead(ctx, cfg, a.setup(ix.Digest(), ix.Max, 0, n), ix)
+	return openReadOnly(ctx, sf, cfg, a.setup(ix.Digest(), ix.Max, 0, n), ix)
 }
 
 func (a *app) extractCmd() *command {

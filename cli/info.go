@@ -97,7 +97,7 @@ Example:
 			}
 			// Without the index (no NullChunk): count the zero chunk only
 			// if the stores hold it, as desync does.
-			s, err := sf.openRead(ctx, cfg, a.setup(ix.Digest(), ix.Max, 0, f.concurrency), nil)
+			s, err := openReadOnly(ctx, &sf, cfg, a.setup(ix.Digest(), ix.Max, 0, f.concurrency), nil)
 			if err != nil {
 				return err
 			}

@@ -264,7 +264,7 @@ func openServed(ctx context.Context, f *storeFlags, cfg *config, s storeSetup, w
 		}
 		return storage.NewDedup(w), nil
 	}
-	return f.openRead(ctx, cfg, s, nil)
+	return openReadOnly(ctx, f, cfg, s, nil)
 }
 
 func (a *app) indexServerCmd() *command {

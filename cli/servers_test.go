@@ -162,6 +162,7 @@ func TestHTTPMakeIntoServer(t *testing.T) {
 	extractOK(t, mustRead(t, input), index, "-s", store)
 	extractOK(t, mustRead(t, input), index, "-s", u)
 
+	os.Mkdir(filepath.Join(dir, "other"), 0o755)
 	ro := startServer(t, "chunk-server", "-s", filepath.Join(dir, "other"))
 	expect(t, 1, nil, []string{"405", ro}, "make", "-s", ro, filepath.Join(dir, "x.caibx"), input)
 }

@@ -181,7 +181,7 @@ Example:
 		}
 		// Without the index (no NullChunk): the zero chunk is fetched and
 		// cached like any other, as desync's cache does.
-		s, err := sf.openRead(ctx, cfg, a.setup(first.Digest(), first.Max, 0, f.concurrency), nil)
+		s, err := openReadOnly(ctx, &sf, cfg, a.setup(first.Digest(), first.Max, 0, f.concurrency), nil)
 		if err != nil {
 			return err
 		}
@@ -252,7 +252,7 @@ Example:
 			return err
 		}
 		defer s.Close()
-		if err := storeExists(s); err != nil {
+		if err := storage.CheckExists(s); err != nil {
 			return err
 		}
 		p, ok := storage.As[chunk.PruneStore](s)
@@ -281,9 +281,10 @@ func (a *app) verifyCmd() *command {
 	c := a.newCommand("verify", "desync verify -s <store> [-r] [flags]",
 		"check every chunk in a store",
 		`Reads every chunk of the store (-s), decodes it and checks that its content
-hashes to its name. Invalid chunks are listed on stderr; with -r they are
-deleted (a later make, chop or cache writes them again). Exits 1 if invalid
-chunks remain.
+hashes to its name. Invalid chunks, and chunk files that are not in the
+directory of their first 4 hex digits (which no read finds), are listed on
+stderr; with -r they are deleted (a later make, chop or cache writes them
+again). Exits 1 if invalid or misplaced chunks remain.
 
 Example:
   desync verify -s /var/store -r`, 0, 0)
@@ -302,7 +303,7 @@ Example:
 			return err
 		}
 		defer s.Close()
-		if err := storeExists(s); err != nil {
+		if err := storage.CheckExists(s); err != nil {
 			return err
 		}
 		lister, ok := storage.As[storage.Lister](s)
@@ -320,8 +321,29 @@ Example:
 			}
 			ids = append(ids, id)
 		}
+		// Chunk files out of place: no read finds them, so they are
+		// reported (and deleted with -r) by name.
+		var misplaced []string
+		ml, canList := storage.As[storage.MisplacedLister](s)
+		if canList {
+			for name, err := range ml.ListMisplaced(ctx) {
+				if err != nil {
+					return fmt.Errorf("verify: %w", err)
+				}
+				misplaced = append(misplaced, name)
+			}
+		}
 		var invalid, removed atomic.Int64
 		var errMu sync.Mutex // the workers report invalid chunks one line at a time
+		for _, name := range misplaced {
+			fmt.Fprintf(a.io.Err, "misplaced chunk file %s in store %s: its directory is not the first 4 digits of its name\n", name, s)
+			if repair {
+				if err := ml.RemoveMisplaced(ctx, name); err != nil {
+					return fmt.Errorf("verify: %w", err)
+				}
+				removed.Add(1)
+			}
+		}
 		err = forEach(ctx, ids, f.concurrency, func(ctx context.Context, id chunk.ID) error {
 			_, err := s.GetChunk(ctx, id)
 			if err == nil || !isInvalid(err) {
@@ -342,24 +364,29 @@ Example:
 		if err != nil {
 			return fmt.Errorf("verify %s: %w", s, err)
 		}
-		fmt.Fprintf(a.io.Err, "%d chunks checked, %d invalid, %d deleted\n", len(ids), invalid.Load(), removed.Load())
-		if n := invalid.Load() - removed.Load(); n > 0 {
-			return fmt.Errorf("verify %s: %d invalid chunks (delete them with -r)", s, n)
+		fmt.Fprintf(a.io.Err, "%d chunks checked, %d invalid, %d misplaced, %d deleted\n", len(ids)+len(misplaced), invalid.Load(), len(misplaced), removed.Load())
+		if !repair && invalid.Load()+int64(len(misplaced)) > 0 {
+			return fmt.Errorf("verify %s: %d invalid chunks, %d misplaced chunk files (delete them with -r)", s, invalid.Load(), len(misplaced))
 		}
 		return nil
 	}
 	return c
 }
 
-// storeExists fails for a local store whose directory does not exist, so
-// that verify or prune of a mistyped path is not reported as a success.
-func storeExists(s chunk.Store) error {
-	if l, ok := storage.As[*storage.Local](s); ok {
-		if _, err := os.Stat(l.String()); err != nil {
-			return fmt.Errorf("store %s: %w", l, err)
-		}
+// openReadOnly opens the stores of f that a command only reads from (see
+// storeFlags.openRead), and fails at once, naming it, for a local store
+// that does not exist (storage.CheckExists), rather than for every chunk
+// as missing from it.
+func openReadOnly(ctx context.Context, f *storeFlags, cfg *config, s storeSetup, ix *caindex.Index) (chunk.Store, error) {
+	st, err := f.openRead(ctx, cfg, s, ix)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	if err := storage.CheckExists(st); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 func isInvalid(err error) bool {

@@ -46,8 +46,8 @@ func addStoreFlags(fs *flag.FlagSet, f *storeFlags, storeHelp string, withCache 
 	fs.BoolVar(&f.trustInsecure, "t", false, "trust invalid TLS certificates")
 	fs.BoolVar(&f.trustInsecure, "trust-insecure", false, "trust invalid TLS certificates")
 	f.errorRetry, f.errorRetryBase = storage.DefaultErrorRetry, storage.DefaultErrorRetryBaseInterval
-	fs.Var((*countFlag)(&f.errorRetry), "e", "number of times to retry a failed call to a remote store")
-	fs.Var((*countFlag)(&f.errorRetry), "error-retry", "number of times to retry a failed call to a remote store")
+	fs.Var((*countFlag)(&f.errorRetry), "e", "times a failing call to a remote store is tried in all (0 and 1: once, no retry)")
+	fs.Var((*countFlag)(&f.errorRetry), "error-retry", "times a failing call to a remote store is tried in all (0 and 1: once, no retry)")
 	fs.DurationVar(&f.errorRetryBase, "b", f.errorRetryBase, "wait before the first retry; it grows linearly with each retry")
 	fs.DurationVar(&f.errorRetryBase, "error-retry-base-interval", f.errorRetryBase, "wait before the first retry; it grows linearly with each retry")
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -312,6 +313,7 @@ func TestFailover(t *testing.T) {
 	})
 	t.Run("failover group in a router", func(t *testing.T) {
 		empty := filepath.Join(f.dir, "empty")
+		os.Mkdir(empty, 0o755)
 		extractOK(t, f.data, f.index, "-s", empty, "-s", broken1+"|"+f.store)
 	})
 }
@@ -498,7 +500,9 @@ func TestCacheCommand(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &stats); err != nil || stats["chunks-total"] != len(f.ids)+len(textIDs) {
 			t.Errorf("stats %q: %v", r.stdout, err)
 		}
-		extractOK(t, f.data, f.index, "-s", filepath.Join(f.dir, "nowhere"), "-c", c)
+		nowhere := filepath.Join(f.dir, "nowhere") // an empty store: every chunk comes from the cache
+		os.Mkdir(nowhere, 0o755)
+		extractOK(t, f.data, f.index, "-s", nowhere, "-c", c)
 	})
 	t.Run("ignore", func(t *testing.T) {
 		c := filepath.Join(f.dir, "c2")
@@ -968,6 +972,7 @@ func TestNullChunk(t *testing.T) {
 
 	// info counts what the store holds.
 	var info indexInfo
+	os.Mkdir(filepath.Join(dir, "empty"), 0o755)
 	r := mustRun(t, nil, "info", "-s", filepath.Join(dir, "empty"), idx)
 	if err := json.Unmarshal([]byte(r.stdout), &info); err != nil || info.InStore != 0 {
 		t.Errorf("info of an empty store: in-store %d (%v)", info.InStore, err)
@@ -983,16 +988,148 @@ func NewNullID(ix *caindex.Index) string {
 	return ix.Digest().Sum(make([]byte, ix.Max)).String()
 }
 
-// TestMissingStoreDir: verify and prune of a store directory that does not
-// exist fail instead of reporting an empty store.
+// TestMissingStoreDir: a local store directory that does not exist fails
+// at once, naming the store, for every command that reads it (not as a
+// missing chunk per chunk), while the commands that write (make, chop, and
+// the cache of extract and cache) create it, as casync does.
 func TestMissingStoreDir(t *testing.T) {
-	missing := filepath.Join(t.TempDir(), "no-such-store")
+	isolate(t)
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "no-such-store")
+	store := filepath.Join(dir, "store")
+	mustRun(t, nil, "make", "-s", store, filepath.Join(dir, "blob1.caibx"), "testdata/blob1.bin")
+	index := filepath.Join(dir, "blob1.caibx")
+	want := "store " + missing + ": no such directory"
 	for _, args := range [][]string{
 		{"verify", "-s", missing},
-		{"prune", "-y", "-s", missing, "testdata/blob1.caibx"},
+		{"prune", "-y", "-s", missing, index},
+		{"extract", "-s", missing, index, filepath.Join(dir, "out")},
+		{"extract", "-s", store, "-s", missing, index, filepath.Join(dir, "out")},
+		{"extract", "-s", store + "|" + missing, index, filepath.Join(dir, "out")},
+		{"extract", "-s", missing, "-c", filepath.Join(dir, "cache1"), index, filepath.Join(dir, "out")},
+		{"cat", "-s", missing, index},
+		{"cache", "-s", missing, "-c", filepath.Join(dir, "cache2"), index},
+		{"info", "-s", missing, index},
+		{"chunk-server", "-s", missing, "-l", "127.0.0.1:0"},
 	} {
-		if r := run(t, nil, args...); r.code != 1 || !strings.Contains(r.stderr, missing) || !strings.Contains(r.stderr, "no such file") {
-			t.Errorf("%v: exit %d, %q", args, r.code, r.stderr)
+		r := run(t, nil, args...)
+		if r.code != 1 || strings.Count(r.stderr, want) != 1 || strings.Contains(r.stderr, "missing from") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 and %q once", args, r.code, r.stderr, want)
 		}
+		if lines := strings.Count(r.stderr, "\n"); lines != 1 {
+			t.Errorf("%v: %d lines on stderr, want 1: %q", args, lines, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); !os.IsNotExist(err) {
+		t.Errorf("a failed extract left its output behind: %v", err)
+	}
+	// Writing creates the store (and a cache) that is not there.
+	for _, args := range [][]string{
+		{"make", "-s", filepath.Join(dir, "new1"), filepath.Join(dir, "x.caibx"), "testdata/blob1.bin"},
+		{"chop", "-s", filepath.Join(dir, "new2"), index, "testdata/blob1.bin"},
+		{"extract", "-s", store, "-c", filepath.Join(dir, "new3"), index, filepath.Join(dir, "out")},
+		{"cache", "-s", store, "-c", filepath.Join(dir, "new4"), index},
+	} {
+		mustRun(t, nil, args...)
+		if n := len(storeChunks(t, args[2])); n == 0 {
+			t.Errorf("%v: no chunks in %s", args, args[2])
+		}
+	}
+}
+
+// TestUnreachableStore: extracting from an HTTP store nobody listens on
+// logs one line per retry and fails with one line that names the store and
+// the chunk once each. -e N makes N tries in all, as desync's does.
+func TestUnreachableStore(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	index := filepath.Join(dir, "small.caibx")
+	mustRun(t, nil, "make", "-s", filepath.Join(dir, "store"), index, writeFile(t, filepath.Join(dir, "small"), genRandom(t, 1000, 1)))
+	ix, err := caindex.ReadFile(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ix.Chunks) != 1 {
+		t.Fatalf("%d chunks, want 1", len(ix.Chunks))
+	}
+	id := ix.Chunks[0].ID.String()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	for _, tc := range []struct {
+		retry   string
+		retries int
+	}{{"0", 0}, {"1", 0}, {"2", 1}, {"3", 2}} {
+		stderr := extractFails(t, []string{"connection refused"}, index, "-s", store, "-e", tc.retry, "-b", "1ms")
+		lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+		if len(lines) != tc.retries+1 {
+			t.Errorf("-e %s: %d lines on stderr, want %d retries and the error: %q", tc.retry, len(lines), tc.retries, stderr)
+		}
+		for _, l := range lines[:len(lines)-1] {
+			if !strings.Contains(l, "retrying") {
+				t.Errorf("-e %s: stderr line %q is not a retry", tc.retry, l)
+			}
+		}
+		last := lines[len(lines)-1]
+		if strings.Count(last, store) != 1 || strings.Count(last, id) != 1 {
+			t.Errorf("-e %s: the error %q should name the store %s and the chunk %s once each", tc.retry, last, store, id)
+		}
+	}
+}
+
+// TestVerifyMisplaced: a chunk file under another chunk's directory is
+// reported by name (not skipped), counted, and deleted by verify -r.
+func TestVerifyMisplaced(t *testing.T) {
+	f := newFixture(t)
+	id := f.ids[0]
+	wrong := "abcd"
+	if id[:4] == wrong {
+		wrong = "abce"
+	}
+	name := wrong + "/" + id + ".cacnk"
+	if err := os.MkdirAll(filepath.Join(f.store, wrong), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(chunkPath(f.store, id), filepath.Join(f.store, name)); err != nil {
+		t.Fatal(err)
+	}
+	n := len(f.ids)
+	expect(t, 1, nil, []string{"misplaced chunk file " + name, fmt.Sprintf("%d chunks checked, 0 invalid, 1 misplaced, 0 deleted", n), "-r"},
+		"verify", "-s", f.store)
+	expect(t, 0, nil, []string{name, fmt.Sprintf("%d chunks checked, 0 invalid, 1 misplaced, 1 deleted", n)}, "verify", "-s", f.store, "-r")
+	if _, err := os.Stat(filepath.Join(f.store, name)); !os.IsNotExist(err) {
+		t.Errorf("verify -r left %s: %v", name, err)
+	}
+	expect(t, 0, nil, []string{fmt.Sprintf("%d chunks checked, 0 invalid, 0 misplaced, 0 deleted", n-1)}, "verify", "-s", f.store)
+}
+
+// TestVerifyZstdBomb: a chunk file of a few hundred KiB that decodes to
+// 8 GiB is reported invalid, naming the chunk and the size cap (the
+// decoder stops at the cap), and verify -r deletes it.
+func TestVerifyZstdBomb(t *testing.T) {
+	isolate(t)
+	store := t.TempDir()
+	// A zstd frame of 128 KiB RLE blocks of zeros, without a content size.
+	bomb := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 7 << 3}
+	const block = 128 << 10
+	for n := 8 << 30; n > 0; n -= block {
+		h := uint32(block)<<3 | 1<<1
+		if n == block {
+			h |= 1
+		}
+		bomb = append(bomb, byte(h), byte(h>>8), byte(h>>16), 0)
+	}
+	id := strings.Repeat("7b", 32)
+	if err := os.MkdirAll(filepath.Join(store, id[:4]), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, chunkPath(store, id), bomb)
+	expect(t, 1, nil, []string{"invalid chunk " + id, "more than the 134217728-byte limit", "1 chunks checked, 1 invalid"}, "verify", "-s", store)
+	expect(t, 0, nil, []string{"1 invalid, 0 misplaced, 1 deleted"}, "verify", "-s", store, "-r")
+	if _, err := os.Stat(chunkPath(store, id)); !os.IsNotExist(err) {
+		t.Errorf("verify -r left the bomb: %v", err)
 	}
 }

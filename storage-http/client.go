@@ -187,6 +187,20 @@ func redact(u string) string {
 	return p.Redacted()
 }
 
+// requestFailure is the failure of a request that got no response, named
+// by what it was for ("store S: chunk X") and its method. The message leaves
+// out the request's URL, which would name the store and the chunk again.
+type requestFailure struct {
+	what string
+	err  *url.Error
+}
+
+func (e *requestFailure) Error() string {
+	return e.what + ": " + strings.ToUpper(e.err.Op) + ": " + e.err.Err.Error()
+}
+
+func (e *requestFailure) Unwrap() error { return e.err }
+
 // requestError wraps the failure of a request that got no response. TLS
 // failures (an untrusted or mismatched certificate, or the server refusing
 // ours) are permanent: repeating the request cannot fix them. Anything else
@@ -198,7 +212,11 @@ func requestError(what string, err error) error {
 	var hn x509.HostnameError
 	var ci x509.CertificateInvalidError
 	var op *net.OpError
-	err = fmt.Errorf("%s: %w", what, err)
+	if ue, ok := err.(*url.Error); ok {
+		err = &requestFailure{what: what, err: ue}
+	} else {
+		err = fmt.Errorf("%s: %w", what, err)
+	}
 	// A TLS alert from the server (such as "certificate required") comes
 	// as a net.OpError with Op "remote error".
 	remoteAlert := errors.As(err, &op) && op.Op == "remote error"

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/folbricht/desync/caindex"
 	"github.com/folbricht/desync/chunk"
@@ -227,5 +230,80 @@ func TestIndexStoreRoundTrip(t *testing.T) {
 		if _, err := cl.GetIndex(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "invalid index name") {
 			t.Errorf("GetIndex(%q): %v, want an invalid name error", bad, err)
 		}
+	}
+}
+
+// TestErrorRetryRequests counts the requests a store opened by storage.Open
+// makes per call against a server that always fails with a 500: desync's
+// --error-retry N means N requests in all (0 and 1: one), not N retries.
+func TestErrorRetryRequests(t *testing.T) {
+	defaults := storage.DefaultOptions()
+	for _, tc := range []struct {
+		name     string
+		retry    int
+		requests int32
+	}{
+		{"0", 0, 1},
+		{"1", 1, 1},
+		{"3", 3, 3},
+		{"default", defaults.ErrorRetry, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var requests atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				http.Error(w, "broken", http.StatusInternalServerError)
+			}))
+			defer srv.Close()
+			o := defaults
+			o.ErrorRetry, o.ErrorRetryBaseInterval = tc.retry, time.Microsecond
+			s, err := storage.Open(context.Background(), srv.URL, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			c := randomChunk(t, 100, chunk.SHA512_256)
+			calls := map[string]func() error{
+				"GetChunk": func() error { _, err := s.GetChunk(context.Background(), c.ID()); return err },
+				"HasChunk": func() error { _, err := s.HasChunk(context.Background(), c.ID()); return err },
+				"StoreChunk": func() error {
+					return s.(chunk.WriteStore).StoreChunk(context.Background(), c)
+				},
+			}
+			for op, call := range calls {
+				requests.Store(0)
+				err := call()
+				var se *httpstore.StatusError
+				if !errors.As(err, &se) || se.Code != http.StatusInternalServerError {
+					t.Errorf("%s: %v, want the 500", op, err)
+				}
+				if n := requests.Load(); n != tc.requests {
+					t.Errorf("%s with error-retry %d: %d requests, want %d", op, tc.retry, n, tc.requests)
+				}
+			}
+		})
+	}
+}
+
+// TestConnectionRefused: a request that gets no response fails with an
+// error naming the store and the chunk once each (not again in the URL),
+// that still unwraps to the *url.Error, and is transient.
+func TestConnectionRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	s := newClient(t, base, storage.Options{})
+	c := randomChunk(t, 100, chunk.SHA512_256)
+	_, err = s.GetChunk(context.Background(), c.ID())
+	var ue *url.Error
+	if err == nil || !errors.As(err, &ue) || !storage.IsTransient(err) {
+		t.Fatalf("GetChunk: %v, want a transient *url.Error", err)
+	}
+	msg := err.Error()
+	if strings.Count(msg, base) != 1 || strings.Count(msg, c.ID().String()) != 1 || !strings.Contains(msg, "GET: ") {
+		t.Errorf("error %q should name %s and chunk %s once each, and the method", msg, base, c.ID())
 	}
 }

@@ -16,7 +16,8 @@
 //     stores. 404 is a missing chunk (chunk.ErrMissing); any other status is a
 //     [*StatusError] naming the URL and status: 5xx, 408 and 429 are
 //     transient, other 4xx storage.Permanent. Connection errors and timeouts
-//     are transient.
+//     are transient; their message names the store, the chunk (or index)
+//     and the method, not the whole URL again.
 //   - [IndexStore]: GET and PUT of <base>/<name>; CopyIndex downloads an
 //     index unparsed (storage.IndexCopyStore), for a caller that reads it a
 //     chunk at a time.

@@ -81,7 +81,7 @@ var compositions = []composition{
 		build: func(newLocal func() *storage.Local) (chunk.Store, []*storage.Local) {
 			l := newLocal()
 			flaky := storagetest.NewTransient(l, 1, storagetest.OpGet)
-			return storage.NewRetry(flaky, storage.RetryOptions{Retries: 3, BaseInterval: time.Millisecond}), []*storage.Local{l}
+			return storage.NewRetry(flaky, storage.RetryOptions{Attempts: 4, BaseInterval: time.Millisecond}), []*storage.Local{l}
 		},
 	},
 	{
@@ -91,7 +91,7 @@ var compositions = []composition{
 		build: func(newLocal func() *storage.Local) (chunk.Store, []*storage.Local) {
 			l := newLocal()
 			flaky := storagetest.NewTransient(l, 2, storagetest.OpGet|storagetest.OpHas|storagetest.OpStore)
-			return storage.NewRetry(flaky, storage.RetryOptions{Retries: 3, BaseInterval: time.Millisecond}), []*storage.Local{l}
+			return storage.NewRetry(flaky, storage.RetryOptions{Attempts: 4, BaseInterval: time.Millisecond}), []*storage.Local{l}
 		},
 	},
 	{

@@ -213,7 +213,7 @@ func TestCache(t *testing.T) {
 func TestRetry(t *testing.T) {
 	ctx := context.Background()
 	cs := testChunks(1)
-	o := storage.RetryOptions{Retries: 3, BaseInterval: time.Millisecond}
+	o := storage.RetryOptions{Attempts: 4, BaseInterval: time.Millisecond}
 
 	flaky := storagetest.NewTransient(newLocal(t, cs...), 2, storagetest.OpGet|storagetest.OpHas)
 	r := storage.NewRetry(flaky, o)
@@ -228,7 +228,20 @@ func TestRetry(t *testing.T) {
 		t.Errorf("persistent error: %v", err)
 	}
 	if flaky.Calls() != 4 {
-		t.Errorf("3 retries: %d calls, want 4", flaky.Calls())
+		t.Errorf("4 attempts: %d calls, want 4", flaky.Calls())
+	}
+
+	// Attempts counts every call, the first included, as desync's
+	// --error-retry does: 0 and 1 both mean a single call.
+	for _, tc := range []struct{ attempts, calls int }{{0, 1}, {1, 1}, {2, 2}, {3, 3}} {
+		flaky := storagetest.NewTransient(newLocal(t, cs...), 10, storagetest.OpGet|storagetest.OpHas)
+		r := storage.NewRetry(flaky, storage.RetryOptions{Attempts: tc.attempts, BaseInterval: time.Millisecond})
+		if _, err := r.GetChunk(ctx, cs[0].ID()); !errors.Is(err, storagetest.ErrTransient) || flaky.Calls() != tc.calls {
+			t.Errorf("Attempts %d: GetChunk made %d calls (%v), want %d", tc.attempts, flaky.Calls(), err, tc.calls)
+		}
+		if _, err := r.HasChunk(ctx, cs[0].ID()); !errors.Is(err, storagetest.ErrTransient) || flaky.Calls() != 2*tc.calls {
+			t.Errorf("Attempts %d: HasChunk made %d calls (%v), want %d", tc.attempts, flaky.Calls()-tc.calls, err, tc.calls)
+		}
 	}
 
 	// Never retried: a missing chunk, an invalid chunk, a permanent error.
@@ -252,7 +265,7 @@ func TestRetry(t *testing.T) {
 	wantChunk(t, target, cs[0])
 
 	// The wait between attempts ends with the context.
-	slow := storage.NewRetry(storagetest.NewTransient(newLocal(t, cs...), 10, storagetest.OpGet), storage.RetryOptions{Retries: 3, BaseInterval: time.Hour})
+	slow := storage.NewRetry(storagetest.NewTransient(newLocal(t, cs...), 10, storagetest.OpGet), storage.RetryOptions{Attempts: 4, BaseInterval: time.Hour})
 	cctx, cancel := context.WithCancel(ctx)
 	go func() { time.Sleep(10 * time.Millisecond); cancel() }()
 	if _, err := slow.GetChunk(cctx, cs[0].ID()); !errors.Is(err, context.Canceled) || !errors.Is(err, storagetest.ErrTransient) {

@@ -13,7 +13,11 @@
 //     is renamed with RENAME_NOREPLACE, so a write needs no lookup first).
 //     It lists, removes and prunes chunks ([Lister],
 //     [Remover], chunk.PruneStore); prune also deletes temporary files
-//     abandoned for over an hour.
+//     abandoned for over an hour. Chunk files outside the directory of
+//     their first 4 hex digits, which nothing else sees, are listed and
+//     removed by name ([MisplacedLister], for verify). A store that does
+//     not exist reads as empty; [CheckExists] is the check for callers that
+//     only read.
 //   - [LocalIndex]: indexes by name under a directory; names cannot escape it.
 //     It is an [IndexStreamStore]: WriteIndex stores an index while it is
 //     written (atomically), so it is never held in memory whole. Remote
@@ -30,7 +34,9 @@
 //     cached chunk is replaced from the store.
 //   - [Retry]: repeats calls that fail with a transient error
 //     ([IsTransient]: not a missing or invalid chunk, not a cancelled
-//     context, not marked [Permanent]), waiting n × BaseInterval.
+//     context, not marked [Permanent]), waiting n × BaseInterval before
+//     retry n; a call is made at most Attempts times in all (desync's
+//     --error-retry: 3 means 3 requests, 0 and 1 mean one).
 //   - [Dedup]: concurrent requests for one chunk share one fetch (or write).
 //   - [NullChunk]: answers for the all-zero chunk of one size without asking.
 //

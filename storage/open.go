@@ -101,7 +101,8 @@ func LocalPath(location string) (string, bool) {
 
 // Open opens the chunk store at location with options o: a local path, a
 // URL of a registered scheme, or locations joined by "|", a [Failover]
-// group. Remote stores are wrapped in a [Retry] per o.ErrorRetry.
+// group. Remote stores are wrapped in a [Retry] that makes each call at
+// most o.ErrorRetry times (at least once).
 func Open(ctx context.Context, location string, o Options) (chunk.Store, error) {
 	return OpenWith(ctx, location, func(string) (Options, error) { return o, nil })
 }
@@ -156,7 +157,7 @@ func openOne(ctx context.Context, location string, o Options) (chunk.Store, erro
 		return nil, err
 	}
 	if b.Remote {
-		s = NewRetry(s, RetryOptions{Retries: o.ErrorRetry, BaseInterval: o.ErrorRetryBaseInterval, Logger: o.Logger})
+		s = NewRetry(s, RetryOptions{Attempts: o.ErrorRetry, BaseInterval: o.ErrorRetryBaseInterval, Logger: o.Logger})
 	}
 	return s, nil
 }

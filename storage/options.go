@@ -32,8 +32,10 @@ type Options struct {
 	HTTPCookie string `json:"http-cookie,omitempty"`
 	// Timeout bounds each request; 0 means the backend's default, negative none.
 	Timeout time.Duration `json:"timeout,omitempty"`
-	// ErrorRetry is how often a failed call of a remote store is retried
-	// (see [Retry]); ErrorRetryBaseInterval the first wait.
+	// ErrorRetry is desync's --error-retry: how many times in all a call to
+	// a remote store is made before its transient failure is returned
+	// (see [Retry]); 0 and 1 both mean once, with no retry.
+	// ErrorRetryBaseInterval is the wait before the first retry.
 	ErrorRetry             int           `json:"error-retry"`
 	ErrorRetryBaseInterval time.Duration `json:"error-retry-base-interval,omitempty"`
 	// SkipVerify trusts the store: chunks read are not hashed.
@@ -53,7 +55,8 @@ type Options struct {
 	Logger *slog.Logger `json:"-"`
 }
 
-// DefaultOptions returns desync's defaults: 3 retries, 500ms apart at first.
+// DefaultOptions returns desync's defaults: a remote call is made at most 3
+// times, 500ms apart at first.
 func DefaultOptions() Options {
 	return Options{ErrorRetry: DefaultErrorRetry, ErrorRetryBaseInterval: DefaultErrorRetryBaseInterval}
 }

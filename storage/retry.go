@@ -10,7 +10,9 @@ import (
 	"github.com/folbricht/desync/chunk"
 )
 
-// Defaults of desync's -e/--error-retry and -b/--error-retry-base-interval.
+// Defaults of desync's -e/--error-retry and -b/--error-retry-base-interval:
+// a call is made at most 3 times, waiting 500ms before the second, 1s before
+// the third.
 const (
 	DefaultErrorRetry             = 3
 	DefaultErrorRetryBaseInterval = 500 * time.Millisecond
@@ -18,8 +20,10 @@ const (
 
 // RetryOptions configure a [Retry].
 type RetryOptions struct {
-	// Retries is how many times a failed call is repeated (0: never).
-	Retries int
+	// Attempts is how many times a call is made at most, counting the
+	// first: desync's --error-retry N makes N requests, not N+1, and 0 and
+	// 1 both mean a single request with no retry.
+	Attempts int
 	// BaseInterval is the wait before the first retry; retry n waits n times
 	// as long, as in desync.
 	BaseInterval time.Duration
@@ -29,7 +33,8 @@ type RetryOptions struct {
 
 // Retry repeats store calls that fail with a transient error ([IsTransient]):
 // never a missing or invalid chunk, a cancelled context, or a [Permanent]
-// error. The wait ends early when the context does.
+// error. A call is made at most max(Attempts, 1) times. The wait ends early
+// when the context does.
 type Retry struct {
 	s chunk.Store
 	o RetryOptions
@@ -46,12 +51,13 @@ func NewRetry(s chunk.Store, o RetryOptions) *Retry {
 func (r *Retry) do(ctx context.Context, op string, id chunk.ID, fn func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := fn()
-		if attempt <= r.o.Retries && IsTransient(err) && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		last := attempt >= r.o.Attempts
+		if !last && IsTransient(err) && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 			// A retry is due but the caller has given up: say so, as when
 			// the wait is cut short.
 			return fmt.Errorf("%w (giving up retries: %w)", err, context.Cause(ctx))
 		}
-		if attempt > r.o.Retries || !IsTransient(err) || ctx.Err() != nil {
+		if last || !IsTransient(err) || ctx.Err() != nil {
 			if err != nil && attempt > 1 {
 				return fmt.Errorf("%w (after %d attempts)", err, attempt)
 			}

@@ -33,10 +33,14 @@
 //     is then verified in the output). On Linux, whole blocks of seed runs
 //     aligned alike in seed and output are cloned with FICLONERANGE (Btrfs,
 //     XFS) and the cloned data read back from the output and verified;
-//     where cloning fails, data is copied. A chunk of seed data that does not
-//     match its ID fails the run with a [*SeedError] or, per
-//     [InvalidSeedAction], the seed is dropped (its chunks come from the
-//     store) and optionally its index rewritten.
+//     where cloning fails, data is copied. A chunk of seed data taken for
+//     the output that does not match its ID fails the run with a
+//     [*SeedError] or, per [InvalidSeedAction], the seed is dropped (its
+//     chunks come from the store); a seed that differs from its index only
+//     where the output needs nothing of it serves as usual. With
+//     InvalidSeedRegenerate the seeds' needed chunks are checked first and
+//     a seed that does not match is chunked again, in memory (no file is
+//     ever written but the output).
 //     Without InPlace the output is a sparse temporary file next to the
 //     target, synced and renamed over it only when complete, so a failure or
 //     a cancelled context leaves the output as it was (NoSync skips the sync,

@@ -87,10 +87,8 @@ func ExtractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o Extrac
 	stats, err := extractWriter(ctx, ix, w, o, ss.servedFromSeed)
 	stats.Seeds = len(seeds)
 	stats.InvalidSeeds = invalidSeeds(seeds)
-	if err != nil {
-		return stats, err
-	}
-	return stats, regenerateSeeds(ctx, seeds, o)
+	stats.RegeneratedSeeds = rebuiltSeeds(seeds)
+	return stats, err
 }
 
 // extractWriter is ExtractWriter over o.Store: a Reader's WriteTo. Every

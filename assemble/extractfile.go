@@ -65,8 +65,13 @@ type ExtractStats struct {
 	BlockSize            uint64 `json:"blocksize"` // the output's file system block size
 	Seeds                int    `json:"seeds"`
 	// InvalidSeeds names the seeds found not to match their index (with
-	// InvalidSeedSkip or InvalidSeedRegenerate).
+	// InvalidSeedSkip or InvalidSeedRegenerate): chunks were to come from
+	// them that came from the store.
 	InvalidSeeds []string `json:"invalid-seeds,omitempty"`
+	// RegeneratedSeeds names the seeds whose index did not match their
+	// data and was made again, in memory, from the data
+	// (InvalidSeedRegenerate).
+	RegeneratedSeeds []string `json:"regenerated-seeds,omitempty"`
 }
 
 // Progress follows a long operation made of phases.
@@ -138,10 +143,7 @@ func ExtractFile(ctx context.Context, ix *caindex.Index, path string, o ExtractO
 		stats, err = newExtraction(ix, f, seeds, o).run(ctx)
 		return err
 	})
-	if err != nil {
-		return stats, err
-	}
-	return stats, regenerateSeeds(ctx, seeds, o)
+	return stats, err
 }
 
 // ExtractStream is ExtractFile for an index read as the extraction goes:
@@ -266,21 +268,7 @@ func extractInPlace(ctx context.Context, ix *caindex.Index, path string, o Extra
 			return stats, err
 		}
 	}
-	return stats, regenerateSeeds(ctx, seeds, o)
-}
-
-func regenerateSeeds(ctx context.Context, seeds []*seedFile, o ExtractOptions) error {
-	if o.InvalidSeeds != InvalidSeedRegenerate {
-		return nil
-	}
-	for _, s := range seeds {
-		if s.invalid.Load() {
-			if err := s.regenerate(ctx, o.Concurrency); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return stats, nil
 }
 
 // extraction is one run of ExtractFile: the plan and its execution.
@@ -367,6 +355,7 @@ func (x *extraction) run(ctx context.Context) (ExtractStats, error) {
 	stats.BytesCopiedFromSeeds = x.copied.Load()
 	stats.BytesClonedFromSeeds = x.cloned.Load()
 	stats.InvalidSeeds = invalidSeeds(x.seeds)
+	stats.RegeneratedSeeds = rebuiltSeeds(x.seeds)
 	return stats, context.Cause(ctx)
 }
 
@@ -713,7 +702,7 @@ func (x *extraction) seedTask(s *seedFile, first, seedFirst, n int) task {
 		if len(bad) > 0 {
 			j := bad[0]
 			if x.o.InvalidSeeds == InvalidSeedFail {
-				return &SeedError{Seed: s.name, Offset: ss[j].Start, ID: ss[j].ID, Reason: "the data does not match the index (the seed changed)"}
+				return s.mismatch(ss[j], "the data does not match the index (the seed changed)")
 			}
 			s.invalid.Store(true)
 		}

@@ -2,17 +2,16 @@ package assemble
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 
 	"github.com/folbricht/desync/caindex"
 	"github.com/folbricht/desync/chunk"
 	"github.com/folbricht/desync/chunker"
-	"github.com/folbricht/desync/storage"
 )
 
 // Seed is data already on the target (an earlier version of the file, the
@@ -25,15 +24,16 @@ type Seed struct {
 	// chunked while the extraction plans, with the chunk sizes and digest of
 	// the index being extracted, so any file can serve as a seed.
 	Index *caindex.Index
-	// IndexPath is the file Index was read from (messages name it); with
-	// [InvalidSeedRegenerate] the index of a seed found invalid is written
-	// there anew.
+	// IndexPath is the file Index was read from; messages name it. An
+	// extraction never writes it.
 	IndexPath string
 }
 
 // InvalidSeedAction is what an extraction does when a seed's data does not
 // match its index: the seed changed since its index was made, or while the
-// extraction ran.
+// extraction ran. A seed is found invalid only where the extraction takes
+// chunks from it: a difference in a part of the seed the output does not
+// need is no error.
 type InvalidSeedAction int
 
 const (
@@ -43,9 +43,13 @@ const (
 	// InvalidSeedSkip stops using the seed: the chunks it was to supply
 	// come from the store instead, and the output is still exact.
 	InvalidSeedSkip
-	// InvalidSeedRegenerate is InvalidSeedSkip, and once the extraction is
-	// done the seed is chunked again and its index rewritten at IndexPath,
-	// so the next extraction can use it.
+	// InvalidSeedRegenerate checks, before the extraction, the seed's
+	// chunks that the output needs against the seed's data; a seed that
+	// does not match (or whose index names chunks with another digest)
+	// is chunked again in memory, with the chunk sizes and digest of the
+	// index being extracted, and used with that index. No file is
+	// written: IndexPath stays as it is. A seed that changes during the
+	// extraction then gives way to the store, as with InvalidSeedSkip.
 	InvalidSeedRegenerate
 )
 
@@ -68,7 +72,9 @@ type seedFile struct {
 	f       *os.File
 	name    string         // for messages: "data" or "data (index x.caibx)"
 	ix      *caindex.Index // its chunks; never nil once opened
+	size    int64          // of its data when opened
 	invalid atomic.Bool    // data found not to match ix
+	rebuilt bool           // ix was made from the data (InvalidSeedRegenerate)
 	noClone atomic.Bool    // cloning from it failed once; copy instead
 
 	// A regular file chunked by this extraction was hashed as it was
@@ -101,8 +107,8 @@ func (s *seedFile) changed() bool {
 	return err != nil || stampOf(fi) != s.stamp
 }
 
-// openSeeds opens every seed and chunks those without an index. A seed
-// whose data is shorter than its index says is invalid from the start.
+// openSeeds opens every seed and chunks those without an index (and, with
+// InvalidSeedRegenerate, those whose index does not match their data).
 func openSeeds(ctx context.Context, target *caindex.Index, o ExtractOptions) ([]*seedFile, error) {
 	var out []*seedFile
 	fail := func(err error) ([]*seedFile, error) {
@@ -119,49 +125,143 @@ func openSeeds(ctx context.Context, target *caindex.Index, o ExtractOptions) ([]
 		}
 		sf := &seedFile{Seed: s, f: f, name: s.name(), ix: s.Index}
 		out = append(out, sf)
-		size, err := f.Seek(0, io.SeekEnd)
-		if err != nil {
+		if sf.size, err = f.Seek(0, io.SeekEnd); err != nil {
 			return fail(fmt.Errorf("seed %s: %w", sf.name, err))
+		}
+		if sf.ix != nil {
+			if err := sf.checkIndex(ctx, target, o, i+1); err != nil {
+				return fail(err)
+			}
 		}
 		if sf.ix == nil {
 			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 				sf.trusted, sf.stamp = true, stampOf(fi)
 			}
-			o.Progress.Phase(fmt.Sprintf("Chunking seed %d", i+1), size)
+			o.Progress.Phase(fmt.Sprintf("Chunking seed %d", i+1), sf.size)
 			if sf.ix, err = chunkSeed(ctx, f, target, o.Concurrency, o.Progress); err != nil {
 				return fail(fmt.Errorf("seed %s: %w", sf.name, err))
 			}
-			continue
-		}
-		if err := sameDigest(sf.name, sf.ix, target); err != nil {
-			return fail(err)
-		}
-		if want := sf.ix.Size(); uint64(size) < want {
-			err := &SeedError{Seed: sf.name, Offset: uint64(size), ID: lastChunkAt(sf.ix, uint64(size)),
-				Reason: fmt.Sprintf("the data is %d bytes, the index describes %d", size, want)}
-			if o.InvalidSeeds == InvalidSeedFail {
-				return fail(err)
-			}
-			sf.invalid.Store(true)
 		}
 	}
 	return out, nil
 }
 
-func lastChunkAt(ix *caindex.Index, off uint64) chunk.ID {
-	for _, c := range ix.Chunks {
-		if c.End() > off {
-			return c.ID
+// checkIndex decides what to do with the index of seed number n before the
+// extraction. An index of another digest fails (InvalidSeedFail), makes
+// the seed invalid (InvalidSeedSkip) or is dropped to be made again
+// (InvalidSeedRegenerate). With InvalidSeedRegenerate the index is also
+// dropped when the chunks of the seed that target has do not match the
+// data; when they do, a regular file is trusted as one chunked by the run.
+func (s *seedFile) checkIndex(ctx context.Context, target *caindex.Index, o ExtractOptions, n int) error {
+	if err := sameDigest(s.name, s.ix, target); err != nil {
+		switch o.InvalidSeeds {
+		case InvalidSeedFail:
+			return err
+		case InvalidSeedSkip:
+			s.invalid.Store(true)
+		default:
+			s.ix, s.rebuilt = nil, true
+		}
+		return nil
+	}
+	if o.InvalidSeeds != InvalidSeedRegenerate {
+		return nil
+	}
+	fi, err := s.f.Stat()
+	if err != nil {
+		return fmt.Errorf("seed %s: %w", s.name, err)
+	}
+	stamp := stampOf(fi) // before reading: a change from now on shows
+	ok, err := s.matches(ctx, target, o, n)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		s.ix, s.rebuilt = nil, true
+	case fi.Mode().IsRegular():
+		s.trusted, s.stamp = true, stamp
+	}
+	return nil
+}
+
+// matches reports whether the seed's data holds, where its index says, every
+// chunk of the index that target has too (all the extraction may take from
+// it). It reads and hashes those chunks, a piece at a time, on Concurrency
+// workers, and stops at the first that differs.
+func (s *seedFile) matches(ctx context.Context, target *caindex.Index, o ExtractOptions, n int) (bool, error) {
+	isNull := nullChunks(target) // holes: never taken from a seed
+	want := make(map[chunk.ID]struct{}, len(target.Chunks))
+	for _, c := range target.Chunks {
+		if !isNull(c) {
+			want[c.ID] = struct{}{}
 		}
 	}
-	return chunk.ID{}
+	wanted := func(c caindex.Chunk) bool { _, ok := want[c.ID]; return ok }
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	errDiffers := errors.New("seed data differs from its index")
+	bufs, d, seedNull := newPiecePool(s.ix), s.ix.Digest(), nullChunks(s.ix)
+	var tasks []task
+	var total int64
+	cs := s.ix.Chunks
+	for i := 0; i < len(cs); {
+		if !wanted(cs[i]) {
+			i++
+			continue
+		}
+		k := 1
+		for limit := piece(cs[i:], pieceSize); k < limit && wanted(cs[i+k]); k++ {
+		}
+		part := cs[i : i+k]
+		size := int64(part[k-1].End() - part[0].Start)
+		total += size
+		tasks = append(tasks, func(ctx context.Context) error {
+			bad, err := mismatchesAt(s.f, bufs, d, seedNull, part)
+			if err != nil {
+				return fmt.Errorf("seed %s: %w", s.name, err)
+			}
+			if len(bad) > 0 {
+				return errDiffers
+			}
+			o.Progress.Add(size)
+			return nil
+		})
+		i += k
+	}
+	o.Progress.Phase(fmt.Sprintf("Checking seed %d", n), total)
+	runTasks(ctx, cancel, workerCount(o.Concurrency), tasks)
+	switch err := context.Cause(ctx); {
+	case errors.Is(err, errDiffers):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
+// mismatch is the error for the seed's chunk c found not to match its data.
+func (s *seedFile) mismatch(c caindex.Chunk, reason string) *SeedError {
+	if c.End() > uint64(s.size) {
+		reason = fmt.Sprintf("the data is %d bytes, the index describes %d", s.size, s.ix.Size())
+	}
+	return &SeedError{Seed: s.name, Offset: c.Start, ID: c.ID, Reason: reason}
 }
 
 // invalidSeeds names the seeds found not to match their index.
 func invalidSeeds(seeds []*seedFile) []string {
+	return seedNames(seeds, func(s *seedFile) bool { return s.invalid.Load() })
+}
+
+// rebuiltSeeds names the seeds whose index was made again in memory.
+func rebuiltSeeds(seeds []*seedFile) []string {
+	return seedNames(seeds, func(s *seedFile) bool { return s.rebuilt })
+}
+
+func seedNames(seeds []*seedFile, pick func(*seedFile) bool) []string {
 	var names []string
 	for _, s := range seeds {
-		if s.invalid.Load() {
+		if pick(s) {
 			names = append(names, s.name)
 		}
 	}
@@ -216,26 +316,6 @@ func (r progressReader) Read(b []byte) (int, error) {
 	n, err := r.r.Read(b)
 	r.p.Add(int64(n))
 	return n, err
-}
-
-// regenerate chunks an invalid seed's data again, with its index's sizes,
-// and replaces the index file.
-func (s *seedFile) regenerate(ctx context.Context, workers int) error {
-	if s.IndexPath == "" {
-		return nil
-	}
-	ix, err := chunkSeed(ctx, s.f, s.ix, workers, nil)
-	if err != nil {
-		return fmt.Errorf("regenerating the index of seed %s: %w", s.name, err)
-	}
-	dir, name := filepath.Split(s.IndexPath)
-	if dir == "" {
-		dir = "."
-	}
-	if err := storage.NewLocalIndex(dir).StoreIndex(ctx, name, ix); err != nil {
-		return fmt.Errorf("regenerating the index of seed %s: %w", s.name, err)
-	}
-	return nil
 }
 
 // SeedIndex returns the chunks of s as an extraction of target sees them:

@@ -56,7 +56,7 @@ func (s *seedStore) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, er
 			return chunk.New(id, b), nil
 		}
 		if s.action == InvalidSeedFail {
-			return nil, &SeedError{Seed: l.seed.name, Offset: c.Start, ID: id, Reason: "the data does not match the index (the seed changed)"}
+			return nil, l.seed.mismatch(c, "the data does not match the index (the seed changed)")
 		}
 		l.seed.invalid.Store(true)
 	}

@@ -352,11 +352,18 @@ and from the stores (-s, tried in order; "a|b" is a failover group)
 through the cache (-c). All-zero chunks become holes. Every chunk is
 verified against its ID, seed data as it is read.
 
-A seed is an index X.caibx whose data is the file X, or any other file or
-block device (an earlier version, the other partition of an A/B pair),
-which is chunked on the fly with the index's chunk sizes. A seed whose
-data no longer matches its index fails the extraction, naming it, unless
---skip-invalid-seeds or --regenerate-invalid-seeds is given.
+A seed is an index X.caibx whose data is the file X; INDEX:DATA, an index
+and its data (a third ':' field is for options, of which there are none
+yet: they are ignored with a warning); or any other file or block device
+(an earlier version, the other partition of an A/B pair), which is
+chunked on the fly with the index's chunk sizes. --seed-dir takes every
+*.caibx under a directory whose data is next to it, and skips, with a
+warning, those whose data is missing. A seed whose data no longer matches
+its index fails the extraction, naming it, when a chunk is taken from
+where it differs: --skip-invalid-seeds takes those chunks from the store
+instead; --regenerate-invalid-seeds checks the seeds first and rebuilds
+the index of one that does not match from its data, in memory (no file
+is written).
 
 Without -k the file is written to a temporary file next to <output> and
 renamed into place only when complete; on failure <output> is left as it
@@ -368,6 +375,7 @@ desync do), for outputs that will be synced later or can be made again.
 Example:
   desync extract -s /var/store -c /var/cache image.caibx image.raw
   desync extract -s https://example.com/store --seed image-v1.caibx image-v2.caibx image.raw
+  desync extract -s /var/store --seed /tmp/v1.caibx:/mnt/v1.img v2.caibx v2.img
   desync extract -k -s /var/store --seed /dev/sda2 rootfs-v2.caibx /dev/sda3`, 2, 2)
 	fs := c.FlagSet
 	addStoreFlags(fs, &sf, "chunk store to read from; repeat to add fallbacks", true)
@@ -390,7 +398,7 @@ Example:
 		if outPath == "-" && inPlace {
 			return usageErr("extract: -k needs an output file or device, not stdout")
 		}
-		seedList, err := seeds.load(indexPath)
+		seedList, err := seeds.load(indexPath, a.log.Warn)
 		if err != nil {
 			return err
 		}
@@ -440,6 +448,9 @@ Example:
 		}
 		if err != nil {
 			return fmt.Errorf("extract %s: %w", outPath, err)
+		}
+		for _, s := range stats.RegeneratedSeeds {
+			a.log.Warn("seed does not match its index; used with an index rebuilt in memory from its data (no file changed)", "seed", s)
 		}
 		for _, s := range stats.InvalidSeeds {
 			a.log.Warn("seed does not match its index; its chunks came from the store", "seed", s)

@@ -160,7 +160,7 @@ Example:
 // seedChunks returns the chunk IDs the seeds hold (chunking seeds that
 // have no index).
 func (a *app) seedChunks(ctx context.Context, sf *seedFlags, indexPath string, ix *caindex.Index, n int) (map[chunk.ID]bool, error) {
-	seeds, err := sf.load(indexPath)
+	seeds, err := sf.load(indexPath, a.log.Warn)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -18,11 +20,11 @@ type seedFlags struct {
 }
 
 func (f *seedFlags) add(fs *flag.FlagSet, withInvalid bool) {
-	fs.Var(&f.seeds, "seed", "seed: an index X.caibx (its data is X) or any file or block device, chunked on the fly; repeatable")
-	fs.Var(&f.dirs, "seed-dir", "directory of seeds: every *.caibx in it, with its data next to it; repeatable")
+	fs.Var(&f.seeds, "seed", "seed: an index X.caibx (its data is X), INDEX:DATA (an index and its data), or any file or block device, chunked on the fly; repeatable")
+	fs.Var(&f.dirs, "seed-dir", "directory of seeds: every *.caibx in it and its subdirectories, with its data next to it; repeatable")
 	if withInvalid {
-		fs.BoolVar(&f.skipInvalid, "skip-invalid-seeds", false, "go on without a seed whose data does not match its index")
-		fs.BoolVar(&f.regenerate, "regenerate-invalid-seeds", false, "go on without a seed whose data does not match its index, then rewrite its index")
+		fs.BoolVar(&f.skipInvalid, "skip-invalid-seeds", false, "take from the store what a seed whose data does not match its index was to supply")
+		fs.BoolVar(&f.regenerate, "regenerate-invalid-seeds", false, "rebuild, in memory, the index of a seed whose data does not match it (no file is written)")
 	}
 }
 
@@ -38,46 +40,118 @@ func (f *seedFlags) action() (assemble.InvalidSeedAction, error) {
 	return assemble.InvalidSeedFail, nil
 }
 
-// load reads the seeds' indexes. indexPath, the index being extracted, is
-// not taken from a seed directory as a seed of itself.
-func (f *seedFlags) load(indexPath string) ([]assemble.Seed, error) {
+// load reads the seeds' indexes; warn reports what is ignored. indexPath,
+// the index being extracted, is not taken from a seed directory as a seed
+// of itself.
+func (f *seedFlags) load(indexPath string, warn func(msg string, args ...any)) ([]assemble.Seed, error) {
 	var seeds []assemble.Seed
-	for _, s := range f.seeds {
-		seed, err := loadSeed(s)
+	for _, arg := range f.seeds {
+		sa, err := parseSeed(arg)
+		if err != nil {
+			return nil, err
+		}
+		for _, opt := range sa.options {
+			warn("unknown seed option ignored", "seed", arg, "option", opt)
+		}
+		seed, err := loadSeed(sa.index, sa.data)
 		if err != nil {
 			return nil, err
 		}
 		seeds = append(seeds, seed)
 	}
 	for _, dir := range f.dirs {
-		names, err := filepath.Glob(filepath.Join(dir, "*.caibx"))
-		if err != nil {
-			return nil, fmt.Errorf("seed directory %s: %w", dir, err)
-		}
-		for _, name := range names {
-			if samePath(name, indexPath) {
-				continue
+		// As desync does: subdirectories too, symlinked ones not followed.
+		err := filepath.WalkDir(dir, func(name string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || filepath.Ext(name) != ".caibx" || samePath(name, indexPath) {
+				return err
 			}
-			seed, err := loadSeed(name)
+			data := strings.TrimSuffix(name, ".caibx")
+			if _, err := os.Stat(data); err != nil {
+				warn("seed index skipped: its data is missing", "index", name, "err", err)
+				return nil
+			}
+			seed, err := loadSeed(name, data)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			seeds = append(seeds, seed)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("seed directory %s: %w", dir, err)
 		}
 	}
 	return seeds, nil
 }
 
-// loadSeed turns a --seed argument into a seed: an index (".caibx") with
-// its data next to it, or a file to chunk.
-func loadSeed(arg string) (assemble.Seed, error) {
-	data, isIndex := strings.CutSuffix(arg, ".caibx")
-	if !isIndex {
-		return assemble.Seed{Path: arg}, nil
+// seedArg is a --seed argument taken apart: an index (none for a file
+// chunked on the fly), its data, and the options after them.
+type seedArg struct {
+	index, data string
+	options     []string
+}
+
+// parseSeed reads a --seed argument as desync does: INDEX.caibx (the data
+// is INDEX), or INDEX:DATA[:OPTIONS] (desync knows no option yet and warns
+// of any). Ours also takes any file or block device without an index. As
+// paths may hold ':' (/dev/disk/by-path/...), an argument that names an
+// existing file is that file, and INDEX and DATA are the shortest and the
+// longest runs of ':'-separated fields that name existing files (when none
+// does, the first field, so that the error names it).
+func parseSeed(arg string) (seedArg, error) {
+	if !strings.Contains(arg, ":") || isFile(arg) {
+		if data, ok := strings.CutSuffix(arg, ".caibx"); ok {
+			return seedArg{index: arg, data: data}, nil
+		}
+		return seedArg{data: arg}, nil
 	}
-	ix, err := caindex.ReadFile(arg)
+	fields := strings.Split(arg, ":")
+	k := 0
+	for i := 1; i < len(fields) && k == 0; i++ {
+		if isFile(strings.Join(fields[:i], ":")) {
+			k = i
+		}
+	}
+	if k == 0 {
+		if strings.HasSuffix(arg, ".caibx") {
+			return seedArg{index: arg, data: strings.TrimSuffix(arg, ".caibx")}, nil
+		}
+		k = 1
+	}
+	index, rest := strings.Join(fields[:k], ":"), fields[k:]
+	n := 1
+	for i := len(rest); i > 1; i-- {
+		if isFile(strings.Join(rest[:i], ":")) {
+			n = i
+			break
+		}
+	}
+	sa := seedArg{index: index, data: strings.Join(rest[:n], ":")}
+	if sa.data == "" {
+		return seedArg{}, usageErr("--seed %s: no data file after the index %s", arg, index)
+	}
+	for _, o := range rest[n:] {
+		if o != "" {
+			sa.options = append(sa.options, o)
+		}
+	}
+	return sa, nil
+}
+
+// isFile reports whether p names something other than a directory.
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir()
+}
+
+// loadSeed reads the seed's index, if it has one.
+func loadSeed(index, data string) (assemble.Seed, error) {
+	if index == "" {
+		return assemble.Seed{Path: data}, nil
+	}
+	ix, err := caindex.ReadFile(index)
 	if err != nil {
 		return assemble.Seed{}, fmt.Errorf("seed index: %w", err)
 	}
-	return assemble.Seed{Path: data, Index: ix, IndexPath: arg}, nil
+	return assemble.Seed{Path: data, Index: ix, IndexPath: index}, nil
 }

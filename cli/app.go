@@ -43,7 +43,9 @@ type command struct {
 // is one line naming the problem, and one pointing to the command's --help,
 // on stderr.
 func Run(ctx context.Context, args []string, stdio Stdio) int {
-	a := &app{io: stdio, log: slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	a := &app{io: stdio}
+	a.logLevel.Set(slog.LevelWarn)
+	a.log = slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: &a.logLevel}))
 	cmds := commands(a)
 	root := &ffcli.Command{
 		Name:       "desync",
@@ -156,6 +158,7 @@ func rootFlags(a *app) *flag.FlagSet {
 	fs := flag.NewFlagSet("desync", flag.ContinueOnError)
 	fs.StringVar(&a.configPath, "config", "", "config file (default $HOME/.config/desync/config.json)")
 	a.digest.add(fs)
+	a.addVerbose(fs)
 	return fs
 }
 

@@ -27,6 +27,12 @@ type app struct {
 	digest     digestFlag // --digest, on every command
 	cfg        *config
 	log        *slog.Logger
+	logLevel   slog.LevelVar // --verbose lowers it to debug
+}
+
+// addVerbose registers --verbose, a global flag of the original desync.
+func (a *app) addVerbose(fs *flag.FlagSet) {
+	fs.Var(verboseFlag{&a.logLevel}, "verbose", "verbose mode: debug messages on stderr")
 }
 
 func commands(a *app) []*command {
@@ -41,6 +47,7 @@ func (a *app) newCommand(name, usage, short, long string, minArgs, maxArgs int) 
 	fs := flag.NewFlagSet("desync "+name, flag.ContinueOnError)
 	fs.StringVar(&a.configPath, "config", "", "config file (default $HOME/.config/desync/config.json)")
 	a.digest.add(fs)
+	a.addVerbose(fs)
 	return &command{
 		Command: &ffcli.Command{
 			Name:       name,

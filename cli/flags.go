@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"encoding/csv"
 	"errors"
 	"flag"
+	"fmt"
+	"log/slog"
 	"runtime"
 	"strconv"
 	"strings"
@@ -11,11 +14,50 @@ import (
 	"github.com/folbricht/desync/chunker"
 )
 
-// multiFlag collects a repeatable string flag (-s A -s B).
+// multiFlag collects a repeatable string flag (-s A -s B). As with the
+// original desync's list flags, one value may also hold several, separated
+// by commas (-s A,B), with CSV quoting for a value that holds a comma
+// (-s '"/srv/a,b"').
 type multiFlag []string
 
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error {
+	if v == "" {
+		*m = append(*m, v) // let the command say what is wrong with it
+		return nil
+	}
+	r := csv.NewReader(strings.NewReader(v))
+	r.FieldsPerRecord = -1
+	fields, err := r.Read()
+	if err != nil {
+		return fmt.Errorf("cannot split %q at its commas: %w", v, err)
+	}
+	*m = append(*m, fields...)
+	return nil
+}
+
+// verboseFlag is --verbose: debug messages on stderr.
+type verboseFlag struct{ level *slog.LevelVar }
+
+func (f verboseFlag) IsBoolFlag() bool { return true }
+func (f verboseFlag) String() string {
+	if f.level != nil && f.level.Level() <= slog.LevelDebug {
+		return "true"
+	}
+	return "false"
+}
+func (f verboseFlag) Set(v string) error {
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		return err
+	}
+	if on {
+		f.level.Set(slog.LevelDebug)
+	} else {
+		f.level.Set(slog.LevelWarn)
+	}
+	return nil
+}
 
 // countFlag is an int flag that must not be negative, so that a bad value
 // is refused as the command line is read.

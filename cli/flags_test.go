@@ -3,7 +3,10 @@ package cli
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"log/slog"
+	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -91,4 +94,68 @@ func TestDigestFlag(t *testing.T) {
 	expect(t, 1, nil, []string{"422"}, "make", "--digest", "sha256", "-s", wrong, "-e", "0", filepath.Join(dir, "up.caibx"), "testdata/text.bin")
 
 	expect(t, 2, nil, []string{"md5"}, "extract", "--digest", "md5", "-s", f.store, f.index, out)
+}
+
+// TestListFlagsSplitCommas: as with the original desync's list flags, one
+// value of -s (and --seed, --seed-dir, -l, --ignore …) may hold several,
+// separated by commas, with CSV quoting for a comma inside one.
+func TestListFlagsSplitCommas(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want []string
+	}{
+		{[]string{"/a"}, []string{"/a"}},
+		{[]string{"/a,/b"}, []string{"/a", "/b"}},
+		{[]string{"/a", "/b,http://h/s|http://g/s"}, []string{"/a", "/b", "http://h/s|http://g/s"}},
+		{[]string{`"/srv/a,b",/c`}, []string{"/srv/a,b", "/c"}},
+	} {
+		var m multiFlag
+		for _, v := range tc.in {
+			if err := m.Set(v); err != nil {
+				t.Fatalf("Set(%q): %v", v, err)
+			}
+		}
+		if !slices.Equal(m, tc.want) {
+			t.Errorf("%q gave %q, want %q", tc.in, m, tc.want)
+		}
+	}
+	var m multiFlag
+	if err := m.Set(`"/a,/b`); err == nil {
+		t.Errorf("an unterminated quote was accepted: %q", m)
+	}
+
+	// Through the command line: the chunks are in the second store only,
+	// which is read because -s named both in one value.
+	f := newFixture(t)
+	empty := filepath.Join(t.TempDir(), "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	extractOK(t, f.data, f.index, "-s", empty+","+f.store)
+}
+
+// TestVerbose: --verbose, the original's global flag, is accepted before
+// and after the command, and turns on debug messages.
+func TestVerbose(t *testing.T) {
+	f := newFixture(t)
+	quiet := mustRun(t, nil, "list-chunks", f.index)
+	for _, args := range [][]string{
+		{"--verbose", "list-chunks", f.index},
+		{"list-chunks", f.index, "--verbose"},
+		{"list-chunks", "--verbose=true", f.index},
+	} {
+		r := mustRun(t, nil, args...)
+		if r.stdout != quiet.stdout {
+			t.Errorf("%q: stdout differs from the run without --verbose", args)
+		}
+	}
+	var lv slog.LevelVar
+	v := verboseFlag{&lv}
+	if err := v.Set("true"); err != nil || lv.Level() != slog.LevelDebug {
+		t.Errorf("--verbose: level %v, err %v", lv.Level(), err)
+	}
+	if err := v.Set("false"); err != nil || lv.Level() != slog.LevelWarn {
+		t.Errorf("--verbose=false: level %v, err %v", lv.Level(), err)
+	}
+	expect(t, 2, nil, []string{"--verbose"}, "list-chunks", "--verbose=maybe", f.index)
 }

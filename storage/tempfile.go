@@ -102,20 +102,24 @@ func createLocked(name string, flag int, perm os.FileMode) (f *os.File, ok bool,
 	if err != nil {
 		return nil, false, err
 	}
-	if err := lockFile(f); err != nil {
+	if ok, err = claim(f); !ok {
 		f.Close()
-		os.Remove(name)
 		return nil, false, err
 	}
-	// Between the create and the lock a cleaner may have taken the lock
-	// and, holding it, removed or renamed the file.
-	fi, err1 := f.Stat()
-	cur, err2 := os.Lstat(name)
-	if err1 != nil || err2 != nil || !os.SameFile(fi, cur) {
-		f.Close()
-		return nil, false, nil
-	}
 	return f, true, nil
+}
+
+// claim takes the lock of the file f just created and reports whether f is
+// still under its name: between the create and the lock, a cleaner may
+// have taken the lock and, holding it, removed or renamed the file.
+func claim(f *os.File) (bool, error) {
+	if err := lockFile(f); err != nil {
+		os.Remove(f.Name())
+		return false, err
+	}
+	fi, err1 := f.Stat()
+	cur, err2 := os.Lstat(f.Name())
+	return err1 == nil && err2 == nil && os.SameFile(fi, cur), nil
 }
 
 // newTemp creates a temporary file for path with create, under a new name

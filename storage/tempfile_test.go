@@ -26,7 +26,7 @@ func TestParseTemp(t *testing.T) {
 		{".x.desync-a-.tmp", "", "", false},
 		{".x.desync-A.tmp", "", "", false},
 		{".x.desync-a-b-c.tmp", "", "", false},
-		{".x.123.tmp", "", "", false},    // another program's, or an older name
+		{".x.123.tmp", "", "", false},       // another program's, or an older name
 		{"x.desync-abc.tmp", "", "", false}, // not hidden
 		{".desync-abc.tmp", "", "", false},  // no name
 		{".x.desync-abc.tmpx", "", "", false},

@@ -99,6 +99,7 @@ func TestMakeVectors(t *testing.T) {
 			}
 			files := 0
 			z, _ := chunk.NewZstd(chunk.ZstdOptions{})
+			store.Close() // gives up its owner lock file; it can still be written
 			filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 				if d.IsDir() {
 					return nil

@@ -42,9 +42,11 @@
 //     a seed that does not match is chunked again, in memory (no file is
 //     ever written but the output).
 //     Without InPlace the output is a sparse temporary file next to the
-//     target, synced and renamed over it only when complete, so a failure or
-//     a cancelled context leaves the output as it was (NoSync skips the sync,
-//     as casync does). With InPlace (files and block devices) the output is
+//     target, synced and renamed over it only when complete (the directory
+//     is synced after), so a failure or a cancelled context leaves the output
+//     as it was (NoSync skips the syncs, as casync does). A temporary file
+//     that a killed extraction of the same output left is removed first
+//     (storage.WriteFileAtomic). With InPlace (files and block devices) the output is
 //     updated where it is; that is not atomic. [ExtractWriter] streams in
 //     order to a writer (stdout) with bounded read-ahead, without seeds.
 //     Extraction's workers declare themselves (chunk.HashWorkers), so their

@@ -42,6 +42,9 @@ type ExtractOptions struct {
 	// reached the disk. casync and desync extract this way; it suits outputs
 	// the caller syncs itself, or can simply extract again.
 	NoSync bool
+	// syncer makes the output durable (nil: storage.SystemSync); tests
+	// observe the syncs through it.
+	syncer storage.Syncer
 	// Progress, if set, follows the extraction (not ExtractWriter): a phase
 	// "Chunking seed N" for each seed without an index, then "Assembling",
 	// whose Add calls add up to the index's size when it succeeds (its
@@ -119,7 +122,9 @@ const zeroPiece = 64 << 20
 // replaces path only when every chunk is written and synced: on any error,
 // or when ctx is cancelled, path is left as it was and the temporary file
 // is removed. An existing file keeps its permissions. Unless NoSync, the
-// output is on stable storage before it replaces path.
+// output is on stable storage before it replaces path, and the directory
+// is synced after. A temporary file of path that a killed extraction left
+// behind is removed first (storage.WriteFileAtomic).
 func ExtractFile(ctx context.Context, ix *caindex.Index, path string, o ExtractOptions) (stats ExtractStats, err error) {
 	if o.Progress == nil {
 		o.Progress = noProgress{}
@@ -135,7 +140,7 @@ func ExtractFile(ctx context.Context, ix *caindex.Index, path string, o ExtractO
 		return stats, err
 	}
 	defer closeSeeds(seeds)
-	err = replaceFile(path, o.NoSync, func(f *os.File) error {
+	err = replaceFile(path, o, func(f *os.File) error {
 		if err := f.Truncate(int64(ix.Size())); err != nil {
 			return err
 		}
@@ -164,7 +169,7 @@ func ExtractStream(ctx context.Context, r *caindex.Reader, path string, o Extrac
 	}
 	win := r.Header()
 	win.Chunks = make([]caindex.Chunk, 0, planWindow)
-	err = replaceFile(path, o.NoSync, func(f *os.File) error {
+	err = replaceFile(path, o, func(f *os.File) error {
 		x := newExtraction(win, f, nil, o)
 		x.next = func() (bool, error) {
 			win.Chunks = win.Chunks[:0]
@@ -190,6 +195,17 @@ func ExtractStream(ctx context.Context, r *caindex.Reader, path string, o Extrac
 	return stats, err
 }
 
+// sync returns what makes the output durable.
+func (o ExtractOptions) sync() storage.Syncer {
+	switch {
+	case o.NoSync:
+		return storage.NoSync{}
+	case o.syncer != nil:
+		return o.syncer
+	}
+	return storage.SystemSync{}
+}
+
 // checkReplaceable fails unless path is a regular file or does not exist.
 func checkReplaceable(path string) error {
 	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
@@ -199,13 +215,13 @@ func checkReplaceable(path string) error {
 }
 
 // replaceFile is storage.WriteFileAtomic for an output: synced unless
-// noSync, and an existing file keeps its permissions (a new one gets 0644).
-func replaceFile(path string, noSync bool, fill func(f *os.File) error) error {
+// o.NoSync, and an existing file keeps its permissions (a new one gets 0644).
+func replaceFile(path string, o ExtractOptions, fill func(f *os.File) error) error {
 	mode := fs.FileMode(0o644)
 	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()
 	}
-	return storage.WriteFileAtomic(path, 0o600, !noSync, func(f *os.File) error {
+	return storage.WriteFileAtomic(path, 0o600, o.sync(), func(f *os.File) error {
 		if err := fill(f); err != nil {
 			return err
 		}
@@ -263,10 +279,8 @@ func extractInPlace(ctx context.Context, ix *caindex.Index, path string, o Extra
 	if stats, err = newExtraction(ix, f, seeds, o).run(ctx); err != nil {
 		return stats, err
 	}
-	if !o.NoSync {
-		if err := f.Sync(); err != nil {
-			return stats, err
-		}
+	if err := o.sync().SyncFile(f); err != nil {
+		return stats, err
 	}
 	return stats, nil
 }

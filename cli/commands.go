@@ -291,6 +291,13 @@ Example:
 			}
 			defer s.Close() // flushes chunks a failed or interrupted make left pending
 			store = s
+			// What a make that was killed left in the store goes now;
+			// the files of a make still running stay.
+			if n, err := removeStaleTemps(ctx, s, false); err != nil {
+				a.log.Warn("make: removing stale temporary files failed", "store", s, "error", err)
+			} else if n > 0 {
+				a.log.Info("make: removed stale temporary files", "store", s, "count", n)
+			}
 		}
 		in, err := openInput(ctx, inputPath, a.io.In)
 		if err != nil {

@@ -319,5 +319,5 @@ func writeOutput(args []string, i int, write func(io.Writer) error, stdout io.Wr
 	if len(args) <= i || args[i] == "-" {
 		return write(stdout)
 	}
-	return storage.WriteFileAtomic(args[i], 0o644, true, func(f *os.File) error { return write(f) })
+	return storage.WriteFileAtomic(args[i], 0o644, nil, func(f *os.File) error { return write(f) })
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -60,7 +61,14 @@ func desyncBinary(t *testing.T) string {
 	return binPath
 }
 
+// asDesyncEnv set to 1 makes the test binary run as desync, so that a test
+// can start (and kill) a desync process without building one.
+const asDesyncEnv = "DESYNC_TEST_AS_DESYNC"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(asDesyncEnv) == "1" { // a test's desync process (asDesync)
+		os.Exit(Run(context.Background(), os.Args[1:], Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}))
+	}
 	code := m.Run()
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))

@@ -209,6 +209,14 @@ Example:
 		if err != nil {
 			return err
 		}
+		if writable {
+			// The uploads a killed server left half-stored go now.
+			if n, err := removeStaleTemps(ctx, store, false); err != nil {
+				a.log.Warn("chunk-server: removing stale temporary files failed", "store", store, "error", err)
+			} else if n > 0 {
+				a.log.Info("chunk-server: removed stale temporary files", "store", store, "count", n)
+			}
+		}
 		access, closeLog, err := srv.accessLog(a.io.Err)
 		if err != nil {
 			store.Close()

@@ -225,8 +225,9 @@ func (a *app) pruneCmd() *command {
 		`Deletes every chunk of the store (-s) that none of the indexes refers to
 (and none of the --keep-chunks files lists), after asking for confirmation
 unless -y (--yes) is given. Chunks are deleted one at a time: an interrupted prune
-leaves every chunk the indexes need in place. Do not run it while chunks
-are being written to the store.
+leaves every chunk the indexes need in place. Temporary files that writers
+which died left behind are deleted too. Do not run it while chunks are
+being written to the store.
 
 Example:
   desync prune -s /var/store -y current.caibx previous.caibx`, 0, -1)
@@ -284,7 +285,8 @@ func (a *app) verifyCmd() *command {
 hashes to its name. Invalid chunks, and chunk files that are not in the
 directory of their first 4 hex digits (which no read finds), are listed on
 stderr; with -r they are deleted (a later make, chop or cache writes them
-again). Exits 1 if invalid or misplaced chunks remain.
+again), and so are the temporary files of writers that died (never those of
+a running writer). Exits 1 if invalid or misplaced chunks remain.
 
 Example:
   desync verify -s /var/store -r`, 0, 0)
@@ -313,6 +315,15 @@ Example:
 		remover, canRemove := storage.As[storage.Remover](s)
 		if repair && !canRemove {
 			return fmt.Errorf("verify: store %s cannot delete chunks", s)
+		}
+		if repair {
+			n, err := removeStaleTemps(ctx, s, true)
+			if err != nil {
+				return fmt.Errorf("verify %s: %w", s, err)
+			}
+			if n > 0 {
+				fmt.Fprintf(a.io.Err, "%d stale temporary files deleted\n", n)
+			}
 		}
 		var ids []chunk.ID
 		for id, err := range lister.ListChunks(ctx) {
@@ -371,6 +382,17 @@ Example:
 		return nil
 	}
 	return c
+}
+
+// removeStaleTemps removes the temporary files that writers which died
+// left in a local store (storage.Local.RemoveStaleTemps, which never
+// touches a live writer's); other stores have none of ours to clean. It
+// returns how many it removed.
+func removeStaleTemps(ctx context.Context, s chunk.Store, all bool) (int, error) {
+	if l, ok := storage.As[*storage.Local](s); ok {
+		return l.RemoveStaleTemps(ctx, all)
+	}
+	return 0, nil
 }
 
 // openReadOnly opens the stores of f that a command only reads from (see
@@ -433,7 +455,7 @@ Example:
 		if err := os.MkdirAll(filepath.Dir(cfg.path), 0o755); err != nil {
 			return err
 		}
-		if err := storage.WriteFileAtomic(cfg.path, 0o600, true, func(f *os.File) error { _, err := f.Write(b); return err }); err != nil {
+		if err := storage.WriteFileAtomic(cfg.path, 0o600, nil, func(f *os.File) error { _, err := f.Write(b); return err }); err != nil {
 			return fmt.Errorf("config: %w", err)
 		}
 		fmt.Fprintf(a.io.Err, "wrote %s\n", cfg.path)

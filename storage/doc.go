@@ -11,10 +11,11 @@
 //     the background while writers go on, or at Flush/Close, instead of an
 //     fsync per chunk), and an existing chunk is never rewritten (the batch
 //     is renamed with RENAME_NOREPLACE, so a write needs no lookup first).
-//     It lists, removes and prunes chunks ([Lister],
-//     [Remover], chunk.PruneStore); prune also deletes temporary files
-//     abandoned for over an hour. Chunk files outside the directory of
-//     their first 4 hex digits, which nothing else sees, are listed and
+//     Flush syncs again after the renames, so that an index written after
+//     it never names a chunk a crash can lose. It lists, removes and prunes
+//     chunks ([Lister], [Remover], chunk.PruneStore); prune also deletes
+//     stale temporary files (see below). Chunk files outside the directory
+//     of their first 4 hex digits, which nothing else sees, are listed and
 //     removed by name ([MisplacedLister], for verify). A store that does
 //     not exist reads as empty; [CheckExists] is the check for callers that
 //     only read.
@@ -53,6 +54,32 @@
 // settings, read from desync's config.json "store-options" JSON.
 // [OpenIndexStore], [SplitIndexLocation] and [ReadIndex] do the same for
 // index stores.
+//
+// Temporary files and crashes: every file written here goes first to a
+// temporary file next to its final name, recognisable as ours:
+// ".<name>.desync-<rand>.tmp" ([WriteFileAtomic]: indexes, extract's output)
+// or ".<name>.desync-<owner>-<rand>.tmp" (a [Local] store's chunks). Each has
+// an owner lock that its writer holds while the file is in progress: the
+// file itself, or for chunks the store's ".desync-<owner>.lock", created at
+// the store's first write and removed by Close. On Linux the lock is an
+// flock, held for the life of the open file: it ends however the process
+// ends (SIGKILL too), and it is seen by every process of the machine,
+// whatever its pid namespace. A temporary file whose owner lock can be
+// taken is stale; the cleaner removes it while holding that lock (a
+// writer's lock is taken right after an exclusive create, and a writer
+// that finds its new file gone or renamed once it has the lock tries another
+// name), so a live writer's file is never removed. A stale owner lock is
+// renamed to ".desync-<owner>.dead" until its chunks' files are gone.
+// [WriteFileAtomic] removes the stale temporary files of its path first;
+// [Local.RemoveStaleTemps] those of a store: cheaply (only if an owner lock
+// is stale) for make and a writable chunk-server's start, or all of them
+// for prune and verify -r. Where locks are not available (systems other
+// than Linux, file systems without locks, or whose locks are local to one
+// client, such as NFS mounted with nolock: do not share a store across
+// hosts that way) a temporary file is stale only once it is an hour old.
+//
+// Durability: every sync goes through a [Syncer] ([SystemSync] unless an
+// option sets another, as tests do to check each sync and its order).
 //
 // Package storagetest (a sub-package) is the conformance suite every store
 // type runs, plus fault-injecting stores to test compositions with.

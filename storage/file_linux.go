@@ -46,9 +46,9 @@ func readFile(path string, buf []byte) ([]byte, error) {
 }
 
 // writeNew creates the file name, which must not exist, with permissions
-// perm (less the umask), writes b to it and, if sync, syncs it. On failure
-// the file is removed.
-func writeNew(name string, b []byte, perm os.FileMode, sync bool) (err error) {
+// perm (less the umask), writes b to it and, unless sync is nil, syncs it
+// with sync. On failure the file is removed.
+func writeNew(name string, b []byte, perm os.FileMode, sync Syncer) (err error) {
 	fd, err := retryEINTR(func() (int, error) {
 		return syscall.Open(name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, uint32(perm.Perm()))
 	})
@@ -66,8 +66,20 @@ func writeNew(name string, b []byte, perm os.FileMode, sync bool) (err error) {
 			b = b[m:]
 		}
 	}
-	if err == nil && sync {
-		op, err = "sync", syscall.Fsync(fd)
+	if err == nil && sync != nil {
+		// Only where chunks are not synced in batches; the os.File
+		// takes the descriptor and closes it.
+		f := os.NewFile(uintptr(fd), name)
+		if err = sync.SyncFile(f); err != nil {
+			f.Close()
+			syscall.Unlink(name)
+			return err
+		}
+		if err = f.Close(); err != nil {
+			syscall.Unlink(name)
+			return err
+		}
+		return nil
 	}
 	if cerr := syscall.Close(fd); err == nil && cerr != nil {
 		op, err = "close", cerr

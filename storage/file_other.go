@@ -31,9 +31,9 @@ func readFile(path string, buf []byte) ([]byte, error) {
 }
 
 // writeNew creates the file name, which must not exist, with permissions
-// perm, writes b to it and, if sync, syncs it. On failure the file is
-// removed.
-func writeNew(name string, b []byte, perm os.FileMode, sync bool) (err error) {
+// perm, writes b to it and, unless sync is nil, syncs it with sync. On
+// failure the file is removed.
+func writeNew(name string, b []byte, perm os.FileMode, sync Syncer) (err error) {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return err
@@ -47,8 +47,8 @@ func writeNew(name string, b []byte, perm os.FileMode, sync bool) (err error) {
 		f.Close()
 		return err
 	}
-	if sync {
-		if err = f.Sync(); err != nil {
+	if sync != nil {
+		if err = sync.SyncFile(f); err != nil {
 			f.Close()
 			return err
 		}

@@ -49,7 +49,10 @@ type IndexCopyStore interface {
 
 // LocalIndex is an index store in a directory. Names are confined to the
 // directory: absolute names and names with ".." are rejected.
-type LocalIndex struct{ dir string }
+type LocalIndex struct {
+	dir  string
+	sync Syncer // nil: SystemSync; tests observe the syncs through it
+}
 
 // NewLocalIndex returns the index store at dir.
 func NewLocalIndex(dir string) *LocalIndex { return &LocalIndex{dir: dir} }
@@ -85,10 +88,12 @@ func (s *LocalIndex) StoreIndex(ctx context.Context, name string, ix *caindex.In
 	})
 }
 
-// WriteIndex writes an index atomically: into a temporary file next to
-// it, synced and renamed over the name only when write has succeeded,
-// creating directories as needed. On failure the temporary file is removed
-// and an existing index of that name is left as it was.
+// WriteIndex writes an index atomically ([WriteFileAtomic]): into a
+// temporary file next to it, synced and renamed over the name only when
+// write has succeeded (and the directory synced after), creating
+// directories as needed. On failure the temporary file is removed and an
+// existing index of that name is left as it was. Temporary files of the
+// name left by writers that died are removed first.
 func (s *LocalIndex) WriteIndex(ctx context.Context, name string, write func(io.Writer) error) error {
 	p, err := s.path(name)
 	if err != nil {
@@ -98,7 +103,7 @@ func (s *LocalIndex) WriteIndex(ctx context.Context, name string, write func(io.
 		return fmt.Errorf("writing index %s: %w", p, err)
 	}
 	var writeErr error
-	err = WriteFileAtomic(p, 0o644, true, func(f *os.File) error {
+	err = WriteFileAtomic(p, 0o644, s.sync, func(f *os.File) error {
 		writeErr = write(f)
 		return writeErr
 	})

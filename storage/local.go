@@ -8,14 +8,11 @@ import (
 	"iter"
 	"log/slog"
 	"maps"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/folbricht/desync/chunk"
 )
@@ -40,6 +37,8 @@ type LocalOptions struct {
 	Converter chunk.Converter
 	// Logger receives debug messages; nil discards them.
 	Logger *slog.Logger
+	// Syncer makes written chunks durable; nil is [SystemSync].
+	Syncer Syncer
 }
 
 // Local is a chunk store in a directory, laid out as casync lays it out:
@@ -71,6 +70,11 @@ type Local struct {
 	bg      sync.WaitGroup
 
 	noReplace atomic.Bool // the file system refused RENAME_NOREPLACE (renameNoReplace)
+	renamed   bool        // chunks were renamed into place since the last SyncFS (guarded by flushMu)
+
+	ownerMu sync.Mutex
+	owner   *os.File // the owner lock of this store's temporary files, from the first write until Close
+	ownerID string   // its token, in the temporary files' names
 }
 
 const (
@@ -107,6 +111,7 @@ func NewLocal(dir string, o LocalOptions) (*Local, error) {
 	if s.o.Logger == nil {
 		s.o.Logger = slog.New(slog.DiscardHandler)
 	}
+	s.o.Syncer = syncerOr(s.o.Syncer)
 	return s, nil
 }
 
@@ -195,13 +200,17 @@ func (s *Local) StoreChunk(ctx context.Context, c *chunk.Chunk) (err error) {
 	}
 	defer release()
 	path := s.Path(c.ID())
+	owner, err := s.ownerToken()
+	if err != nil {
+		return fmt.Errorf("store %s: writing chunk %s: %w", s.dir, c.ID(), err)
+	}
 	if !batchedSync {
-		if err := writeFileAtomic(path, b, 0o444); err != nil {
+		if err := s.writeFileAtomic(path, owner, b); err != nil {
 			return fmt.Errorf("store %s: writing chunk %s: %w", s.dir, c.ID(), err)
 		}
 		return nil
 	}
-	tmp, err := writeFile(path, b, 0o444, false)
+	tmp, err := writeFile(path, owner, b, 0o444, nil)
 	if err != nil {
 		return fmt.Errorf("store %s: writing chunk %s: %w", s.dir, c.ID(), err)
 	}
@@ -235,7 +244,7 @@ func (s *Local) StoreChunk(ctx context.Context, c *chunk.Chunk) (err error) {
 func (s *Local) flushBackground() {
 	defer s.bg.Done()
 	for {
-		err := s.flush()
+		err := s.flush(false)
 		s.mu.Lock()
 		s.bgErr = errors.Join(s.bgErr, err)
 		if err != nil || len(s.pending) < syncBatch {
@@ -255,32 +264,37 @@ func (s *Local) pendingFile(id chunk.ID) (string, bool) {
 }
 
 // Flush makes every chunk stored so far durable and visible under its name:
-// one syncfs, then a rename per chunk. It runs to the end even if ctx is
+// one syncfs, a rename per chunk, and one more syncfs that makes the renames
+// durable too (a chunk whose index is on disk must be on disk under its
+// name). It runs to the end even if ctx is
 // cancelled, so that nothing written is lost. It is called by Close, and by
 // callers (such as assemble.Make) before they write an index that refers to
 // the chunks. It also returns the errors of background flushes since the
 // last Flush: a chunk they failed to flush is not in the store.
 func (s *Local) Flush(ctx context.Context) error {
-	err := s.flush()
+	err := s.flush(true)
 	s.mu.Lock()
 	err, s.bgErr = errors.Join(s.bgErr, err), nil
 	s.mu.Unlock()
 	return err
 }
 
-// flush syncs and renames what is pending now.
-func (s *Local) flush() error {
+// flush syncs and renames what is pending now; with commit, it also syncs
+// the renames made so far.
+func (s *Local) flush(commit bool) error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
 	s.mu.Lock()
 	batch := maps.Clone(s.pending)
 	s.mu.Unlock()
 	if len(batch) == 0 {
-		return nil
+		return s.commitRenames(commit)
 	}
-	if err := syncFS(s.dir); err != nil {
+	s.renamed = false // the syncfs makes earlier renames durable too
+	if err := s.o.Syncer.SyncFS(s.dir); err != nil {
 		return fmt.Errorf("store %s: %w", s.dir, err)
 	}
+	s.renamed = true
 	var errs []error
 	for id, tmp := range batch {
 		if err := renameNoReplace(tmp, s.Path(id), &s.noReplace); err != nil {
@@ -298,7 +312,20 @@ func (s *Local) flush() error {
 		}
 	}
 	s.mu.Unlock()
-	return errors.Join(errs...)
+	return errors.Join(append(errs, s.commitRenames(commit))...)
+}
+
+// commitRenames, if commit, syncs the renames of flushes since the last
+// SyncFS. flushMu is held.
+func (s *Local) commitRenames(commit bool) error {
+	if !commit || !s.renamed {
+		return nil
+	}
+	if err := s.o.Syncer.SyncFS(s.dir); err != nil {
+		return fmt.Errorf("store %s: %w", s.dir, err)
+	}
+	s.renamed = false
+	return nil
 }
 
 // encode returns the stored form of c. Unless c already holds it, it is
@@ -322,11 +349,12 @@ func (s *Local) encode(c *chunk.Chunk) (b []byte, release func(), err error) {
 
 var bufPool = sync.Pool{New: func() any { return new([]byte) }}
 
-// writeFileAtomic writes b to a new temporary file in path's directory,
-// creating the directory if needed, syncs it, and renames it to path. On
-// failure the temporary file is removed.
-func writeFileAtomic(path string, b []byte, mode os.FileMode) error {
-	tmp, err := writeFile(path, b, mode, true)
+// writeFileAtomic writes a chunk file where there is no batched sync: to
+// a new temporary file (owned by owner) in path's directory, creating the
+// directory if needed, synced, and renamed to path. On failure the
+// temporary file is removed.
+func (s *Local) writeFileAtomic(path, owner string, b []byte) error {
+	tmp, err := writeFile(path, owner, b, 0o444, s.o.Syncer)
 	if err != nil {
 		return err
 	}
@@ -337,95 +365,23 @@ func writeFileAtomic(path string, b []byte, mode os.FileMode) error {
 	return nil
 }
 
-// writeFile writes b to a new temporary file next to path, named
-// ".<name>.<random>.tmp" (what pruning and the tests know as temporary),
-// with permissions mode (less the umask, as for any new file), and returns
-// its name. It creates the directory if needed, and syncs the file if sync.
-func writeFile(path string, b []byte, mode os.FileMode, sync bool) (string, error) {
-	return newTemp(path, true, func(name string) error { return writeNew(name, b, mode, sync) })
+// writeFile writes b to a new temporary file next to path, owned by owner
+// (see tempName), with permissions mode (less the umask, as for any new
+// file), and returns its name. It creates the directory if needed, and
+// syncs the file with sync unless it is nil.
+func writeFile(path, owner string, b []byte, mode os.FileMode, sync Syncer) (string, error) {
+	return newTemp(path, owner, true, func(name string) (bool, error) { return false, writeNew(name, b, mode, sync) })
 }
 
-// newTemp creates a temporary file for path with create, under a new
-// name (tempName) until one is free, and returns the name. With mkdir, a
-// missing directory is made on first use: one mkdir, or MkdirAll for a
-// store that does not exist yet.
-func newTemp(path string, mkdir bool, create func(name string) error) (string, error) {
-	dir, base := filepath.Dir(path), filepath.Base(path)
-	for try := 0; ; try++ {
-		name := tempName(dir, base)
-		err := create(name)
-		switch {
-		case errors.Is(err, fs.ErrExist) && try < 100:
-			continue
-		case errors.Is(err, fs.ErrNotExist) && mkdir:
-			mkdir = false
-			if err := os.Mkdir(dir, 0o777); errors.Is(err, fs.ErrNotExist) {
-				if err := os.MkdirAll(dir, 0o777); err != nil {
-					return "", err
-				}
-			} else if err != nil && !errors.Is(err, fs.ErrExist) {
-				return "", err
-			}
-			continue
-		case err != nil:
-			return "", err
-		}
-		return name, nil
-	}
-}
-
-// tempName returns a new name for a temporary file for base in dir.
-func tempName(dir, base string) string {
-	return filepath.Join(dir, "."+base+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
-}
-
-// createTemp creates a new temporary file next to path (named as
-// writeFile's) with permissions mode, less the umask.
-func createTemp(path string, mode os.FileMode) (f *os.File, err error) {
-	_, err = newTemp(path, false, func(name string) (err error) {
-		f, err = os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, mode)
-		return err
-	})
-	return f, err
-}
-
-// WriteFileAtomic has fill write (and read) a new temporary file next to path (named
-// as this package's temporary files, created with perm less the umask) and
-// renames it over path once fill has succeeded and, with sync, the file is
-// on disk. On any error the temporary file is removed and path is left as
-// it was; fill's error is returned as it is. The directory must exist.
-func WriteFileAtomic(path string, perm os.FileMode, sync bool, fill func(f *os.File) error) (err error) {
-	f, err := createTemp(path, perm)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close() // unless it was closed below; then this only fails
-			os.Remove(f.Name())
-		}
-	}()
-	if err := fill(f); err != nil {
-		return err
-	}
-	if sync {
-		if err := f.Sync(); err != nil {
-			return err
-		}
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
-// Close flushes the chunks still pending and waits for a background flush.
+// Close flushes the chunks still pending, waits for a background flush,
+// and gives up the owner lock of the store's temporary files.
 func (s *Local) Close() error {
 	err := s.Flush(context.Background())
 	s.bg.Wait()
 	s.mu.Lock()
 	err, s.bgErr = errors.Join(err, s.bgErr), nil
 	s.mu.Unlock()
+	s.releaseOwner()
 	return err
 }
 
@@ -527,9 +483,8 @@ func (s *Local) RemoveChunk(ctx context.Context, id chunk.ID) error {
 	return nil
 }
 
-// Prune deletes every chunk for which keep returns false, and temporary
-// files left behind by interrupted writers (older than an hour, so a
-// writer's batch waiting to be synced is not touched). Chunks are deleted one by one,
+// Prune deletes every chunk for which keep returns false, and the stale
+// temporary files of the store (RemoveStaleTemps with all). Chunks are deleted one by one,
 // so an interrupted prune leaves a store in which every kept chunk is
 // intact. Do not run it while another process writes to the store: a chunk
 // written after its index was read for the keep set could be deleted.
@@ -538,6 +493,9 @@ func (s *Local) Prune(ctx context.Context, keep func(chunk.ID) bool) error {
 		return err
 	}
 	if err := s.Flush(ctx); err != nil {
+		return err
+	}
+	if _, err := s.RemoveStaleTemps(ctx, true); err != nil {
 		return err
 	}
 	dirs, err := os.ReadDir(s.dir)
@@ -563,9 +521,7 @@ func (s *Local) Prune(ctx context.Context, keep func(chunk.ID) bool) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			id, isChunk := s.chunkName(d.Name(), name)
-			stale := strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp") && isOld(filepath.Join(sub, name))
-			if (isChunk && !keep(id)) || stale {
+			if id, isChunk := s.chunkName(d.Name(), name); isChunk && !keep(id) {
 				if err := os.Remove(filepath.Join(sub, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 					return fmt.Errorf("store %s: pruning %s: %w", s.dir, name, err)
 				}
@@ -573,15 +529,6 @@ func (s *Local) Prune(ctx context.Context, keep func(chunk.ID) bool) error {
 		}
 	}
 	return nil
-}
-
-// staleTemp is the age after which a temporary file in the store is
-// considered abandoned.
-const staleTemp = time.Hour
-
-func isOld(path string) bool {
-	fi, err := os.Lstat(path)
-	return err == nil && time.Since(fi.ModTime()) > staleTemp
 }
 
 var (

@@ -247,7 +247,7 @@ func TestSeedDataPath(t *testing.T) {
 		warn       []string // in stderr; nothing else may be
 	}{
 		{"index:data", s.oldIndex + ":" + blob, nil},
-		{"index:data:options", s.oldIndex + ":" + blob + ":future,other:x", []string{"future,other", "x"}},
+		{"index:data:options", s.oldIndex + ":" + blob + ":future:x", []string{"future", "x"}},
 		{"colons in both paths", colonIndex + ":" + colonBlob, nil},
 		{"colons in both paths, options", colonIndex + ":" + colonBlob + ":opt", []string{"opt"}},
 		{"index with a colon, data next to it", filepath.Join(colonDir, "v1.bin.caibx"), nil},
@@ -327,7 +327,7 @@ func TestBadSeedOnlyWhenUsed(t *testing.T) {
 		"truncated":    s.old[:2<<20],
 		"tail changed": bytes.Join([][]byte{s.old[:2<<20], tail}, nil),
 	} {
-		t.Run(name+", not needed", func(t *testing.T) {
+		t.Run(name+" not needed", func(t *testing.T) {
 			writeFile(t, seed, data)
 			// A new version made of the seed's first 2 MiB only.
 			newData := bytes.Join([][]byte{s.old[:1<<20], genRandom(t, 70000, 2), s.old[1<<20 : 3<<19]}, nil)

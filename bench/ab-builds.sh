@@ -6,8 +6,10 @@
 #   BENCH_DIR   where bench/bench.sh left its inputs (default /var/tmp/desync-bench)
 #
 # Makes a fresh ext4 (loop device with direct I/O) once, stores mixed.bin in it with the
-# old build, then extracts its index RUNS times with each build, alternating, from a
-# synced, page-cached state; prints each run and the means of wall and CPU (user+sys).
+# old build, then extracts its index RUNS times with each build, alternating (the old one
+# first in odd runs, the new one in even runs), from a synced, page-cached state; checks
+# every output with cmp against mixed.bin (a mismatch stops the script with status 1);
+# prints each run and the means of wall and CPU (user+sys).
 # Needs root (mount) and mkfs.ext4. Build the two binaries first, e.g. from a git
 # worktree of the old commit: (cd ../old && go build -o /tmp/desync-old ./cli/cmd/desync).
 set -euo pipefail
@@ -35,11 +37,17 @@ mkfs.ext4 -q -F "$LOOP"
 mount "$LOOP" "$MNT"
 "$OLD" make -s "$MNT/store" "$MNT/x.caibx" "$DIR/mixed.bin" >/dev/null
 
-for _ in $(seq "$RUNS"); do
-	for bin in "$OLD" "$NEW"; do
+for run in $(seq "$RUNS"); do
+	order=("$OLD" "$NEW") # each build goes first in every other run
+	((run % 2)) || order=("$NEW" "$OLD")
+	for bin in "${order[@]}"; do
 		rm -f "$MNT/out"
 		sync
 		/usr/bin/time -f "$bin %e %U %S" -o "$DIR/ab.time" -- "$bin" extract "$@" -s "$MNT/store" "$MNT/x.caibx" "$MNT/out" >/dev/null
+		if ! diff=$(cmp -- "$MNT/out" "$DIR/mixed.bin" 2>&1); then
+			echo "ab-builds: MISMATCH in run $run: $bin's output is not mixed.bin: ${diff:-differs}" >&2
+			exit 1
+		fi
 		cat "$DIR/ab.time"
 	done
 done | awk '{ cpu = $3 + $4; printf "%-30s %6.2f s wall %6.2f s CPU\n", $1, $2, cpu

@@ -122,6 +122,10 @@ func TestCorrupt(t *testing.T) {
 		{"table header size", put(48, 5), 48, "table header size"},
 		{"table type", put(56, 5), 56, "table type"},
 		{"end not increasing", put(64+40*3, 100), 64 + 40*3, "not after"},
+		{"zero-length chunk", func(b []byte) []byte { // chunk 3 ends where chunk 2 did
+			copy(b[64+40*3:64+40*3+8], b[64+40*2:64+40*2+8])
+			return b
+		}, 64 + 40*3, "chunk 3 ends at 231668, not after the previous end 231668"},
 		{"chunk above max", put(40, 150000), 64 + 40*9, "chunk 9 is 176004 bytes"},
 		{"truncated table", func(b []byte) []byte { return b[:64+40*5+7] }, 64 + 40*5 + 7, "truncated chunk table"},
 		{"no tail", func(b []byte) []byte { return b[:tail] }, tail, "truncated chunk table"},

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -131,32 +134,57 @@ func TestRetryThroughOpen(t *testing.T) {
 	}
 }
 
-// TestHeaders: http-auth and http-cookie are sent with every request.
+// TestHeaders: http-auth and http-cookie are sent with every request, of
+// the chunk store and the index store, reads and writes alike; every call
+// gets the answer its status means.
 func TestHeaders(t *testing.T) {
-	var bad atomic.Int32
+	var mu sync.Mutex
+	var got []string // method, path and the two headers of every request
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer xyz" || r.Header.Get("Cookie") != "session=abc" {
-			bad.Add(1)
+		mu.Lock()
+		got = append(got, fmt.Sprintf("%s %s auth=%q cookie=%q", r.Method, r.URL.Path, r.Header.Get("Authorization"), r.Header.Get("Cookie")))
+		mu.Unlock()
+		if r.Method == http.MethodPut {
+			w.WriteHeader(http.StatusCreated)
+			return
 		}
 		w.WriteHeader(http.StatusNotFound)
 	}))
 	defer srv.Close()
+	ctx := context.Background()
 	o := storage.Options{HTTPAuth: "Bearer xyz", HTTPCookie: "session=abc"}
 	s := newClient(t, srv.URL, o)
 	id := randomChunk(t, 10, chunk.SHA512_256).ID()
-	s.GetChunk(context.Background(), id)
-	s.HasChunk(context.Background(), id)
-	s.StoreChunk(context.Background(), randomChunk(t, 10, chunk.SHA512_256))
+	if _, err := s.GetChunk(ctx, id); !errors.Is(err, chunk.ErrMissing) {
+		t.Errorf("GetChunk on 404: %v, want chunk.ErrMissing", err)
+	}
+	if ok, err := s.HasChunk(ctx, id); ok || err != nil {
+		t.Errorf("HasChunk on 404: %v, %v, want false, nil", ok, err)
+	}
+	put := randomChunk(t, 10, chunk.SHA512_256)
+	if err := s.StoreChunk(ctx, put); err != nil {
+		t.Errorf("StoreChunk on 201: %v", err)
+	}
 	is, err := httpstore.NewIndexStore(mustURL(t, srv.URL+"/ix/"), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer is.Close()
-	if _, err := is.GetIndex(context.Background(), "a.caibx"); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := is.GetIndex(ctx, "a.caibx"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("GetIndex on 404: %v, want fs.ErrNotExist", err)
 	}
-	if n := bad.Load(); n != 0 {
-		t.Errorf("%d requests without the configured Authorization and Cookie headers", n)
+	if err := is.StoreIndex(ctx, "b.caibx", caindex.New(chunk.SHA512_256, 16, 64, 256)); err != nil {
+		t.Errorf("StoreIndex on 201: %v", err)
+	}
+	chunkPath := func(id chunk.ID) string { return "/" + id.String()[:4] + "/" + id.String() + ".cacnk" }
+	var want []string
+	for _, req := range []string{"GET " + chunkPath(id), "HEAD " + chunkPath(id), "PUT " + chunkPath(put.ID()), "GET /ix/a.caibx", "PUT /ix/b.caibx"} {
+		want = append(want, req+` auth="Bearer xyz" cookie="session=abc"`)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(got, want) {
+		t.Errorf("requests:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

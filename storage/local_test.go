@@ -308,13 +308,9 @@ func TestBadStores(t *testing.T) {
 	if _, err := NewLocal(filepath.Join(file, "sub"), LocalOptions{}); err == nil || !strings.Contains(err.Error(), file) {
 		t.Errorf("store below a file: %v", err)
 	}
-	ro := t.TempDir()
-	os.Chmod(ro, 0o555)
-	s, _ := NewLocal(ro, LocalOptions{})
-	if os.Geteuid() != 0 { // root writes anyway
-		if err := s.StoreChunk(ctx, chunk.New(chunk.SHA512_256.Sum([]byte("x")), []byte("x"))); err == nil || !strings.Contains(err.Error(), ro) {
-			t.Errorf("unwritable store: %v", err)
-		}
+	s, err := NewLocal(t.TempDir(), LocalOptions{})
+	if err != nil {
+		t.Fatal(err)
 	}
 	cancel()
 	if _, err := s.GetChunk(ctx, chunk.ID{}); !errors.Is(err, context.Canceled) {

@@ -41,7 +41,7 @@ func (f *serverFlags) add(fs *flag.FlagSet) {
 	fs.Var(&f.listen, "listen", listenHelp)
 	fs.StringVar(&f.cert, "cert", "", "server certificate file (PEM) for HTTPS; needs --key")
 	fs.StringVar(&f.key, "key", "", "server key file (PEM) for HTTPS; needs --cert")
-	fs.BoolVar(&f.mutualTLS, "mutual-tls", false, "require a valid client certificate")
+	fs.BoolVar(&f.mutualTLS, "mutual-tls", false, "require a client certificate signed by a CA of --client-ca (needs it)")
 	fs.StringVar(&f.clientCA, "client-ca", "", "CA certificates (PEM) client certificates must be signed by; needs --mutual-tls")
 	fs.StringVar(&f.authorization, "authorization", "", "required value of the Authorization header (default $DESYNC_HTTP_AUTH)")
 	fs.StringVar(&f.logFile, "log", "", `request log file, or "-" for stderr (default: none)`)
@@ -160,7 +160,7 @@ requests in flight finish.
 
 With --authorization (or $DESYNC_HTTP_AUTH) every request must carry that
 Authorization header value. --cert and --key serve HTTPS; --mutual-tls
-requires client certificates (signed by --client-ca).
+requires client certificates signed by a CA of --client-ca, which it needs.
 
 Example:
   desync chunk-server -s /var/store -c /var/cache -l :8080

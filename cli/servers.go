@@ -171,7 +171,8 @@ Example:
 	f.addDigest(fs)
 	srv.add(fs)
 	fs.BoolVar(&writable, "w", false, "accept chunk uploads (PUT)")
-	fs.BoolVar(&writable, "writeable", false, "accept chunk uploads (PUT)")
+	fs.BoolVar(&writable, "writable", false, "accept chunk uploads (PUT)")
+	fs.BoolVar(&writable, "writeable", false, "accept chunk uploads (PUT); the same as --writable")
 	fs.BoolVar(&uncompressed, "u", false, "serve uncompressed chunks")
 	fs.BoolVar(&uncompressed, "uncompressed", false, "serve uncompressed chunks")
 	fs.StringVar(&storeFilePath, "store-file", "", "JSON file with the stores and cache, re-read on SIGHUP")
@@ -291,7 +292,8 @@ Example:
 	fs.StringVar(&dir, "s", "", "directory of the index files")
 	fs.StringVar(&dir, "store", "", "directory of the index files")
 	fs.BoolVar(&writable, "w", false, "accept index uploads (PUT)")
-	fs.BoolVar(&writable, "writeable", false, "accept index uploads (PUT)")
+	fs.BoolVar(&writable, "writable", false, "accept index uploads (PUT)")
+	fs.BoolVar(&writable, "writeable", false, "accept index uploads (PUT); the same as --writable")
 	srv.add(fs)
 	c.Exec = func(ctx context.Context, args []string) error {
 		if err := srv.validate(); err != nil {

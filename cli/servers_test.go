@@ -412,3 +412,32 @@ func TestHTTPServerSignals(t *testing.T) {
 		t.Errorf("chunk-server after SIGTERM: %v, want exit 0", err)
 	}
 }
+
+// TestHTTPWritableSpellings: both servers take -w, desync's --writable and
+// our older --writeable; each makes the server accept a PUT.
+func TestHTTPWritableSpellings(t *testing.T) {
+	f := newFixture(t)
+	id := f.ids[0]
+	chunkFile := mustRead(t, filepath.Join(f.store, id[:4], id+".cacnk"))
+	for _, flag := range []string{"-w", "--writable", "--writeable"} {
+		for _, tc := range []struct{ server, path string }{
+			{"chunk-server", id[:4] + "/" + id + ".cacnk"},
+			{"index-server", "blob1.caibx"},
+		} {
+			u := startServer(t, tc.server, flag, "-s", t.TempDir())
+			body := chunkFile
+			if tc.server == "index-server" {
+				body = mustRead(t, f.index)
+			}
+			req, _ := http.NewRequest(http.MethodPut, u+tc.path, bytes.NewReader(body))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("%s %s: PUT: %s, want 200", tc.server, flag, resp.Status)
+			}
+		}
+	}
+}

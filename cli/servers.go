@@ -279,9 +279,11 @@ func (a *app) indexServerCmd() *command {
 		"serve index files over HTTP(S)",
 		`Serves the index files of one directory (-s): GET and HEAD /<name>, and PUT
 /<name> with -w (the upload must be a valid index; it is written to a temporary
-file and renamed into place). Names are single path elements; a request
-cannot reach outside the directory ("..", encoded slashes and symbolic links
-leading out are refused). /metrics has Prometheus metrics. TLS, mutual TLS,
+file and renamed into place). Only index files are served or written: a name
+must end in .caibx or .caidx and a file must be an index; other requests get
+400, so other files in the directory stay private. Names are single path
+elements; a request cannot reach outside the directory ("..", encoded slashes
+and symbolic links leading out are refused). /metrics has Prometheus metrics. TLS, mutual TLS,
 --authorization ($DESYNC_HTTP_AUTH), --log and signals are as for
 chunk-server.
 

@@ -302,6 +302,11 @@ func TestHTTPIndexServer(t *testing.T) {
 	}
 	r := expect(t, 1, nil, []string{"404"}, "list-chunks", u+"nothere.caibx")
 	_ = r
+	// Only index files: another file of the directory is not served.
+	writeFile(t, filepath.Join(ixDir, "notes.txt"), []byte("private"))
+	if code, _ := httpGet(t, u+"notes.txt"); code != 400 {
+		t.Errorf("GET of a file that is not an index: %d, want 400", code)
+	}
 	resp, err = http.Get(u + "..%2Fblob1.caibx")
 	if err != nil || resp.StatusCode != 400 {
 		t.Errorf("GET of an encoded traversal: %v %v, want 400", resp, err)
@@ -440,4 +445,19 @@ func TestHTTPWritableSpellings(t *testing.T) {
 			}
 		}
 	}
+}
+
+// httpGet returns the status and body of a GET of u.
+func httpGet(t *testing.T, u string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
 }

@@ -47,7 +47,9 @@
 //   - [NewIndexServer]: GET, HEAD and (when writable) PUT of index files in
 //     one directory, confined with os.Root: names with "/", "\", "..",
 //     encoded slashes or a leading "." are refused, and symlinks cannot lead
-//     outside. Uploads are validated as indexes and written to a temporary
+//     outside. Only index files: a name must end in .caibx or .caidx and a
+//     file served must start with an index header; anything else is 400, so
+//     other files in the directory are never sent or overwritten. Uploads are validated as indexes and written to a temporary
 //     file that is renamed into place.
 //
 // Both handlers check the Authorization header in constant time when one is

@@ -393,6 +393,69 @@ func TestIndexServer(t *testing.T) {
 	}
 }
 
+// TestIndexServerOnlyIndexes: the index server serves and accepts index
+// files only: other names (GET, HEAD, PUT, even with a valid index as the
+// body) and files with an index's name that are not indexes get 400, and
+// their content is never sent.
+func TestIndexServerOnlyIndexes(t *testing.T) {
+	dir := t.TempDir()
+	var ix bytes.Buffer
+	idx := caindex.New(chunk.SHA512_256, 16<<10, 64<<10, 256<<10)
+	idx.Chunks = []caindex.Chunk{{ID: randomChunk(t, 10, 0).ID(), Start: 0, Size: 20000}}
+	idx.WriteTo(&ix)
+	for name, b := range map[string][]byte{
+		"notes.txt": []byte("private notes"), "noext": []byte("private notes"), "index.CAIBX": ix.Bytes(),
+		"index.caibx.bak": ix.Bytes(), "fake.caibx": []byte("private notes, named as an index"),
+		"good.caibx": ix.Bytes(), "good.caidx": ix.Bytes(),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	is, err := httpstore.NewIndexServer(dir, httpstore.IndexServerOptions{Writable: true, Logger: newLogger(io.Discard)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer is.Close()
+	srv := httptest.NewServer(is)
+	defer srv.Close()
+	for _, tc := range []struct {
+		name string
+		get  int // GET and HEAD
+		put  int // PUT of a valid index
+	}{
+		{"notes.txt", 400, 400},
+		{"noext", 400, 400},
+		{"index.CAIBX", 400, 400},
+		{"index.caibx.bak", 400, 400},
+		{"new.txt", 400, 400},
+		{"metrics", 400, 400},
+		{"fake.caibx", 400, 200},
+		{"good.caibx", 200, 200},
+		{"good.caidx", 200, 200},
+	} {
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPut} {
+			want, body := tc.get, []byte(nil)
+			if m == http.MethodPut {
+				want, body = tc.put, ix.Bytes()
+			}
+			code, got := do(t, m, srv.URL+"/"+tc.name, body)
+			if code != want {
+				t.Errorf("%s /%s: %d, want %d", m, tc.name, code, want)
+			}
+			if bytes.Contains(got, []byte("private")) {
+				t.Errorf("%s /%s: sent the content of a file that is not an index", m, tc.name)
+			}
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "notes.txt")); string(b) != "private notes" {
+		t.Error("a PUT replaced a file that is not an index")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new.txt")); err == nil {
+		t.Error("a PUT created a file that is not named as an index")
+	}
+}
+
 // rawRequest sends a request line exactly as given (no client-side path
 // cleaning or escaping) and returns the status and body.
 func rawRequest(t *testing.T, addr, method, path string, body []byte) (int, []byte) {

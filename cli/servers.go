@@ -153,6 +153,11 @@ chunk that does not match is refused with 422 and not stored). -u serves and
 accepts uncompressed chunks (/<4 hex>/<id>), converting as needed. HEAD
 answers whether a chunk exists. /metrics has Prometheus metrics.
 
+Every chunk sent is verified first (a local store's chunk file the first time
+it is sent), and marked immutable (Cache-Control) for caches and CDNs in
+front; a corrupt chunk is an error (500), never sent. --skip-verify-read sends
+chunks unverified, and then with "no-cache" instead.
+
 --store-file names a JSON file {"stores": [...], "cache": "..."} used instead
 of -s and -c; it is read again on SIGHUP (requests in flight finish with the
 old stores). SIGTERM or SIGINT stop the server gracefully: listeners close and
@@ -176,7 +181,7 @@ Example:
 	fs.BoolVar(&uncompressed, "u", false, "serve uncompressed chunks")
 	fs.BoolVar(&uncompressed, "uncompressed", false, "serve uncompressed chunks")
 	fs.StringVar(&storeFilePath, "store-file", "", "JSON file with the stores and cache, re-read on SIGHUP")
-	fs.BoolVar(&skipVerifyRead, "skip-verify-read", false, "do not verify chunks read from the upstream stores")
+	fs.BoolVar(&skipVerifyRead, "skip-verify-read", false, "do not verify chunks read from the upstream stores (nor local chunk files sent as they are); responses are then not marked immutable")
 	fs.BoolVar(&skipVerifyWrite, "skip-verify-write", false, "accepted for desync compatibility; uploads are always verified")
 	c.Exec = func(ctx context.Context, args []string) error {
 		if err := srv.validate(); err != nil {
@@ -218,7 +223,7 @@ Example:
 		}
 		defer closeLog()
 		cs, err := httpstore.NewChunkServer(store, httpstore.ChunkServerOptions{
-			Writable: writable, Uncompressed: uncompressed, Digest: f.digest.d,
+			Writable: writable, Uncompressed: uncompressed, SkipVerifyRead: skipVerifyRead, Digest: f.digest.d,
 			Authorization: srv.authorization, Metrics: httpstore.NewMetrics(), Logger: a.log, AccessLog: access,
 		})
 		if err != nil {

@@ -461,3 +461,43 @@ func httpGet(t *testing.T, u string) (int, []byte) {
 	}
 	return resp.StatusCode, b
 }
+
+// TestHTTPChunkServerVerifies: chunk-server does not send a corrupt chunk
+// file of its store (nor mark the error immutable); with --skip-verify-read
+// it sends the file as it is, without "immutable". A good chunk is sent
+// immutable unless --skip-verify-read.
+func TestHTTPChunkServerVerifies(t *testing.T) {
+	f := newFixture(t)
+	good, bad := f.ids[0], f.ids[1]
+	badPath := filepath.Join(f.store, bad[:4], bad+".cacnk")
+	corrupt := mustRead(t, filepath.Join(f.store, f.ids[2][:4], f.ids[2]+".cacnk"))
+	os.Chmod(badPath, 0o644)
+	writeFile(t, badPath, corrupt)
+	for _, skip := range []bool{false, true} {
+		args := []string{"chunk-server", "-s", f.store}
+		if skip {
+			args = append(args, "--skip-verify-read")
+		}
+		u := startServer(t, args...)
+		resp, err := http.Get(u + bad[:4] + "/" + bad + ".cacnk")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if cc := resp.Header.Get("Cache-Control"); strings.Contains(cc, "immutable") {
+			t.Errorf("%v: corrupt chunk: Cache-Control %q, want no immutable", args, cc)
+		}
+		if ok := resp.StatusCode == 200 && bytes.Equal(body, corrupt); ok != skip {
+			t.Errorf("%v: corrupt chunk: %s, sent as it is %v; want %v", args, resp.Status, ok, skip)
+		}
+		resp, err = http.Get(u + good[:4] + "/" + good + ".cacnk")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if cc := resp.Header.Get("Cache-Control"); resp.StatusCode != 200 || strings.Contains(cc, "immutable") == skip {
+			t.Errorf("%v: good chunk: %s, Cache-Control %q; want 200, immutable %v", args, resp.Status, cc, !skip)
+		}
+	}
+}

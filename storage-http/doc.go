@@ -41,8 +41,13 @@
 //     batching store is flushed). At most MaxUploads uploads are read at
 //     once (default 4 per CPU), which bounds a writable server's memory. Uncompressed serving converts as needed.
 //     A local store in the served form is served straight from its files
-//     (sendfile), unverified: clients verify. Chunks are sent with
-//     Cache-Control "immutable" for CDNs, 404s with "no-store".
+//     (sendfile); each file is verified the first time it is sent (the bytes
+//     checked are the bytes sent) and then remembered by inode, size and
+//     modification time in a bounded set. A corrupt chunk is never sent:
+//     it is an error (500). Verified chunks are sent with Cache-Control
+//     "immutable" for CDNs, 404s with "no-store". With SkipVerifyRead
+//     (--skip-verify-read) files and chunks are sent unverified, with
+//     "no-cache" instead, so a cache never keeps an unchecked chunk.
 //     [ChunkServer.SetStore] swaps the store (a --store-file reload).
 //   - [NewIndexServer]: GET, HEAD and (when writable) PUT of index files in
 //     one directory, confined with os.Root: names with "/", "\", "..",

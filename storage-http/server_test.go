@@ -696,3 +696,101 @@ func TestFileFastPath(t *testing.T) {
 		t.Errorf("GET through a store that is down: %d, want 500", code)
 	}
 }
+
+// get returns the status, Cache-Control and body of a GET of u.
+func get(t *testing.T, u string) (int, string, []byte) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header.Get("Cache-Control"), b
+}
+
+// TestVerifiedReads: a corrupt chunk file in a local store is never sent
+// with 200 when reads are verified (through the fast path or GetChunk), and
+// never marked immutable; with SkipVerifyRead it is sent as it is, but
+// without "immutable". A good chunk is 200 and immutable when verified; a
+// chunk file changed after it was verified is verified again.
+func TestVerifiedReads(t *testing.T) {
+	ctx := context.Background()
+	zstd, _ := chunk.NewZstd(chunk.ZstdOptions{})
+	for _, tc := range []struct {
+		name       string
+		skipVerify bool
+		wrap       func(chunk.Store) chunk.Store
+	}{
+		{"FastPath", false, func(s chunk.Store) chunk.Store { return storage.NewDedup(s) }},
+		{"FastPathSkipVerify", true, func(s chunk.Store) chunk.Store { return storage.NewDedup(s) }},
+		{"GetChunk", false, func(s chunk.Store) chunk.Store { return storage.NewRouter(s) }},
+		{"GetChunkSkipVerify", true, func(s chunk.Store) chunk.Store { return storage.NewRouter(s) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLocal(t, storage.LocalOptions{SkipVerify: tc.skipVerify})
+			good, bad, other := randomChunk(t, 5000, 0), randomChunk(t, 5000, 0), randomChunk(t, 5000, 0)
+			for _, c := range []*chunk.Chunk{good, bad} {
+				if err := l.StoreChunk(ctx, c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			l.Flush(ctx)
+			// bad's file holds another chunk's frame: it decodes, but to
+			// content that does not hash to its name.
+			otherZ, _ := other.Stored(zstd)
+			corrupt(t, l.Path(bad.ID()), otherZ)
+			goodFile, _ := os.ReadFile(l.Path(good.ID()))
+
+			_, base := startChunkServer(t, tc.wrap(l), httpstore.ChunkServerOptions{SkipVerifyRead: tc.skipVerify, Logger: newLogger(io.Discard)})
+			code, cc, body := get(t, base+chunkPath(bad.ID(), ".cacnk"))
+			if strings.Contains(cc, "immutable") {
+				t.Errorf("corrupt chunk: Cache-Control %q, want no immutable", cc)
+			}
+			if !tc.skipVerify && code == http.StatusOK {
+				t.Errorf("corrupt chunk: %d, want an error status", code)
+			}
+			if tc.skipVerify && tc.name == "FastPathSkipVerify" && (code != http.StatusOK || !bytes.Equal(body, otherZ)) {
+				t.Errorf("corrupt chunk with SkipVerifyRead: %d, %d bytes; want 200 and the file as it is", code, len(body))
+			}
+			code, cc, body = get(t, base+chunkPath(good.ID(), ".cacnk"))
+			if code != http.StatusOK || strings.Contains(cc, "immutable") == tc.skipVerify {
+				t.Errorf("good chunk: %d, Cache-Control %q; want 200, immutable %v", code, cc, !tc.skipVerify)
+			}
+			if strings.HasPrefix(tc.name, "FastPath") && !bytes.Equal(body, goodFile) {
+				t.Errorf("good chunk: the body is not the chunk file")
+			}
+			if tc.skipVerify {
+				return
+			}
+			// The good chunk's file is corrupted after it was served
+			// (verified, and remembered): it is verified again.
+			corrupt(t, l.Path(good.ID()), otherZ)
+			for range 2 {
+				if code, cc, _ := get(t, base+chunkPath(good.ID(), ".cacnk")); code == http.StatusOK || strings.Contains(cc, "immutable") {
+					t.Errorf("chunk corrupted after being served: %d, Cache-Control %q; want an error without immutable", code, cc)
+				}
+			}
+		})
+	}
+}
+
+// corrupt replaces the content of a chunk file, and moves its modification
+// time, which coarse file system clocks might otherwise leave unchanged.
+func corrupt(t *testing.T, path string, content []byte) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(path, 0o644)
+	if err := os.WriteFile(path, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, time.Time{}, fi.ModTime().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -149,9 +149,13 @@ cache (-c) in front, in the layout of a casync store (/<4 hex>/<id>.cacnk), so
 casync, desync and this desync read from it as from any HTTP store. It is
 read-only unless -w is given; then one store (no cache) is served and PUT
 stores chunks, each decoded and verified against its ID first (always: a
-chunk that does not match is refused with 422 and not stored). -u serves and
-accepts uncompressed chunks (/<4 hex>/<id>), converting as needed. HEAD
-answers whether a chunk exists. /metrics has Prometheus metrics.
+chunk that does not match is refused with 422 and not stored). An upload
+larger than a chunk of the maximum size can be (its zstd worst case) is
+refused with 413 before it is read; the maximum is that of -m (the chunk
+sizes the uploading clients make with, e.g. -m 16:64:256; casync's 128 MiB
+limit without it), so a writable server given -m holds little memory for a
+hostile upload. -u serves and accepts uncompressed chunks (/<4 hex>/<id>),
+converting as needed. HEAD answers whether a chunk exists. /metrics has Prometheus metrics.
 
 Every chunk sent is verified first (a local store's chunk file the first time
 it is sent), and marked immutable (Cache-Control) for caches and CDNs in
@@ -174,6 +178,7 @@ Example:
 	addStoreFlags(fs, &sf, "upstream store to serve; repeat to add fallbacks", true)
 	f.addConcurrency(fs)
 	f.addDigest(fs)
+	f.addChunkSize(fs)
 	srv.add(fs)
 	fs.BoolVar(&writable, "w", false, "accept chunk uploads (PUT)")
 	fs.BoolVar(&writable, "writable", false, "accept chunk uploads (PUT)")
@@ -222,8 +227,12 @@ Example:
 			return err
 		}
 		defer closeLog()
+		maxChunk := 0 // casync's limit, chunk.MaxSize
+		if sf.isSet("m", "chunk-size") {
+			maxChunk = int(f.params.p.Max)
+		}
 		cs, err := httpstore.NewChunkServer(store, httpstore.ChunkServerOptions{
-			Writable: writable, Uncompressed: uncompressed, SkipVerifyRead: skipVerifyRead, Digest: f.digest.d,
+			MaxChunkSize: maxChunk, Writable: writable, Uncompressed: uncompressed, SkipVerifyRead: skipVerifyRead, Digest: f.digest.d,
 			Authorization: srv.authorization, Metrics: httpstore.NewMetrics(), Logger: a.log, AccessLog: access,
 		})
 		if err != nil {

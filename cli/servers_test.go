@@ -501,3 +501,35 @@ func TestHTTPChunkServerVerifies(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPChunkServerUploadCap: chunk-server -w -m 16:64:256 refuses an
+// upload declaring more than a 256 KiB chunk's largest zstd frame with 413
+// before its body is sent, and stores a chunk within it.
+func TestHTTPChunkServerUploadCap(t *testing.T) {
+	f := newFixture(t)
+	u := startServer(t, "chunk-server", "-w", "-m", "16:64:256", "-s", t.TempDir())
+	id := f.ids[0]
+	path := "/" + id[:4] + "/" + id + ".cacnk"
+	addr := strings.TrimSuffix(strings.TrimPrefix(u, "http://"), "/")
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second)) // a guard against a server waiting for the body
+	fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", path, addr, 256<<10+256<<10>>8+23)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("PUT declaring too large a body, none sent: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("PUT declaring too large a body: %s, want 413", resp.Status)
+	}
+	req, _ := http.NewRequest(http.MethodPut, u+path[1:], bytes.NewReader(mustRead(t, filepath.Join(f.store, id[:4], id+".cacnk"))))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Errorf("PUT of a chunk: %v %v, want 200", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+}

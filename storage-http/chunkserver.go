@@ -39,7 +39,11 @@ type ChunkServerOptions struct {
 	SkipVerifyRead bool
 	// Digest names the chunks; uploads are verified with it.
 	Digest chunk.Digest
-	// MaxChunkSize caps uploaded chunks, decoded (0: chunk.MaxSize).
+	// MaxChunkSize caps uploaded chunks, decoded (0: chunk.MaxSize). An
+	// upload body larger than the largest stored form such a chunk can
+	// have (zstd's worst case, or MaxChunkSize itself when Uncompressed)
+	// is refused with 413: by its Content-Length before any of it is read,
+	// or, sent without one, after reading one byte more than that.
 	MaxChunkSize int
 	// CompressionLevel is the zstd level of chunks the server compresses
 	// (0: chunk.DefaultLevel).
@@ -404,6 +408,9 @@ func (cs *ChunkServer) put(w http.ResponseWriter, r *http.Request, s chunk.Store
 		return
 	}
 	if r.ContentLength > cs.maxBody {
+		// Refused unread; closing the connection spares the server reading
+		// (to discard it) a body it does not want.
+		w.Header().Set("Connection", "close")
 		httpError(w, http.StatusRequestEntityTooLarge, "chunk too large")
 		return
 	}

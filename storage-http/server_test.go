@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -793,4 +794,102 @@ func corrupt(t *testing.T, path string, content []byte) {
 	if err := os.Chtimes(path, time.Time{}, fi.ModTime().Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// countingBody is a request body of n bytes that records how many were
+// read.
+type countingBody struct{ n, read int64 }
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	if b.read >= b.n {
+		return 0, io.EOF
+	}
+	k := min(int64(len(p)), b.n-b.read)
+	clear(p[:k])
+	b.read += k
+	return int(k), nil
+}
+
+// TestUploadSizeCap: the upload cap is the largest stored form of a chunk
+// of the maximum size (zstd's worst case, or the size itself
+// uncompressed). A PUT declaring more is 413 before any of its body is
+// read; one without a Content-Length is 413 after at most cap+1 bytes.
+// Over TCP, a PUT whose body is never sent is answered 413 at once.
+func TestUploadSizeCap(t *testing.T) {
+	const maxChunk = 64 << 10
+	for _, tc := range []struct {
+		name         string
+		uncompressed bool
+		cap          int64
+	}{
+		// 64 KiB + 64 KiB/256 + (128 KiB - 64 KiB)/2048 + 22
+		{"Zstd", false, 65536 + 256 + 32 + 22},
+		{"Uncompressed", true, 65536},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs, base := startChunkServer(t, newLocal(t, storage.LocalOptions{Uncompressed: tc.uncompressed}),
+				httpstore.ChunkServerOptions{Writable: true, MaxChunkSize: maxChunk, Uncompressed: tc.uncompressed})
+			if got := cs.MaxBody(); got != tc.cap {
+				t.Fatalf("upload cap %d, want %d", got, tc.cap)
+			}
+			path := "/" + chunkPath(randomChunk(t, 10, 0).ID(), ".cacnk")
+			if tc.uncompressed {
+				path = strings.TrimSuffix(path, ".cacnk")
+			}
+			for _, declared := range []bool{true, false} {
+				body := &countingBody{n: tc.cap + 1000}
+				req := httptest.NewRequest(http.MethodPut, path, body)
+				req.ContentLength = -1
+				if declared {
+					req.ContentLength = tc.cap + 1
+				}
+				rec := httptest.NewRecorder()
+				cs.ServeHTTP(rec, req)
+				if rec.Code != http.StatusRequestEntityTooLarge {
+					t.Errorf("Content-Length %d: status %d, want 413", req.ContentLength, rec.Code)
+				}
+				if limit := map[bool]int64{true: 0, false: tc.cap + 1}[declared]; body.read > limit {
+					t.Errorf("Content-Length %d: %d bytes of the body read, want at most %d", req.ContentLength, body.read, limit)
+				}
+			}
+			// A chunk of the maximum size, incompressible, fits.
+			c := randomChunk(t, maxChunk, 0)
+			z, _ := chunk.NewZstd(chunk.ZstdOptions{})
+			stored, suffix := mustPlain(t, c), ""
+			if !tc.uncompressed {
+				stored, _ = c.Stored(z)
+				suffix = ".cacnk"
+			}
+			if code, body := do(t, http.MethodPut, base+chunkPath(c.ID(), suffix), stored); code != 200 {
+				t.Errorf("PUT of a %d-byte chunk (%d stored): %d %s", maxChunk, len(stored), code, body)
+			}
+			code := putHeadersOnly(t, strings.TrimPrefix(strings.TrimSuffix(base, "/"), "http://"), path, tc.cap+1)
+			if code != http.StatusRequestEntityTooLarge {
+				t.Errorf("PUT over TCP declaring %d bytes: %d, want 413", tc.cap+1, code)
+			}
+		})
+	}
+}
+
+// putHeadersOnly sends the head of a PUT declaring n bytes of body, sends
+// no body, and returns the status the server answers with.
+func putHeadersOnly(t *testing.T, addr, path string, n int64) int {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Only a guard against a server that waits for the body: the test
+	// fails then, it never passes by timing.
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.WriteString(conn, "PUT "+path+" HTTP/1.1\r\nHost: "+addr+"\r\nContent-Length: "+strconv.FormatInt(n, 10)+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufioReader(conn), nil)
+	if err != nil {
+		t.Fatalf("PUT %s declaring %d bytes, none sent: %v", path, n, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

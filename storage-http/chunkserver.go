@@ -28,6 +28,12 @@ type ChunkServerOptions struct {
 	// read, so a writable server's memory is bounded by MaxUploads times the
 	// chunk size limit, however many clients upload.
 	MaxUploads int
+	// MaxUploadBytes bounds the upload bodies held at once, in bytes (0:
+	// [DefaultMaxUploadBytes]; never less than one body of the largest
+	// size). An upload reserves its Content-Length (the largest size if it
+	// has none) before its body is read, and waits until that much is
+	// free, so a few huge uploads cannot take the memory many could.
+	MaxUploadBytes int64
 	// Uncompressed serves (and accepts) plain chunks at /<4 hex>/<id>
 	// instead of zstd chunks at /<4 hex>/<id>.cacnk, converting as needed.
 	Uncompressed bool
@@ -63,6 +69,10 @@ type ChunkServerOptions struct {
 // DefaultMaxUploads is the default of ChunkServerOptions.MaxUploads.
 var DefaultMaxUploads = 4 * runtime.GOMAXPROCS(0)
 
+// DefaultMaxUploadBytes is the default of ChunkServerOptions.MaxUploadBytes:
+// thousands of chunks of desync's default sizes, or two of casync's largest.
+const DefaultMaxUploadBytes = 256 << 20
+
 // ChunkServer serves a chunk store in desync's chunk-server protocol:
 //
 //	GET  /<4 hex>/<id>.cacnk   200 and the chunk; 404 if the store lacks it
@@ -83,6 +93,7 @@ type ChunkServer struct {
 	suffix  string
 	maxBody int64
 	uploads chan struct{} // a token per upload in progress
+	bodies  *budget       // the bytes of upload bodies in memory
 	checked verifiedFiles // local chunk files found valid (the fast path)
 	log     *slog.Logger
 	h       http.Handler
@@ -112,6 +123,10 @@ func NewChunkServer(s chunk.Store, o ChunkServerOptions) (*ChunkServer, error) {
 	if cs.conv, cs.suffix, cs.maxBody, err = chunkForm(o.Uncompressed, o.MaxChunkSize, o.CompressionLevel); err != nil {
 		return nil, err
 	}
+	if o.MaxUploadBytes <= 0 {
+		o.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	cs.bodies = newBudget(max(o.MaxUploadBytes, cs.maxBody+1))
 	if err := cs.checkStore(s); err != nil {
 		return nil, err
 	}
@@ -420,6 +435,14 @@ func (cs *ChunkServer) put(w http.ResponseWriter, r *http.Request, s chunk.Store
 	case <-r.Context().Done():
 		return
 	}
+	reserve := cs.maxBody + 1 // what MaxBytesReader reads at most
+	if r.ContentLength >= 0 {
+		reserve = r.ContentLength
+	}
+	if err := cs.bodies.acquire(r.Context(), reserve); err != nil {
+		return
+	}
+	defer cs.bodies.release(reserve)
 	var buf bytes.Buffer
 	if r.ContentLength > 0 {
 		buf.Grow(int(r.ContentLength) + bytes.MinRead)

@@ -39,7 +39,11 @@
 //     (desync skips this by default; we do not): a mismatch is refused with
 //     422 and nothing is stored; a 200 means the chunk is durable (a
 //     batching store is flushed). At most MaxUploads uploads are read at
-//     once (default 4 per CPU), which bounds a writable server's memory. Uncompressed serving converts as needed.
+//     once (default 4 per CPU), and their bodies together stay within
+//     MaxUploadBytes (default 256 MiB; each reserves its Content-Length
+//     first), which bounds a writable server's memory. A body larger than
+//     the largest zstd frame of a MaxChunkSize chunk is 413, refused by its
+//     Content-Length before any of it is read. Uncompressed serving converts as needed.
 //     A local store in the served form is served straight from its files
 //     (sendfile); each file is verified the first time it is sent (the bytes
 //     checked are the bytes sent) and then remembered by inode, size and

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -631,44 +632,64 @@ func (s *gatedStore) StoreChunk(ctx context.Context, c *chunk.Chunk) error {
 	return s.Local.StoreChunk(ctx, c)
 }
 
-// TestMaxUploads: with MaxUploads 1, a second upload is not even read while
-// the first is being stored; both complete once it is.
+// TestMaxUploads: with MaxUploads 1, or an upload memory budget that
+// holds one upload's body but not two, a second upload is not even read
+// while the first is being stored; both complete once it is.
 func TestMaxUploads(t *testing.T) {
-	zstd, _ := chunk.NewZstd(chunk.ZstdOptions{})
-	g := &gatedStore{Local: newLocal(t, storage.LocalOptions{}), entered: make(chan chunk.ID, 2), release: make(chan struct{})}
-	_, base := startChunkServer(t, g, httpstore.ChunkServerOptions{Writable: true, MaxUploads: 1})
-	results := make(chan error, 2)
-	put := func(c *chunk.Chunk) {
-		z, _ := c.Stored(zstd)
-		req, _ := http.NewRequest(http.MethodPut, base+chunkPath(c.ID(), ".cacnk"), bytes.NewReader(z))
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				err = errors.New(resp.Status)
+	for _, tc := range []struct {
+		name string
+		o    httpstore.ChunkServerOptions
+	}{
+		{"MaxUploads", httpstore.ChunkServerOptions{MaxUploads: 1}},
+		// Chunks of 4000 random bytes: about 4020 stored; the budget is
+		// raised to one largest body (4000 + 4000/256 + 62 + 22 bytes, and 1).
+		{"MaxUploadBytes", httpstore.ChunkServerOptions{MaxUploadBytes: 6000, MaxChunkSize: 4000}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			zstd, _ := chunk.NewZstd(chunk.ZstdOptions{})
+			g := &gatedStore{Local: newLocal(t, storage.LocalOptions{}), entered: make(chan chunk.ID, 2), release: make(chan struct{})}
+			o := tc.o
+			o.Writable = true
+			_, base := startChunkServer(t, g, o)
+			// Released at the latest before the server closes, which waits
+			// for the uploads held in the store.
+			var once sync.Once
+			release := func() { once.Do(func() { close(g.release) }) }
+			t.Cleanup(release)
+			results := make(chan error, 2)
+			put := func(c *chunk.Chunk) {
+				z, _ := c.Stored(zstd)
+				req, _ := http.NewRequest(http.MethodPut, base+chunkPath(c.ID(), ".cacnk"), bytes.NewReader(z))
+				resp, err := http.DefaultClient.Do(req)
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = errors.New(resp.Status)
+					}
+				}
+				results <- err
 			}
-		}
-		results <- err
-	}
-	a, b := randomChunk(t, 4000, chunk.SHA512_256), randomChunk(t, 4000, chunk.SHA512_256)
-	go put(a)
-	if id := <-g.entered; id != a.ID() {
-		t.Fatalf("stored %s first, want %s", id, a.ID())
-	}
-	go put(b)
-	select {
-	case id := <-g.entered:
-		t.Fatalf("chunk %s reached the store while another upload held the only slot", id)
-	case <-time.After(200 * time.Millisecond):
-	}
-	close(g.release)
-	if id := <-g.entered; id != b.ID() {
-		t.Fatalf("second upload stored %s, want %s", id, b.ID())
-	}
-	for range 2 {
-		if err := <-results; err != nil {
-			t.Errorf("upload: %v", err)
-		}
+			a, b := randomChunk(t, 4000, chunk.SHA512_256), randomChunk(t, 4000, chunk.SHA512_256)
+			go put(a)
+			if id := <-g.entered; id != a.ID() {
+				t.Fatalf("stored %s first, want %s", id, a.ID())
+			}
+			go put(b)
+			select {
+			case id := <-g.entered:
+				t.Fatalf("chunk %s reached the store while another upload held the only slot", id)
+			case <-time.After(200 * time.Millisecond):
+			}
+			release()
+			if id := <-g.entered; id != b.ID() {
+				t.Fatalf("second upload stored %s, want %s", id, b.ID())
+			}
+			for range 2 {
+				if err := <-results; err != nil {
+					t.Errorf("upload: %v", err)
+				}
+			}
+		})
 	}
 }
 

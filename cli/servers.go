@@ -41,7 +41,7 @@ func (f *serverFlags) add(fs *flag.FlagSet) {
 	fs.Var(&f.listen, "listen", listenHelp)
 	fs.StringVar(&f.cert, "cert", "", "server certificate file (PEM) for HTTPS; needs --key")
 	fs.StringVar(&f.key, "key", "", "server key file (PEM) for HTTPS; needs --cert")
-	fs.BoolVar(&f.mutualTLS, "mutual-tls", false, "require a valid client certificate")
+	fs.BoolVar(&f.mutualTLS, "mutual-tls", false, "require a client certificate signed by a CA of --client-ca (needs it)")
 	fs.StringVar(&f.clientCA, "client-ca", "", "CA certificates (PEM) client certificates must be signed by; needs --mutual-tls")
 	fs.StringVar(&f.authorization, "authorization", "", "required value of the Authorization header (default $DESYNC_HTTP_AUTH)")
 	fs.StringVar(&f.logFile, "log", "", `request log file, or "-" for stderr (default: none)`)
@@ -149,9 +149,18 @@ cache (-c) in front, in the layout of a casync store (/<4 hex>/<id>.cacnk), so
 casync, desync and this desync read from it as from any HTTP store. It is
 read-only unless -w is given; then one store (no cache) is served and PUT
 stores chunks, each decoded and verified against its ID first (always: a
-chunk that does not match is refused with 422 and not stored). -u serves and
-accepts uncompressed chunks (/<4 hex>/<id>), converting as needed. HEAD
-answers whether a chunk exists. /metrics has Prometheus metrics.
+chunk that does not match is refused with 422 and not stored). An upload
+larger than a chunk of the maximum size can be (its zstd worst case) is
+refused with 413 before it is read; the maximum is that of -m (the chunk
+sizes the uploading clients make with, e.g. -m 16:64:256; casync's 128 MiB
+limit without it), so a writable server given -m holds little memory for a
+hostile upload. -u serves and accepts uncompressed chunks (/<4 hex>/<id>),
+converting as needed. HEAD answers whether a chunk exists. /metrics has Prometheus metrics.
+
+Every chunk sent is verified first (a local store's chunk file the first time
+it is sent), and marked immutable (Cache-Control) for caches and CDNs in
+front; a corrupt chunk is an error (500), never sent. --skip-verify-read sends
+chunks unverified, and then with "no-cache" instead.
 
 --store-file names a JSON file {"stores": [...], "cache": "..."} used instead
 of -s and -c; it is read again on SIGHUP (requests in flight finish with the
@@ -160,7 +169,7 @@ requests in flight finish.
 
 With --authorization (or $DESYNC_HTTP_AUTH) every request must carry that
 Authorization header value. --cert and --key serve HTTPS; --mutual-tls
-requires client certificates (signed by --client-ca).
+requires client certificates signed by a CA of --client-ca, which it needs.
 
 Example:
   desync chunk-server -s /var/store -c /var/cache -l :8080
@@ -168,13 +177,15 @@ Example:
 	fs := c.FlagSet
 	addStoreFlags(fs, &sf, "upstream store to serve; repeat to add fallbacks", true)
 	f.addConcurrency(fs)
+	f.addChunkSize(fs)
 	srv.add(fs)
 	fs.BoolVar(&writable, "w", false, "accept chunk uploads (PUT)")
-	fs.BoolVar(&writable, "writeable", false, "accept chunk uploads (PUT)")
+	fs.BoolVar(&writable, "writable", false, "accept chunk uploads (PUT)")
+	fs.BoolVar(&writable, "writeable", false, "accept chunk uploads (PUT); the same as --writable")
 	fs.BoolVar(&uncompressed, "u", false, "serve uncompressed chunks")
 	fs.BoolVar(&uncompressed, "uncompressed", false, "serve uncompressed chunks")
 	fs.StringVar(&storeFilePath, "store-file", "", "JSON file with the stores and cache, re-read on SIGHUP")
-	fs.BoolVar(&skipVerifyRead, "skip-verify-read", false, "do not verify chunks read from the upstream stores")
+	fs.BoolVar(&skipVerifyRead, "skip-verify-read", false, "do not verify chunks read from the upstream stores (nor local chunk files sent as they are); responses are then not marked immutable")
 	fs.BoolVar(&skipVerifyWrite, "skip-verify-write", false, "accepted for desync compatibility; uploads are always verified")
 	c.Exec = func(ctx context.Context, args []string) error {
 		if err := srv.validate(); err != nil {
@@ -194,6 +205,12 @@ Example:
 			return err
 		}
 		setup := a.setup(a.digest.d, 0, 0, f.concurrency)
+		// skipRead: whether any served store reads chunks unverified
+		// (--skip-verify-read, or skip-verify in the config file); the
+		// server then never marks a response immutable. A reload that
+		// would turn it on is refused: the server was started verifying.
+		skipRead := false
+		var store chunk.Store
 		open := func() (chunk.Store, error) {
 			flags := sf
 			if storeFilePath != "" {
@@ -203,9 +220,19 @@ Example:
 				}
 				flags.stores, flags.cache = file.Stores, file.Cache
 			}
+			skip, err := flags.skipsVerify(cfg, setup)
+			if err != nil {
+				return nil, err
+			}
+			if skip && !skipRead {
+				if store != nil { // a reload
+					return nil, fmt.Errorf("the new stores read chunks unverified (skip-verify) and the server was started verifying them; restart it to serve them")
+				}
+				skipRead = true
+			}
 			return openServed(ctx, &flags, cfg, setup, writable)
 		}
-		store, err := open()
+		store, err = open()
 		if err != nil {
 			return err
 		}
@@ -223,8 +250,12 @@ Example:
 			return err
 		}
 		defer closeLog()
+		maxChunk := 0 // casync's limit, chunk.MaxSize
+		if sf.isSet("m", "chunk-size") {
+			maxChunk = int(f.params.p.Max)
+		}
 		cs, err := httpstore.NewChunkServer(store, httpstore.ChunkServerOptions{
-			Writable: writable, Uncompressed: uncompressed, Digest: a.digest.d,
+			MaxChunkSize: maxChunk, Writable: writable, Uncompressed: uncompressed, SkipVerifyRead: skipRead, Digest: a.digest.d,
 			Authorization: srv.authorization, Metrics: httpstore.NewMetrics(), Logger: a.log, AccessLog: access,
 		})
 		if err != nil {
@@ -283,9 +314,11 @@ func (a *app) indexServerCmd() *command {
 		"serve index files over HTTP(S)",
 		`Serves the index files of one directory (-s): GET and HEAD /<name>, and PUT
 /<name> with -w (the upload must be a valid index; it is written to a temporary
-file and renamed into place). Names are single path elements; a request
-cannot reach outside the directory ("..", encoded slashes and symbolic links
-leading out are refused). /metrics has Prometheus metrics. TLS, mutual TLS,
+file and renamed into place). Only index files are served or written: a name
+must end in .caibx or .caidx and a file must be an index; other requests get
+400, so other files in the directory stay private. Names are single path
+elements; a request cannot reach outside the directory ("..", encoded slashes
+and symbolic links leading out are refused). /metrics has Prometheus metrics. TLS, mutual TLS,
 --authorization ($DESYNC_HTTP_AUTH), --log and signals are as for
 chunk-server.
 
@@ -296,7 +329,8 @@ Example:
 	fs.StringVar(&dir, "s", "", "directory of the index files")
 	fs.StringVar(&dir, "store", "", "directory of the index files")
 	fs.BoolVar(&writable, "w", false, "accept index uploads (PUT)")
-	fs.BoolVar(&writable, "writeable", false, "accept index uploads (PUT)")
+	fs.BoolVar(&writable, "writable", false, "accept index uploads (PUT)")
+	fs.BoolVar(&writable, "writeable", false, "accept index uploads (PUT); the same as --writable")
 	srv.add(fs)
 	c.Exec = func(ctx context.Context, args []string) error {
 		if err := srv.validate(); err != nil {

@@ -303,6 +303,11 @@ func TestHTTPIndexServer(t *testing.T) {
 	}
 	r := expect(t, 1, nil, []string{"404"}, "list-chunks", u+"nothere.caibx")
 	_ = r
+	// Only index files: another file of the directory is not served.
+	writeFile(t, filepath.Join(ixDir, "notes.txt"), []byte("private"))
+	if code, _ := httpGet(t, u+"notes.txt"); code != 400 {
+		t.Errorf("GET of a file that is not an index: %d, want 400", code)
+	}
 	resp, err = http.Get(u + "..%2Fblob1.caibx")
 	if err != nil || resp.StatusCode != 400 {
 		t.Errorf("GET of an encoded traversal: %v %v, want 400", resp, err)
@@ -429,5 +434,131 @@ func TestHTTPServerSignals(t *testing.T) {
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("chunk-server after SIGTERM: %v, want exit 0", err)
+	}
+}
+
+// TestHTTPWritableSpellings: both servers take -w, desync's --writable and
+// our older --writeable; each makes the server accept a PUT.
+func TestHTTPWritableSpellings(t *testing.T) {
+	f := newFixture(t)
+	id := f.ids[0]
+	chunkFile := mustRead(t, filepath.Join(f.store, id[:4], id+".cacnk"))
+	for _, flag := range []string{"-w", "--writable", "--writeable"} {
+		for _, tc := range []struct{ server, path string }{
+			{"chunk-server", id[:4] + "/" + id + ".cacnk"},
+			{"index-server", "blob1.caibx"},
+		} {
+			u := startServer(t, tc.server, flag, "-s", t.TempDir())
+			body := chunkFile
+			if tc.server == "index-server" {
+				body = mustRead(t, f.index)
+			}
+			req, _ := http.NewRequest(http.MethodPut, u+tc.path, bytes.NewReader(body))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("%s %s: PUT: %s, want 200", tc.server, flag, resp.Status)
+			}
+		}
+	}
+}
+
+// httpGet returns the status and body of a GET of u.
+func httpGet(t *testing.T, u string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+// TestHTTPChunkServerVerifies: chunk-server does not send a corrupt chunk
+// file of its store (nor mark the error immutable); with --skip-verify-read
+// it sends the file as it is, without "immutable". A good chunk is sent
+// immutable unless --skip-verify-read.
+func TestHTTPChunkServerVerifies(t *testing.T) {
+	f := newFixture(t)
+	good, bad := f.ids[0], f.ids[1]
+	badPath := filepath.Join(f.store, bad[:4], bad+".cacnk")
+	corrupt := mustRead(t, filepath.Join(f.store, f.ids[2][:4], f.ids[2]+".cacnk"))
+	os.Chmod(badPath, 0o644)
+	writeFile(t, badPath, corrupt)
+	// skip-verify in the config file counts as --skip-verify-read, and an
+	// explicit --skip-verify-read=false beats it.
+	cfgSkip := writeFile(t, filepath.Join(t.TempDir(), "config.json"),
+		[]byte(`{"store-options": {"`+f.store+`": {"skip-verify": true}}}`))
+	for _, tc := range []struct {
+		flags []string
+		skip  bool
+	}{
+		{nil, false},
+		{[]string{"--skip-verify-read"}, true},
+		{[]string{"--config", cfgSkip}, true},
+		{[]string{"--config", cfgSkip, "--skip-verify-read=false"}, false},
+	} {
+		skip := tc.skip
+		args := append([]string{"chunk-server", "-s", f.store}, tc.flags...)
+		u := startServer(t, args...)
+		resp, err := http.Get(u + bad[:4] + "/" + bad + ".cacnk")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if cc := resp.Header.Get("Cache-Control"); strings.Contains(cc, "immutable") {
+			t.Errorf("%v: corrupt chunk: Cache-Control %q, want no immutable", args, cc)
+		}
+		if ok := resp.StatusCode == 200 && bytes.Equal(body, corrupt); ok != skip {
+			t.Errorf("%v: corrupt chunk: %s, sent as it is %v; want %v", args, resp.Status, ok, skip)
+		}
+		resp, err = http.Get(u + good[:4] + "/" + good + ".cacnk")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if cc := resp.Header.Get("Cache-Control"); resp.StatusCode != 200 || strings.Contains(cc, "immutable") == skip {
+			t.Errorf("%v: good chunk: %s, Cache-Control %q; want 200, immutable %v", args, resp.Status, cc, !skip)
+		}
+	}
+}
+
+// TestHTTPChunkServerUploadCap: chunk-server -w -m 16:64:256 refuses an
+// upload declaring more than a 256 KiB chunk's largest zstd frame with 413
+// before its body is sent, and stores a chunk within it.
+func TestHTTPChunkServerUploadCap(t *testing.T) {
+	f := newFixture(t)
+	u := startServer(t, "chunk-server", "-w", "-m", "16:64:256", "-s", t.TempDir())
+	id := f.ids[0]
+	path := "/" + id[:4] + "/" + id + ".cacnk"
+	addr := strings.TrimSuffix(strings.TrimPrefix(u, "http://"), "/")
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second)) // a guard against a server waiting for the body
+	fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", path, addr, 256<<10+256<<10>>8+23)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("PUT declaring too large a body, none sent: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("PUT declaring too large a body: %s, want 413", resp.Status)
+	}
+	req, _ := http.NewRequest(http.MethodPut, u+path[1:], bytes.NewReader(mustRead(t, filepath.Join(f.store, id[:4], id+".cacnk"))))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Errorf("PUT of a chunk: %v %v, want 200", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/folbricht/desync/caindex"
@@ -205,4 +206,26 @@ func (f *storeFlags) openWrite(ctx context.Context, cfg *config, s storeSetup) (
 		return nil, fmt.Errorf("store %s does not accept chunks", f.stores[0])
 	}
 	return w, nil
+}
+
+// skipsVerify reports whether any store or the cache of f reads chunks
+// without verifying them (skip-verify, from the flags or the config file).
+func (f *storeFlags) skipsVerify(cfg *config, s storeSetup) (bool, error) {
+	opts := f.options(cfg, s)
+	locations := slices.Clone([]string(f.stores))
+	if f.cache != "" {
+		locations = append(locations, f.cache)
+	}
+	for _, group := range locations {
+		for _, loc := range strings.Split(group, "|") {
+			o, err := opts(loc)
+			if err != nil {
+				return false, err
+			}
+			if o.SkipVerify {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }

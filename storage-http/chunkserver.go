@@ -28,12 +28,28 @@ type ChunkServerOptions struct {
 	// read, so a writable server's memory is bounded by MaxUploads times the
 	// chunk size limit, however many clients upload.
 	MaxUploads int
+	// MaxUploadBytes bounds the upload bodies held at once, in bytes (0:
+	// [DefaultMaxUploadBytes]; never less than one body of the largest
+	// size). An upload reserves its Content-Length (the largest size if it
+	// has none) before its body is read, and waits until that much is
+	// free, so a few huge uploads cannot take the memory many could.
+	MaxUploadBytes int64
 	// Uncompressed serves (and accepts) plain chunks at /<4 hex>/<id>
 	// instead of zstd chunks at /<4 hex>/<id>.cacnk, converting as needed.
 	Uncompressed bool
+	// SkipVerifyRead says the store does not verify the chunks it reads
+	// (desync's --skip-verify-read): the server then sends a local store's
+	// chunk files without verifying them either, and marks no response
+	// immutable, since nothing checked it. Otherwise every chunk sent has
+	// been verified, and responses are immutable.
+	SkipVerifyRead bool
 	// Digest names the chunks; uploads are verified with it.
 	Digest chunk.Digest
-	// MaxChunkSize caps uploaded chunks, decoded (0: chunk.MaxSize).
+	// MaxChunkSize caps uploaded chunks, decoded (0: chunk.MaxSize). An
+	// upload body larger than the largest stored form such a chunk can
+	// have (zstd's worst case, or MaxChunkSize itself when Uncompressed)
+	// is refused with 413: by its Content-Length before any of it is read,
+	// or, sent without one, after reading one byte more than that.
 	MaxChunkSize int
 	// CompressionLevel is the zstd level of chunks the server compresses
 	// (0: chunk.DefaultLevel).
@@ -52,6 +68,10 @@ type ChunkServerOptions struct {
 
 // DefaultMaxUploads is the default of ChunkServerOptions.MaxUploads.
 var DefaultMaxUploads = 4 * runtime.GOMAXPROCS(0)
+
+// DefaultMaxUploadBytes is the default of ChunkServerOptions.MaxUploadBytes:
+// thousands of chunks of desync's default sizes, or two of casync's largest.
+const DefaultMaxUploadBytes = 256 << 20
 
 // ChunkServer serves a chunk store in desync's chunk-server protocol:
 //
@@ -73,6 +93,8 @@ type ChunkServer struct {
 	suffix  string
 	maxBody int64
 	uploads chan struct{} // a token per upload in progress
+	bodies  *budget       // the bytes of upload bodies in memory
+	checked verifiedFiles // local chunk files found valid (the fast path)
 	log     *slog.Logger
 	h       http.Handler
 
@@ -101,6 +123,10 @@ func NewChunkServer(s chunk.Store, o ChunkServerOptions) (*ChunkServer, error) {
 	if cs.conv, cs.suffix, cs.maxBody, err = chunkForm(o.Uncompressed, o.MaxChunkSize, o.CompressionLevel); err != nil {
 		return nil, err
 	}
+	if o.MaxUploadBytes <= 0 {
+		o.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	cs.bodies = newBudget(max(o.MaxUploadBytes, cs.maxBody+1))
 	if err := cs.checkStore(s); err != nil {
 		return nil, err
 	}
@@ -210,12 +236,18 @@ func (cs *ChunkServer) serve(w http.ResponseWriter, r *http.Request) {
 
 // cacheControl is the Cache-Control of a chunk: a chunk's content never
 // changes under its name, so caches (a CDN in front of the server) may keep
-// it for good; shared caches only if the server needs no authorization.
+// a verified chunk for good; shared caches only if the server needs no
+// authorization. A chunk sent unverified (SkipVerifyRead) may be corrupt,
+// so caches must ask again before reusing it.
 func (cs *ChunkServer) cacheControl() string {
+	scope := "public"
 	if cs.o.Authorization != "" {
-		return "private, max-age=31536000, immutable"
+		scope = "private"
 	}
-	return "public, max-age=31536000, immutable"
+	if cs.o.SkipVerifyRead {
+		return scope + ", no-cache"
+	}
+	return scope + ", max-age=31536000, immutable"
 }
 
 func (cs *ChunkServer) allow() string {
@@ -255,9 +287,13 @@ func (cs *ChunkServer) get(w http.ResponseWriter, r *http.Request, s chunk.Store
 
 // serveFile is the fast path for a local store in the served form: its
 // chunk file is sent as it is (with sendfile where the OS has it), without
-// decoding, verifying and encoding again; clients verify what they read.
-// It reports false when the chunk must go through GetChunk (another kind
-// of store, another form, or a chunk not yet renamed into place).
+// decoding and encoding again. Unless SkipVerifyRead, a file is verified
+// the first time it is served (it is read, decoded and hashed, and the bytes
+// checked are the ones sent) and then remembered by its identity, size and
+// modification time, so later requests for it get sendfile again. It
+// reports false when the chunk must go through GetChunk (another kind of
+// store, another form, a chunk not yet renamed into place, or a file that
+// fails verification: GetChunk then reports it as the store sees it).
 func (cs *ChunkServer) serveFile(w http.ResponseWriter, r *http.Request, s chunk.Store, id chunk.ID) bool {
 	l, ok := localBehind(s)
 	if !ok || l.Uncompressed() != cs.o.Uncompressed {
@@ -275,10 +311,77 @@ func (cs *ChunkServer) serveFile(w http.ResponseWriter, r *http.Request, s chunk
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
+	key := newFileKey(id, fi)
+	if cs.o.SkipVerifyRead || cs.checked.has(key) {
+		h.Set("Cache-Control", cs.cacheControl())
+		w.WriteHeader(http.StatusOK)
+		io.Copy(w, f)
+		return true
+	}
+	if fi.Size() > cs.maxBody {
+		return false
+	}
+	b := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return false
+	}
+	c, err := chunk.Load(id, b, cs.conv, cs.o.Digest, true)
+	if err != nil {
+		return false
+	}
+	c.Release()
+	cs.checked.add(key)
 	h.Set("Cache-Control", cs.cacheControl())
 	w.WriteHeader(http.StatusOK)
-	io.Copy(w, f)
+	w.Write(b)
 	return true
+}
+
+// maxVerifiedFiles bounds the files a chunk server remembers as verified
+// (some 100 bytes each).
+const maxVerifiedFiles = 1 << 16
+
+// fileKey names a chunk file's content as far as its metadata can: a file
+// rewritten or replaced gets another key (unless it keeps its inode, size
+// and modification time to the nanosecond).
+type fileKey struct {
+	id    chunk.ID
+	ino   uint64
+	size  int64
+	mtime int64
+}
+
+func newFileKey(id chunk.ID, fi fs.FileInfo) fileKey {
+	return fileKey{id: id, ino: inode(fi), size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+}
+
+// verifiedFiles is a bounded set of fileKeys; when full, an arbitrary
+// entry makes room for a new one.
+type verifiedFiles struct {
+	mu sync.Mutex
+	m  map[fileKey]struct{}
+}
+
+func (v *verifiedFiles) has(k fileKey) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	_, ok := v.m[k]
+	return ok
+}
+
+func (v *verifiedFiles) add(k fileKey) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.m == nil {
+		v.m = make(map[fileKey]struct{})
+	}
+	if len(v.m) >= maxVerifiedFiles {
+		for old := range v.m {
+			delete(v.m, old)
+			break
+		}
+	}
+	v.m[k] = struct{}{}
 }
 
 // localBehind returns the local store s reads from when every wrapper in
@@ -320,6 +423,9 @@ func (cs *ChunkServer) put(w http.ResponseWriter, r *http.Request, s chunk.Store
 		return
 	}
 	if r.ContentLength > cs.maxBody {
+		// Refused unread; closing the connection spares the server reading
+		// (to discard it) a body it does not want.
+		w.Header().Set("Connection", "close")
 		httpError(w, http.StatusRequestEntityTooLarge, "chunk too large")
 		return
 	}
@@ -329,6 +435,14 @@ func (cs *ChunkServer) put(w http.ResponseWriter, r *http.Request, s chunk.Store
 	case <-r.Context().Done():
 		return
 	}
+	reserve := cs.maxBody + 1 // what MaxBytesReader reads at most
+	if r.ContentLength >= 0 {
+		reserve = r.ContentLength
+	}
+	if err := cs.bodies.acquire(r.Context(), reserve); err != nil {
+		return
+	}
+	defer cs.bodies.release(reserve)
 	var buf bytes.Buffer
 	if r.ContentLength > 0 {
 		buf.Grow(int(r.ContentLength) + bytes.MinRead)

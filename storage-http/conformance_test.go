@@ -51,7 +51,8 @@ func checkNoTemp(t *testing.T, l *storage.Local) {
 }
 
 // TestConformance runs the chunk store conformance suite on the HTTP
-// client against our chunk-server (writable, backed by a local store) in
+// client against our chunk-server (writable, backed by a local store, not
+// verifying what it sends) in
 // four configurations, directly and as storage.Open returns it (with
 // retries).
 func TestConformance(t *testing.T) {
@@ -79,8 +80,12 @@ func TestConformance(t *testing.T) {
 				storagetest.Run(t, storagetest.Harness{
 					New: func(t *testing.T) chunk.Store {
 						l := newLocal(t, storage.LocalOptions{Digest: tc.o.Digest, Uncompressed: tc.o.Uncompressed})
+						// SkipVerifyRead: the server sends its store's bytes as
+						// they are, so the suite's corrupt chunks reach the
+						// client, whose verification is under test here (the
+						// server's own is TestVerifiedReads').
 						_, base := startChunkServer(t, l, httpstore.ChunkServerOptions{
-							Writable: true, Uncompressed: tc.o.Uncompressed, Digest: tc.o.Digest,
+							Writable: true, Uncompressed: tc.o.Uncompressed, Digest: tc.o.Digest, SkipVerifyRead: true,
 						})
 						var s chunk.Store
 						if viaOpen {

@@ -40,15 +40,26 @@
 //     (desync skips this by default; we do not): a mismatch is refused with
 //     422 and nothing is stored; a 200 means the chunk is durable (a
 //     batching store is flushed). At most MaxUploads uploads are read at
-//     once (default 4 per CPU), which bounds a writable server's memory. Uncompressed serving converts as needed.
+//     once (default 4 per CPU), and their bodies together stay within
+//     MaxUploadBytes (default 256 MiB; each reserves its Content-Length
+//     first), which bounds a writable server's memory. A body larger than
+//     the largest zstd frame of a MaxChunkSize chunk is 413, refused by its
+//     Content-Length before any of it is read. Uncompressed serving converts as needed.
 //     A local store in the served form is served straight from its files
-//     (sendfile), unverified: clients verify. Chunks are sent with
-//     Cache-Control "immutable" for CDNs, 404s with "no-store".
+//     (sendfile); each file is verified the first time it is sent (the bytes
+//     checked are the bytes sent) and then remembered by inode, size and
+//     modification time in a bounded set. A corrupt chunk is never sent:
+//     it is an error (500). Verified chunks are sent with Cache-Control
+//     "immutable" for CDNs, 404s with "no-store". With SkipVerifyRead
+//     (--skip-verify-read) files and chunks are sent unverified, with
+//     "no-cache" instead, so a cache never keeps an unchecked chunk.
 //     [ChunkServer.SetStore] swaps the store (a --store-file reload).
 //   - [NewIndexServer]: GET, HEAD and (when writable) PUT of index files in
 //     one directory, confined with os.Root: names with "/", "\", "..",
 //     encoded slashes or a leading "." are refused, and symlinks cannot lead
-//     outside. Uploads are validated as indexes and written to a temporary
+//     outside. Only index files: a name must end in .caibx or .caidx and a
+//     file served must start with an index header; anything else is 400, so
+//     other files in the directory are never sent or overwritten. Uploads are validated as indexes and written to a temporary
 //     file that is renamed into place.
 //
 // Both handlers check the Authorization header in constant time when one is

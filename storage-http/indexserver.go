@@ -41,12 +41,14 @@ const DefaultMaxIndexSize = 1 << 30
 //	HEAD /<name>   200 or 404
 //	PUT  /<name>   200 once written (Writable only; else 405)
 //
-// A name is one path element: it may not contain "/" or "\" (escaped or
-// not), be "." or "..", start with "." (temporary files do), hold control
-// characters, or be "metrics" when metrics are served. The directory is
+// Only index files are served and accepted: a name must end in ".caibx" or
+// ".caidx", and a file served must start with an index header, so other
+// files of the directory stay private. A name is one path element: it may
+// not contain "/" or "\" (escaped or not), be "." or "..", start with "."
+// (temporary files do), or hold control characters. The directory is
 // opened with os.Root, so a symbolic link cannot lead outside it either.
-// Refused names get 400; names that do not resolve to a regular file in the
-// directory get 404.
+// Refused names, and files that are not indexes, get 400; names that do not
+// resolve to a regular file in the directory get 404.
 type IndexServer struct {
 	o    IndexServerOptions
 	dir  string
@@ -80,14 +82,15 @@ func (s *IndexServer) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.Se
 func (s *IndexServer) Close() error { return s.root.Close() }
 
 // indexName returns the index name of a request path, or false if it is
-// not an acceptable name.
+// not an acceptable name (nor that of an index file).
 func indexName(p, rawPath string) (string, bool) {
 	if strings.ContainsAny(strings.ToLower(rawPath), "\\") ||
 		strings.Contains(strings.ToLower(rawPath), "%2f") || strings.Contains(strings.ToLower(rawPath), "%5c") {
 		return "", false
 	}
 	name, ok := strings.CutPrefix(p, "/")
-	if !ok || name == "" || strings.HasPrefix(name, ".") || strings.ContainsAny(name, "/\\") {
+	if !ok || strings.HasPrefix(name, ".") || strings.ContainsAny(name, "/\\") ||
+		!strings.HasSuffix(name, ".caibx") && !strings.HasSuffix(name, ".caidx") {
 		return "", false
 	}
 	for _, r := range name {
@@ -100,8 +103,8 @@ func indexName(p, rawPath string) (string, bool) {
 
 func (s *IndexServer) serve(w http.ResponseWriter, r *http.Request) {
 	name, ok := indexName(r.URL.Path, r.URL.RawPath)
-	if !ok || (name == "metrics" && s.o.Metrics != nil) {
-		httpError(w, http.StatusBadRequest, "expected /<index name>, a single path element")
+	if !ok {
+		httpError(w, http.StatusBadRequest, "expected /<name>.caibx or /<name>.caidx, a single path element")
 		return
 	}
 	switch r.Method {
@@ -136,6 +139,12 @@ func (s *IndexServer) get(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	if !fi.Mode().IsRegular() {
 		httpError(w, http.StatusNotFound, "index not found")
+		return
+	}
+	// The header only: a whole index is checked when it is uploaded.
+	if _, err := caindex.NewReader(io.NewSectionReader(f, 0, 4096)); err != nil {
+		s.log.Warn("index server: not serving a file that is not an index", "dir", s.dir, "name", name, "error", err)
+		httpError(w, http.StatusBadRequest, "not an index file")
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")

@@ -19,7 +19,8 @@ type ServeOptions struct {
 	// CertFile and KeyFile, PEM files, turn on TLS.
 	CertFile, KeyFile string
 	// MutualTLS requires a client certificate signed by a CA of
-	// ClientCAFile (or of the system's roots without one).
+	// ClientCAFile, which it needs: without one, any certificate the
+	// system's roots trust would be accepted.
 	MutualTLS    bool
 	ClientCAFile string
 	// TLSConfig, if set, is used instead of loading the files above (a
@@ -76,24 +77,24 @@ func ServerTLSConfig(o ServeOptions) (*tls.Config, error) {
 	if o.ClientCAFile != "" && !o.MutualTLS {
 		return nil, &OptionError{"--client-ca needs --mutual-tls (otherwise client certificates are not checked)"}
 	}
+	if o.MutualTLS && o.ClientCAFile == "" {
+		return nil, &OptionError{"--mutual-tls needs --client-ca (otherwise any client certificate the system's CAs trust would be accepted)"}
+	}
 	cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("server certificate %s / key %s: %w", o.CertFile, o.KeyFile, err)
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	if o.MutualTLS {
-		tc.ClientAuth = tls.RequireAndVerifyClientCert
-		if o.ClientCAFile != "" {
-			pem, err := os.ReadFile(o.ClientCAFile)
-			if err != nil {
-				return nil, fmt.Errorf("client-ca: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("client-ca %s: no PEM certificate found", o.ClientCAFile)
-			}
-			tc.ClientCAs = pool
+		pem, err := os.ReadFile(o.ClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("client-ca: %w", err)
 		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("client-ca %s: no PEM certificate found", o.ClientCAFile)
+		}
+		tc.ClientAuth, tc.ClientCAs = tls.RequireAndVerifyClientCert, pool
 	}
 	return tc, nil
 }

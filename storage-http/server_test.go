@@ -10,7 +10,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -393,6 +395,69 @@ func TestIndexServer(t *testing.T) {
 	}
 }
 
+// TestIndexServerOnlyIndexes: the index server serves and accepts index
+// files only: other names (GET, HEAD, PUT, even with a valid index as the
+// body) and files with an index's name that are not indexes get 400, and
+// their content is never sent.
+func TestIndexServerOnlyIndexes(t *testing.T) {
+	dir := t.TempDir()
+	var ix bytes.Buffer
+	idx := caindex.New(chunk.SHA512_256, 16<<10, 64<<10, 256<<10)
+	idx.Chunks = []caindex.Chunk{{ID: randomChunk(t, 10, 0).ID(), Start: 0, Size: 20000}}
+	idx.WriteTo(&ix)
+	for name, b := range map[string][]byte{
+		"notes.txt": []byte("private notes"), "noext": []byte("private notes"), "index.CAIBX": ix.Bytes(),
+		"index.caibx.bak": ix.Bytes(), "fake.caibx": []byte("private notes, named as an index"),
+		"good.caibx": ix.Bytes(), "good.caidx": ix.Bytes(),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	is, err := httpstore.NewIndexServer(dir, httpstore.IndexServerOptions{Writable: true, Logger: newLogger(io.Discard)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer is.Close()
+	srv := httptest.NewServer(is)
+	defer srv.Close()
+	for _, tc := range []struct {
+		name string
+		get  int // GET and HEAD
+		put  int // PUT of a valid index
+	}{
+		{"notes.txt", 400, 400},
+		{"noext", 400, 400},
+		{"index.CAIBX", 400, 400},
+		{"index.caibx.bak", 400, 400},
+		{"new.txt", 400, 400},
+		{"metrics", 400, 400},
+		{"fake.caibx", 400, 200},
+		{"good.caibx", 200, 200},
+		{"good.caidx", 200, 200},
+	} {
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPut} {
+			want, body := tc.get, []byte(nil)
+			if m == http.MethodPut {
+				want, body = tc.put, ix.Bytes()
+			}
+			code, got := do(t, m, srv.URL+"/"+tc.name, body)
+			if code != want {
+				t.Errorf("%s /%s: %d, want %d", m, tc.name, code, want)
+			}
+			if bytes.Contains(got, []byte("private")) {
+				t.Errorf("%s /%s: sent the content of a file that is not an index", m, tc.name)
+			}
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "notes.txt")); string(b) != "private notes" {
+		t.Error("a PUT replaced a file that is not an index")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new.txt")); err == nil {
+		t.Error("a PUT created a file that is not named as an index")
+	}
+}
+
 // rawRequest sends a request line exactly as given (no client-side path
 // cleaning or escaping) and returns the status and body.
 func rawRequest(t *testing.T, addr, method, path string, body []byte) (int, []byte) {
@@ -567,44 +632,64 @@ func (s *gatedStore) StoreChunk(ctx context.Context, c *chunk.Chunk) error {
 	return s.Local.StoreChunk(ctx, c)
 }
 
-// TestMaxUploads: with MaxUploads 1, a second upload is not even read while
-// the first is being stored; both complete once it is.
+// TestMaxUploads: with MaxUploads 1, or an upload memory budget that
+// holds one upload's body but not two, a second upload is not even read
+// while the first is being stored; both complete once it is.
 func TestMaxUploads(t *testing.T) {
-	zstd, _ := chunk.NewZstd(chunk.ZstdOptions{})
-	g := &gatedStore{Local: newLocal(t, storage.LocalOptions{}), entered: make(chan chunk.ID, 2), release: make(chan struct{})}
-	_, base := startChunkServer(t, g, httpstore.ChunkServerOptions{Writable: true, MaxUploads: 1})
-	results := make(chan error, 2)
-	put := func(c *chunk.Chunk) {
-		z, _ := c.Stored(zstd)
-		req, _ := http.NewRequest(http.MethodPut, base+chunkPath(c.ID(), ".cacnk"), bytes.NewReader(z))
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				err = errors.New(resp.Status)
+	for _, tc := range []struct {
+		name string
+		o    httpstore.ChunkServerOptions
+	}{
+		{"MaxUploads", httpstore.ChunkServerOptions{MaxUploads: 1}},
+		// Chunks of 4000 random bytes: about 4020 stored; the budget is
+		// raised to one largest body (4000 + 4000/256 + 62 + 22 bytes, and 1).
+		{"MaxUploadBytes", httpstore.ChunkServerOptions{MaxUploadBytes: 6000, MaxChunkSize: 4000}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			zstd, _ := chunk.NewZstd(chunk.ZstdOptions{})
+			g := &gatedStore{Local: newLocal(t, storage.LocalOptions{}), entered: make(chan chunk.ID, 2), release: make(chan struct{})}
+			o := tc.o
+			o.Writable = true
+			_, base := startChunkServer(t, g, o)
+			// Released at the latest before the server closes, which waits
+			// for the uploads held in the store.
+			var once sync.Once
+			release := func() { once.Do(func() { close(g.release) }) }
+			t.Cleanup(release)
+			results := make(chan error, 2)
+			put := func(c *chunk.Chunk) {
+				z, _ := c.Stored(zstd)
+				req, _ := http.NewRequest(http.MethodPut, base+chunkPath(c.ID(), ".cacnk"), bytes.NewReader(z))
+				resp, err := http.DefaultClient.Do(req)
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = errors.New(resp.Status)
+					}
+				}
+				results <- err
 			}
-		}
-		results <- err
-	}
-	a, b := randomChunk(t, 4000, chunk.SHA512_256), randomChunk(t, 4000, chunk.SHA512_256)
-	go put(a)
-	if id := <-g.entered; id != a.ID() {
-		t.Fatalf("stored %s first, want %s", id, a.ID())
-	}
-	go put(b)
-	select {
-	case id := <-g.entered:
-		t.Fatalf("chunk %s reached the store while another upload held the only slot", id)
-	case <-time.After(200 * time.Millisecond):
-	}
-	close(g.release)
-	if id := <-g.entered; id != b.ID() {
-		t.Fatalf("second upload stored %s, want %s", id, b.ID())
-	}
-	for range 2 {
-		if err := <-results; err != nil {
-			t.Errorf("upload: %v", err)
-		}
+			a, b := randomChunk(t, 4000, chunk.SHA512_256), randomChunk(t, 4000, chunk.SHA512_256)
+			go put(a)
+			if id := <-g.entered; id != a.ID() {
+				t.Fatalf("stored %s first, want %s", id, a.ID())
+			}
+			go put(b)
+			select {
+			case id := <-g.entered:
+				t.Fatalf("chunk %s reached the store while another upload held the only slot", id)
+			case <-time.After(200 * time.Millisecond):
+			}
+			release()
+			if id := <-g.entered; id != b.ID() {
+				t.Fatalf("second upload stored %s, want %s", id, b.ID())
+			}
+			for range 2 {
+				if err := <-results; err != nil {
+					t.Errorf("upload: %v", err)
+				}
+			}
+		})
 	}
 }
 
@@ -632,4 +717,200 @@ func TestFileFastPath(t *testing.T) {
 	if code, _ := do(t, http.MethodGet, base+p, nil); code != 500 {
 		t.Errorf("GET through a store that is down: %d, want 500", code)
 	}
+}
+
+// get returns the status, Cache-Control and body of a GET of u.
+func get(t *testing.T, u string) (int, string, []byte) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header.Get("Cache-Control"), b
+}
+
+// TestVerifiedReads: a corrupt chunk file in a local store is never sent
+// with 200 when reads are verified (through the fast path or GetChunk), and
+// never marked immutable; with SkipVerifyRead it is sent as it is, but
+// without "immutable". A good chunk is 200 and immutable when verified; a
+// chunk file changed after it was verified is verified again.
+func TestVerifiedReads(t *testing.T) {
+	ctx := context.Background()
+	zstd, _ := chunk.NewZstd(chunk.ZstdOptions{})
+	for _, tc := range []struct {
+		name       string
+		skipVerify bool
+		wrap       func(chunk.Store) chunk.Store
+	}{
+		{"FastPath", false, func(s chunk.Store) chunk.Store { return storage.NewDedup(s) }},
+		{"FastPathSkipVerify", true, func(s chunk.Store) chunk.Store { return storage.NewDedup(s) }},
+		{"GetChunk", false, func(s chunk.Store) chunk.Store { return storage.NewRouter(s) }},
+		{"GetChunkSkipVerify", true, func(s chunk.Store) chunk.Store { return storage.NewRouter(s) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLocal(t, storage.LocalOptions{SkipVerify: tc.skipVerify})
+			good, bad, other := randomChunk(t, 5000, 0), randomChunk(t, 5000, 0), randomChunk(t, 5000, 0)
+			for _, c := range []*chunk.Chunk{good, bad} {
+				if err := l.StoreChunk(ctx, c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			l.Flush(ctx)
+			// bad's file holds another chunk's frame: it decodes, but to
+			// content that does not hash to its name.
+			otherZ, _ := other.Stored(zstd)
+			corrupt(t, l.Path(bad.ID()), otherZ)
+			goodFile, _ := os.ReadFile(l.Path(good.ID()))
+
+			_, base := startChunkServer(t, tc.wrap(l), httpstore.ChunkServerOptions{SkipVerifyRead: tc.skipVerify, Logger: newLogger(io.Discard)})
+			code, cc, body := get(t, base+chunkPath(bad.ID(), ".cacnk"))
+			if strings.Contains(cc, "immutable") {
+				t.Errorf("corrupt chunk: Cache-Control %q, want no immutable", cc)
+			}
+			if !tc.skipVerify && code == http.StatusOK {
+				t.Errorf("corrupt chunk: %d, want an error status", code)
+			}
+			if tc.skipVerify && tc.name == "FastPathSkipVerify" && (code != http.StatusOK || !bytes.Equal(body, otherZ)) {
+				t.Errorf("corrupt chunk with SkipVerifyRead: %d, %d bytes; want 200 and the file as it is", code, len(body))
+			}
+			code, cc, body = get(t, base+chunkPath(good.ID(), ".cacnk"))
+			if code != http.StatusOK || strings.Contains(cc, "immutable") == tc.skipVerify {
+				t.Errorf("good chunk: %d, Cache-Control %q; want 200, immutable %v", code, cc, !tc.skipVerify)
+			}
+			if strings.HasPrefix(tc.name, "FastPath") && !bytes.Equal(body, goodFile) {
+				t.Errorf("good chunk: the body is not the chunk file")
+			}
+			if tc.skipVerify {
+				return
+			}
+			// The good chunk's file is corrupted after it was served
+			// (verified, and remembered): it is verified again.
+			corrupt(t, l.Path(good.ID()), otherZ)
+			for range 2 {
+				if code, cc, _ := get(t, base+chunkPath(good.ID(), ".cacnk")); code == http.StatusOK || strings.Contains(cc, "immutable") {
+					t.Errorf("chunk corrupted after being served: %d, Cache-Control %q; want an error without immutable", code, cc)
+				}
+			}
+		})
+	}
+}
+
+// corrupt replaces the content of a chunk file, and moves its modification
+// time, which coarse file system clocks might otherwise leave unchanged.
+func corrupt(t *testing.T, path string, content []byte) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(path, 0o644)
+	if err := os.WriteFile(path, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, time.Time{}, fi.ModTime().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// countingBody is a request body of n bytes that records how many were
+// read.
+type countingBody struct{ n, read int64 }
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	if b.read >= b.n {
+		return 0, io.EOF
+	}
+	k := min(int64(len(p)), b.n-b.read)
+	clear(p[:k])
+	b.read += k
+	return int(k), nil
+}
+
+// TestUploadSizeCap: the upload cap is the largest stored form of a chunk
+// of the maximum size (zstd's worst case, or the size itself
+// uncompressed). A PUT declaring more is 413 before any of its body is
+// read; one without a Content-Length is 413 after at most cap+1 bytes.
+// Over TCP, a PUT whose body is never sent is answered 413 at once.
+func TestUploadSizeCap(t *testing.T) {
+	const maxChunk = 64 << 10
+	for _, tc := range []struct {
+		name         string
+		uncompressed bool
+		cap          int64
+	}{
+		// 64 KiB + 64 KiB/256 + (128 KiB - 64 KiB)/2048 + 22
+		{"Zstd", false, 65536 + 256 + 32 + 22},
+		{"Uncompressed", true, 65536},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs, base := startChunkServer(t, newLocal(t, storage.LocalOptions{Uncompressed: tc.uncompressed}),
+				httpstore.ChunkServerOptions{Writable: true, MaxChunkSize: maxChunk, Uncompressed: tc.uncompressed})
+			if got := cs.MaxBody(); got != tc.cap {
+				t.Fatalf("upload cap %d, want %d", got, tc.cap)
+			}
+			path := "/" + chunkPath(randomChunk(t, 10, 0).ID(), ".cacnk")
+			if tc.uncompressed {
+				path = strings.TrimSuffix(path, ".cacnk")
+			}
+			for _, declared := range []bool{true, false} {
+				body := &countingBody{n: tc.cap + 1000}
+				req := httptest.NewRequest(http.MethodPut, path, body)
+				req.ContentLength = -1
+				if declared {
+					req.ContentLength = tc.cap + 1
+				}
+				rec := httptest.NewRecorder()
+				cs.ServeHTTP(rec, req)
+				if rec.Code != http.StatusRequestEntityTooLarge {
+					t.Errorf("Content-Length %d: status %d, want 413", req.ContentLength, rec.Code)
+				}
+				if limit := map[bool]int64{true: 0, false: tc.cap + 1}[declared]; body.read > limit {
+					t.Errorf("Content-Length %d: %d bytes of the body read, want at most %d", req.ContentLength, body.read, limit)
+				}
+			}
+			// A chunk of the maximum size, incompressible, fits.
+			c := randomChunk(t, maxChunk, 0)
+			z, _ := chunk.NewZstd(chunk.ZstdOptions{})
+			stored, suffix := mustPlain(t, c), ""
+			if !tc.uncompressed {
+				stored, _ = c.Stored(z)
+				suffix = ".cacnk"
+			}
+			if code, body := do(t, http.MethodPut, base+chunkPath(c.ID(), suffix), stored); code != 200 {
+				t.Errorf("PUT of a %d-byte chunk (%d stored): %d %s", maxChunk, len(stored), code, body)
+			}
+			code := putHeadersOnly(t, strings.TrimPrefix(strings.TrimSuffix(base, "/"), "http://"), path, tc.cap+1)
+			if code != http.StatusRequestEntityTooLarge {
+				t.Errorf("PUT over TCP declaring %d bytes: %d, want 413", tc.cap+1, code)
+			}
+		})
+	}
+}
+
+// putHeadersOnly sends the head of a PUT declaring n bytes of body, sends
+// no body, and returns the status the server answers with.
+func putHeadersOnly(t *testing.T, addr, path string, n int64) int {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Only a guard against a server that waits for the body: the test
+	// fails then, it never passes by timing.
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.WriteString(conn, "PUT "+path+" HTTP/1.1\r\nHost: "+addr+"\r\nContent-Length: "+strconv.FormatInt(n, 10)+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufioReader(conn), nil)
+	if err != nil {
+		t.Fatalf("PUT %s declaring %d bytes, none sent: %v", path, n, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -136,9 +136,21 @@ func chunkForm(uncompressed bool, maxChunk, level int) (conv chunk.Converter, su
 	if err != nil {
 		return nil, "", 0, err
 	}
-	// zstd expands incompressible data by a few bytes per 128 KiB block;
-	// gzip (casync --compression=gzip) by a little more.
-	return z, ".cacnk", int64(maxChunk) + int64(maxChunk)/64 + 4096, nil
+	return z, ".cacnk", maxStoredSize(int64(maxChunk)), nil
+}
+
+// maxStoredSize is the largest zstd frame a chunk of n bytes can take:
+// zstd's worst case for n bytes of input (ZSTD_compressBound) plus the
+// largest frame header and a checksum, so frames of any encoder fit. It
+// also bounds gzip chunks (casync --compression=gzip), which grow by 5
+// bytes a 64 KiB block and 18 bytes of header and trailer.
+func maxStoredSize(n int64) int64 {
+	const frameOverhead = 18 + 4 // largest frame header, content checksum
+	b := n + n>>8 + frameOverhead
+	if n < 128<<10 {
+		b += (128<<10 - n) >> 11
+	}
+	return b
 }
 
 // URL returns the URL of chunk id.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -130,30 +129,6 @@ flags and an example.`,
 	return 2
 }
 
-// helpCmd is "desync help [command]": the help of desync or of a command,
-// as --help prints it.
-func (a *app) helpCmd(root *ffcli.Command, byName map[string]*command) *command {
-	c := a.newCommand("help", "desync help [<command>]", "show the help of desync or of a command",
-		`Prints the help of <command>, the same as "desync <command> --help", or
-without one the list of commands, the same as "desync --help".
-
-Example:
-  desync help extract`, 0, 1)
-	c.Exec = func(_ context.Context, args []string) error {
-		if len(args) == 0 {
-			fmt.Fprint(a.io.Out, usage(root))
-			return nil
-		}
-		sc, ok := byName[args[0]]
-		if !ok {
-			return usageErr("help: unknown command %q", args[0])
-		}
-		fmt.Fprint(a.io.Out, usage(sc.Command))
-		return nil
-	}
-	return c
-}
-
 func rootFlags(a *app) *flag.FlagSet {
 	fs := flag.NewFlagSet("desync", flag.ContinueOnError)
 	fs.StringVar(&a.configPath, "config", "", "config file (default $HOME/.config/desync/config.json)")
@@ -273,25 +248,56 @@ func permute(fs *flag.FlagSet, args []string) []string {
 	return append(append(flags, "--"), pos...)
 }
 
-// openInput opens a file argument; "-" is stdin. Reads from stdin end with
-// the context's error when ctx is cancelled, even while blocked on a pipe or
-// terminal that sends nothing.
-func openInput(ctx context.Context, name string, stdin io.Reader) (io.ReadCloser, error) {
-	if name != "-" {
-		return os.Open(name)
+// app is one run of the command line: its streams, the config file and
+// the logger that store warnings (retries, failovers, repairs) go to.
+type app struct {
+	io         Stdio
+	configPath string     // --config
+	digest     digestFlag // --digest, on every command
+	cfg        *config
+	log        *slog.Logger
+	logLevel   slog.LevelVar // --verbose lowers it to debug
+}
+
+// addVerbose registers --verbose, a global flag of the original desync.
+func (a *app) addVerbose(fs *flag.FlagSet) {
+	fs.Var(verboseFlag{&a.logLevel}, "verbose", "verbose mode: debug messages on stderr")
+}
+
+func commands(a *app) []*command {
+	return []*command{
+		a.makeCmd(), a.extractCmd(), a.catCmd(), a.chopCmd(), a.cacheCmd(), a.pruneCmd(), a.verifyCmd(),
+		a.infoCmd(), a.listChunksCmd(), a.inspectChunksCmd(), a.chunkCmd(), a.verifyIndexCmd(), a.configCmd(),
+		a.chunkServerCmd(), a.indexServerCmd(),
 	}
-	pr, pw := io.Pipe()
-	go func() {
-		_, err := io.Copy(pw, stdin)
-		pw.CloseWithError(err)
-	}()
-	stop := context.AfterFunc(ctx, func() { pw.CloseWithError(context.Cause(ctx)) })
-	return readCloser{pr, func() error { stop(); return pr.Close() }}, nil
 }
 
-type readCloser struct {
-	io.Reader
-	close func() error
+func (a *app) newCommand(name, usage, short, long string, minArgs, maxArgs int) *command {
+	fs := flag.NewFlagSet("desync "+name, flag.ContinueOnError)
+	fs.StringVar(&a.configPath, "config", "", "config file (default $HOME/.config/desync/config.json)")
+	a.digest.add(fs)
+	a.addVerbose(fs)
+	return &command{
+		Command: &ffcli.Command{
+			Name:       name,
+			ShortUsage: usage,
+			ShortHelp:  short,
+			LongHelp:   long,
+			FlagSet:    fs,
+		},
+		minArgs: minArgs,
+		maxArgs: maxArgs,
+	}
 }
 
-func (r readCloser) Close() error { return r.close() }
+// config loads the config file on first use.
+func (a *app) config() (*config, error) {
+	if a.cfg == nil {
+		cfg, err := loadConfig(a.configPath)
+		if err != nil {
+			return nil, err
+		}
+		a.cfg = cfg
+	}
+	return a.cfg, nil
+}

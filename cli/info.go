@@ -2,12 +2,8 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"sync"
 	"sync/atomic"
 
@@ -35,14 +31,6 @@ type indexInfo struct {
 	Max                             uint64 `json:"chunk-size-max"`
 	Digest                          string `json:"digest"`
 	Flags                           string `json:"feature-flags"`
-}
-
-// chunkInfo is one entry of inspect-chunks' output (desync's keys), also
-// read back by info --chunks-info.
-type chunkInfo struct {
-	ID               chunk.ID `json:"id"`
-	UncompressedSize uint64   `json:"uncompressed_size"`
-	CompressedSize   int64    `json:"compressed_size,omitempty"`
 }
 
 func (a *app) infoCmd() *command {
@@ -212,112 +200,4 @@ func countPresent(ctx context.Context, s chunk.Store, chunks []caindex.Chunk, n 
 		return err
 	})
 	return count.Load(), present, err
-}
-
-// forEach runs fn on every item with n goroutines and returns the first
-// error; the others are cancelled.
-func forEach[T any](ctx context.Context, items []T, n int, fn func(context.Context, T) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	work := make(chan T)
-	var wg sync.WaitGroup
-	for range max(n, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for it := range work {
-				if err := fn(ctx, it); err != nil {
-					cancel(err)
-				}
-			}
-		}()
-	}
-feed:
-	for _, it := range items {
-		select {
-		case work <- it:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-	return context.Cause(ctx)
-}
-
-func readChunksInfo(path string) (map[chunk.ID]chunkInfo, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var list []chunkInfo
-	if err := json.Unmarshal(b, &list); err != nil {
-		return nil, fmt.Errorf("chunks info %s: %w", path, err)
-	}
-	m := make(map[chunk.ID]chunkInfo, len(list))
-	for _, ci := range list {
-		m[ci.ID] = ci
-	}
-	return m, nil
-}
-
-func (a *app) inspectChunksCmd() *command {
-	var sf storeFlags
-	c := a.newCommand("inspect-chunks", "desync inspect-chunks [-s <store>] <index> [<output>]",
-		"print the chunks of an index as JSON",
-		`Prints, as JSON, every chunk of <index>: its ID and size and, with a local
-compressed store (-s), the size of its chunk file. Writes to <output> or
-stdout. info --chunks-info reads the result to estimate download sizes.
-
-Example:
-  desync inspect-chunks -s /var/store image.caibx chunks.json`, 1, 2)
-	addStoreFlags(c.FlagSet, &sf, "local store to take compressed sizes from", false)
-	c.Exec = func(ctx context.Context, args []string) error {
-		ix, err := a.readIndex(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		var local *storage.Local
-		if len(sf.stores) > 0 {
-			if len(sf.stores) > 1 {
-				return usageErr("inspect-chunks: one store (-s), not %d", len(sf.stores))
-			}
-			s, err := a.openRead(ctx, &sf, ix, 1)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			l, ok := storage.As[*storage.Local](s)
-			if !ok {
-				return fmt.Errorf("inspect-chunks: %s is not a local store", sf.stores[0])
-			}
-			if !l.Uncompressed() {
-				local = l
-			}
-		}
-		list := make([]chunkInfo, len(ix.Chunks))
-		for i, c := range ix.Chunks {
-			list[i] = chunkInfo{ID: c.ID, UncompressedSize: c.Size}
-			if local != nil {
-				fi, err := os.Stat(local.Path(c.ID))
-				if err != nil && !errors.Is(err, fs.ErrNotExist) {
-					return err
-				}
-				if err == nil {
-					list[i].CompressedSize = fi.Size()
-				}
-			}
-		}
-		return writeOutput(args, 1, func(w io.Writer) error { return printStats(w, list) }, a.io.Out)
-	}
-	return c
-}
-
-// writeOutput runs write on the file args[i] (replaced atomically only when
-// write succeeds) or on stdout when there is no such argument or it is "-".
-func writeOutput(args []string, i int, write func(io.Writer) error, stdout io.Writer) error {
-	if len(args) <= i || args[i] == "-" {
-		return write(stdout)
-	}
-	return storage.WriteFileAtomic(args[i], 0o644, nil, func(f *os.File) error { return write(f) })
 }

@@ -14,6 +14,21 @@ import (
 	"github.com/folbricht/desync/storage"
 )
 
+// setup describes the stores a command opens.
+func (a *app) setup(d chunk.Digest, maxChunk uint64, level, n int) storeSetup {
+	return storeSetup{digest: d, maxChunk: maxChunk, level: level, n: n, log: a.log}
+}
+
+// openRead reads the config and opens the stores of sf for reading the
+// chunks of ix.
+func (a *app) openRead(ctx context.Context, sf *storeFlags, ix *caindex.Index, n int) (chunk.Store, error) {
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
+	}
+	return openReadOnly(ctx, sf, cfg, a.setup(ix.Digest(), ix.Max, 0, n), ix)
+}
+
 // storeFlags are desync's store options on the command line. Flags given
 // explicitly override the config file, which overrides the defaults.
 type storeFlags struct {
@@ -228,4 +243,31 @@ func (f *storeFlags) skipsVerify(cfg *config, s storeSetup) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// removeStaleTemps removes the temporary files that writers which died
+// left in a local store (storage.Local.RemoveStaleTemps, which never
+// touches a live writer's); other stores have none of ours to clean. It
+// returns how many it removed.
+func removeStaleTemps(ctx context.Context, s chunk.Store, all bool) (int, error) {
+	if l, ok := storage.As[*storage.Local](s); ok {
+		return l.RemoveStaleTemps(ctx, all)
+	}
+	return 0, nil
+}
+
+// openReadOnly opens the stores of f that a command only reads from (see
+// storeFlags.openRead), and fails at once, naming it, for a local store
+// that does not exist (storage.CheckExists), rather than for every chunk
+// as missing from it.
+func openReadOnly(ctx context.Context, f *storeFlags, cfg *config, s storeSetup, ix *caindex.Index) (chunk.Store, error) {
+	st, err := f.openRead(ctx, cfg, s, ix)
+	if err != nil {
+		return nil, err
+	}
+	if err := storage.CheckExists(st); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,56 +11,6 @@ import (
 
 	"github.com/folbricht/desync/caindex"
 )
-
-type result struct {
-	code           int
-	stdout, stderr string
-}
-
-func run(t *testing.T, stdin []byte, args ...string) result {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := Run(context.Background(), args, Stdio{In: bytes.NewReader(stdin), Out: &out, Err: &errb})
-	return result{code, out.String(), errb.String()}
-}
-
-func mustRead(t *testing.T, p string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// TestMakeMatchesCasync makes casync's vectors through the command line, with
-// each spelling of the chunk size, and compares the index bytes.
-func TestMakeMatchesCasync(t *testing.T) {
-	dir := t.TempDir()
-	for _, tc := range []struct {
-		want string
-		args []string
-	}{
-		{"blob1.caibx", []string{"testdata/blob1.bin"}},
-		{"blob1.caibx", []string{"-m", "16:64:256", "testdata/blob1.bin"}},
-		{"blob1.cs16k.caibx", []string{"-m", "4:16:64", "testdata/blob1.bin"}},
-		{"blob1.cs16k.caibx", []string{"--chunk-size", "4096B:16384B:65536B", "testdata/blob1.bin"}},
-		{"blob1.cs16k.caibx", []string{"--chunk-size=16K", "testdata/blob1.bin"}},
-		{"text.fixed8k.caibx", []string{"-m", "8K:8K:8K", "testdata/text.bin"}},
-		{"text.sha256.caibx", []string{"--digest", "sha256", "testdata/text.bin"}},
-		// Flags after the positional arguments, as desync allows.
-		{"blob1.cs16k.caibx", []string{"testdata/blob1.bin", "-m", "4:16:64", "-n", "3"}},
-	} {
-		out := filepath.Join(dir, "out.caibx")
-		args := append([]string{"make", out}, tc.args...)
-		if r := run(t, nil, args...); r.code != 0 {
-			t.Fatalf("%v: exit %d: %s", args, r.code, r.stderr)
-		}
-		if !bytes.Equal(mustRead(t, out), mustRead(t, filepath.Join("testdata", tc.want))) {
-			t.Errorf("%v: index differs from casync's %s", args, tc.want)
-		}
-	}
-}
 
 func TestRoundTripAndStdio(t *testing.T) {
 	dir := t.TempDir()
@@ -288,31 +237,5 @@ func TestPermute(t *testing.T) {
 	got = strings.Join(permute(c.FlagSet, []string{"idx", "file", "-s"}), " ")
 	if want := "-s"; got != want {
 		t.Errorf("permute = %q, want %q", got, want)
-	}
-}
-
-func dirSize(t *testing.T, dir string) int64 {
-	var n int64
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			fi, _ := d.Info()
-			n += fi.Size()
-		}
-		return nil
-	})
-	return n
-}
-
-// TestExtractIndexDashIsStdin: "-" as the index is stdin, even with a file
-// named "-" in the working directory.
-func TestExtractIndexDashIsStdin(t *testing.T) {
-	dir := t.TempDir()
-	input, _ := filepath.Abs("testdata/text.bin")
-	store, idx, out := filepath.Join(dir, "store"), filepath.Join(dir, "x.caibx"), filepath.Join(dir, "out")
-	mustRun(t, nil, "make", "-s", store, idx, input)
-	t.Chdir(dir)
-	os.WriteFile("-", []byte("not an index"), 0o644)
-	if r := run(t, mustRead(t, idx), "extract", "-s", store, "-", out); r.code != 0 || !bytes.Equal(mustRead(t, out), mustRead(t, input)) {
-		t.Fatalf("extract with the index from stdin: %d %s", r.code, r.stderr)
 	}
 }

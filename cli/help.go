@@ -1,0 +1,32 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/peterbourgon/ff/v3/ffcli"
+)
+
+// helpCmd is "desync help [command]": the help of desync or of a command,
+// as --help prints it.
+func (a *app) helpCmd(root *ffcli.Command, byName map[string]*command) *command {
+	c := a.newCommand("help", "desync help [<command>]", "show the help of desync or of a command",
+		`Prints the help of <command>, the same as "desync <command> --help", or
+without one the list of commands, the same as "desync --help".
+
+Example:
+  desync help extract`, 0, 1)
+	c.Exec = func(_ context.Context, args []string) error {
+		if len(args) == 0 {
+			fmt.Fprint(a.io.Out, usage(root))
+			return nil
+		}
+		sc, ok := byName[args[0]]
+		if !ok {
+			return usageErr("help: unknown command %q", args[0])
+		}
+		fmt.Fprint(a.io.Out, usage(sc.Command))
+		return nil
+	}
+	return c
+}

@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/folbricht/desync/assemble"
+	"github.com/folbricht/desync/chunk"
+)
+
+func (a *app) makeCmd() *command {
+	var f commonFlags
+	var sf storeFlags
+	c := a.newCommand("make", "desync make [flags] <index> <file>",
+		"cut a file into chunks, store them and write its index",
+		`Reads <file> ("-" for stdin) once, cuts it into content-defined chunks,
+writes the chunks the store does not have yet into the store (-s; without
+one only the index is made) and writes the index to <index> ("-" for
+stdout, or an index store URL). The index is byte-identical to casync make's with the same chunk
+sizes and digest.
+
+Example:
+  desync make -s /var/store -m 16:64:256 image.caibx image.raw`, 2, 2)
+	fs := c.FlagSet
+	addStoreFlags(fs, &sf, "chunk store to write to", false)
+	f.addChunkSize(fs)
+	f.addConcurrency(fs)
+	f.addStats(fs)
+	level := chunk.DefaultLevel
+	fs.IntVar(&level, "compression-level", level, "zstd level of stored chunks, 1-22 (casync uses 3; the index is the same)")
+	c.Exec = func(ctx context.Context, args []string) error {
+		indexPath, inputPath := args[0], args[1]
+		if level < 1 || level > 22 {
+			return usageErr("make: --compression-level %d out of range 1-22", level)
+		}
+		if samePath(indexPath, inputPath) {
+			return usageErr("make: the index %s is the input file", indexPath)
+		}
+		var store chunk.WriteStore
+		if len(sf.stores) > 0 {
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			s, err := sf.openWrite(ctx, cfg, a.setup(a.digest.d, f.params.p.Max, level, f.concurrency))
+			if err != nil {
+				return err
+			}
+			defer s.Close() // flushes chunks a failed or interrupted make left pending
+			store = s
+			// What a make that was killed left in the store goes now;
+			// the files of a make still running stay.
+			if n, err := removeStaleTemps(ctx, s, false); err != nil {
+				a.log.Warn("make: removing stale temporary files failed", "store", s, "error", err)
+			} else if n > 0 {
+				a.log.Info("make: removed stale temporary files", "store", s, "count", n)
+			}
+		}
+		in, err := openInput(ctx, inputPath, a.io.In)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		// The index is written as it is made, so memory does not grow
+		// with the input.
+		var stats assemble.MakeStats
+		makeTo := func(w io.Writer) (err error) {
+			_, stats, err = assemble.Make(ctx, in, assemble.MakeOptions{
+				Params: f.params.p, Digest: a.digest.d, Store: store, Concurrency: f.concurrency,
+				IndexTo: w, CountUnique: f.printStats,
+			})
+			if err != nil {
+				return fmt.Errorf("make %s: %w", inputPath, err)
+			}
+			return nil
+		}
+		statsOut := a.io.Out
+		if indexPath == "-" {
+			statsOut = a.io.Err
+			err = makeTo(a.io.Out)
+		} else {
+			err = a.writeIndex(ctx, indexPath, makeTo)
+		}
+		if err != nil {
+			return err
+		}
+		if f.printStats {
+			return printStats(statsOut, stats)
+		}
+		return nil
+	}
+	return c
+}

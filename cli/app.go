@@ -31,8 +31,22 @@ func usageErr(format string, a ...any) error { return &UsageError{fmt.Sprintf(fo
 // arguments it takes.
 type command struct {
 	*ffcli.Command
-	minArgs, maxArgs int
+	minArgs, maxArgs int // maxArgs anyArgs: no limit
 }
+
+// commandSpec describes a command for app.newCommand.
+type commandSpec struct {
+	name    string // as typed after "desync"
+	usage   string // the one-line synopsis: "desync make [flags] <index> <file>"
+	minArgs int    // positional arguments it needs
+	maxArgs int    // positional arguments it takes at most; anyArgs: no limit
+	short   string // one line for the list of commands
+	long    string // what it does, and an example
+}
+
+// anyArgs is commandSpec.maxArgs of a command that takes any number of
+// positional arguments.
+const anyArgs = -1
 
 // Run executes the desync command line args (without the program name) and
 // returns the process exit status: 0 on success, 1 when the work failed, 2 for
@@ -77,7 +91,7 @@ flags and an example.`,
 		byName[c.Name] = c
 		exec := c.Exec
 		c.Exec = func(ctx context.Context, args []string) error {
-			if len(args) < c.minArgs || (c.maxArgs >= 0 && len(args) > c.maxArgs) {
+			if len(args) < c.minArgs || (c.maxArgs != anyArgs && len(args) > c.maxArgs) {
 				return usageErr("%s: wrong number of arguments (%d); usage: %s", c.Name, len(args), c.ShortUsage)
 			}
 			return exec(ctx, args)
@@ -272,21 +286,23 @@ func commands(a *app) []*command {
 	}
 }
 
-func (a *app) newCommand(name, usage, short, long string, minArgs, maxArgs int) *command {
-	fs := flag.NewFlagSet("desync "+name, flag.ContinueOnError)
+// newCommand makes the command of spec, with the flags every command has
+// (--config, --digest, --verbose).
+func (a *app) newCommand(spec commandSpec) *command {
+	fs := flag.NewFlagSet("desync "+spec.name, flag.ContinueOnError)
 	fs.StringVar(&a.configPath, "config", "", "config file (default $HOME/.config/desync/config.json)")
 	a.digest.add(fs)
 	a.addVerbose(fs)
 	return &command{
 		Command: &ffcli.Command{
-			Name:       name,
-			ShortUsage: usage,
-			ShortHelp:  short,
-			LongHelp:   long,
+			Name:       spec.name,
+			ShortUsage: spec.usage,
+			ShortHelp:  spec.short,
+			LongHelp:   spec.long,
 			FlagSet:    fs,
 		},
-		minArgs: minArgs,
-		maxArgs: maxArgs,
+		minArgs: spec.minArgs,
+		maxArgs: spec.maxArgs,
 	}
 }
 

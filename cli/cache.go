@@ -13,18 +13,23 @@ func (a *app) cacheCmd() *command {
 	var f commonFlags
 	var sf storeFlags
 	var ignore, ignoreChunks multiFlag
-	c := a.newCommand("cache", "desync cache -s <store> -c <cache> [flags] <index>...",
-		"copy the chunks of indexes into a cache",
-		`Fetches every chunk of the indexes from the stores (-s) into the cache (-c)
+	c := a.newCommand(commandSpec{
+		name:    "cache",
+		usage:   "desync cache -s <store> -c <cache> [flags] <index>...",
+		minArgs: 1,
+		maxArgs: anyArgs,
+		short:   "copy the chunks of indexes into a cache",
+		long: `Fetches every chunk of the indexes from the stores (-s) into the cache (-c)
 without writing any file, e.g. to fill a local cache before going offline.
 Chunks the cache already has are not fetched; invalid ones are replaced
 (unless -r=false). Chunks of --ignore indexes and --ignore-chunks files are
 left out.
 
 Example:
-  desync cache -s https://example.com/store -c /var/cache image.caibx`, 1, -1)
+  desync cache -s https://example.com/store -c /var/cache image.caibx`,
+	})
 	fs := c.FlagSet
-	addStoreFlags(fs, &sf, "chunk store to read from; repeat to add fallbacks", true)
+	addStoreFlags(fs, &sf, storeFlagsUse{storeHelp: "chunk store to read from; repeat to add fallbacks", withCache: true})
 	f.addConcurrency(fs)
 	f.addStats(fs)
 	fs.Var(&ignore, "ignore", "index whose chunks are not cached; repeatable")
@@ -63,7 +68,7 @@ Example:
 		}
 		// Without the index (no NullChunk): the zero chunk is fetched and
 		// cached like any other, as desync's cache does.
-		s, err := openReadOnly(ctx, &sf, cfg, a.setup(first.Digest(), first.Max, 0, f.concurrency), nil)
+		s, err := openReadOnly(ctx, &sf, cfg, a.setup(storeSetup{digest: first.Digest(), maxChunk: first.Max, concurrency: f.concurrency}), nil)
 		if err != nil {
 			return err
 		}

@@ -12,16 +12,21 @@ func (a *app) catCmd() *command {
 	var f commonFlags
 	var sf storeFlags
 	var offset, length int64
-	c := a.newCommand("cat", "desync cat -s <store> [flags] <index> [<output>]",
-		"stream the content of an index",
-		`Writes the file <index> describes, or the part of it selected by -o and -l,
+	c := a.newCommand(commandSpec{
+		name:    "cat",
+		usage:   "desync cat -s <store> [flags] <index> [<output>]",
+		minArgs: 1,
+		maxArgs: 2,
+		short:   "stream the content of an index",
+		long: `Writes the file <index> describes, or the part of it selected by -o and -l,
 to <output> or stdout, in order, fetching chunks ahead in parallel. Unlike
 extract it writes to pipes and other outputs that cannot seek.
 
 Example:
-  desync cat -s /var/store -o 1048576 -l 512 image.caibx | xxd`, 1, 2)
+  desync cat -s /var/store -o 1048576 -l 512 image.caibx | xxd`,
+	})
 	fs := c.FlagSet
-	addStoreFlags(fs, &sf, "chunk store to read from; repeat to add fallbacks", true)
+	addStoreFlags(fs, &sf, storeFlagsUse{storeHelp: "chunk store to read from; repeat to add fallbacks", withCache: true})
 	f.addConcurrency(fs)
 	fs.Int64Var(&offset, "o", 0, "offset in bytes to start at")
 	fs.Int64Var(&offset, "offset", 0, "offset in bytes to start at")

@@ -13,18 +13,23 @@ func (a *app) chopCmd() *command {
 	var f commonFlags
 	var sf storeFlags
 	var ignore, ignoreChunks multiFlag
-	c := a.newCommand("chop", "desync chop -s <store> [flags] <index> <file>",
-		"store the chunks of a file, cut where its index says",
-		`Reads the chunks of <index> from <file> (the file the index was made from)
+	c := a.newCommand(commandSpec{
+		name:    "chop",
+		usage:   "desync chop -s <store> [flags] <index> <file>",
+		minArgs: 2,
+		maxArgs: 2,
+		short:   "store the chunks of a file, cut where its index says",
+		long: `Reads the chunks of <index> from <file> (the file the index was made from)
 at the index's offsets, checks each against its ID, and stores those the
 store lacks. Unlike make it does not chunk the file again. Chunks of the
 --ignore indexes and in the --ignore-chunks files (one ID per line, as
 list-chunks prints them) are left out, e.g. what another store already has.
 
 Example:
-  desync chop -s /var/store --ignore old.caibx image.caibx image.raw`, 2, 2)
+  desync chop -s /var/store --ignore old.caibx image.caibx image.raw`,
+	})
 	fs := c.FlagSet
-	addStoreFlags(fs, &sf, "chunk store to write to", false)
+	addStoreFlags(fs, &sf, storeFlagsUse{storeHelp: "chunk store to write to"})
 	f.addConcurrency(fs)
 	f.addStats(fs)
 	fs.Var(&ignore, "ignore", "index whose chunks are not stored; repeatable")
@@ -47,7 +52,7 @@ Example:
 		if err != nil {
 			return err
 		}
-		s, err := sf.openWrite(ctx, cfg, a.setup(ix.Digest(), ix.Max, 0, f.concurrency))
+		s, err := sf.openWrite(ctx, cfg, a.setup(storeSetup{digest: ix.Digest(), maxChunk: ix.Max, concurrency: f.concurrency}))
 		if err != nil {
 			return err
 		}

@@ -10,13 +10,18 @@ import (
 
 func (a *app) chunkCmd() *command {
 	var f commonFlags
-	c := a.newCommand("chunk", "desync chunk [flags] <file>",
-		"list the chunks of a file without storing them",
-		`Cuts <file> ("-" for stdin) into chunks and prints one line per chunk:
+	c := a.newCommand(commandSpec{
+		name:    "chunk",
+		usage:   "desync chunk [flags] <file>",
+		minArgs: 1,
+		maxArgs: 1,
+		short:   "list the chunks of a file without storing them",
+		long: `Cuts <file> ("-" for stdin) into chunks and prints one line per chunk:
 start offset, size and chunk ID, separated by tabs.
 
 Example:
-  desync chunk -m 16:64:256 image.raw`, 1, 1)
+  desync chunk -m 16:64:256 image.raw`,
+	})
 	fs := c.FlagSet
 	f.addChunkSize(fs)
 	f.addConcurrency(fs)
@@ -30,7 +35,7 @@ Example:
 		if err != nil {
 			return fmt.Errorf("chunk %s: %w", args[0], err)
 		}
-		w := bufio.NewWriterSize(a.io.Out, 64<<10)
+		w := bufio.NewWriterSize(a.io.Out, listingBufferSize)
 		for _, c := range ix.Chunks {
 			fmt.Fprintf(w, "%d\t%d\t%s\n", c.Start, c.Size, c.ID)
 		}

@@ -42,9 +42,13 @@ func (a *app) chunkServerCmd() *command {
 	var srv serverFlags
 	var writable, uncompressed, skipVerifyRead, skipVerifyWrite bool
 	var storeFilePath string
-	c := a.newCommand("chunk-server", "desync chunk-server -s <store> [flags]",
-		"serve chunk stores over HTTP(S)",
-		`Serves the stores (-s, tried in order; "a|b" is a failover group) with the
+	c := a.newCommand(commandSpec{
+		name:    "chunk-server",
+		usage:   "desync chunk-server -s <store> [flags]",
+		minArgs: 0,
+		maxArgs: 0,
+		short:   "serve chunk stores over HTTP(S)",
+		long: `Serves the stores (-s, tried in order; "a|b" is a failover group) with the
 cache (-c) in front, in the layout of a casync store (/<4 hex>/<id>.cacnk), so
 casync, desync and this desync read from it as from any HTTP store. It is
 read-only unless -w is given; then one store (no cache) is served and PUT
@@ -73,9 +77,10 @@ requires client certificates signed by a CA of --client-ca, which it needs.
 
 Example:
   desync chunk-server -s /var/store -c /var/cache -l :8080
-  desync chunk-server -s /var/store -w -l 127.0.0.1:8080 --authorization "Bearer $TOKEN"`, 0, 0)
+  desync chunk-server -s /var/store -w -l 127.0.0.1:8080 --authorization "Bearer $TOKEN"`,
+	})
 	fs := c.FlagSet
-	addStoreFlags(fs, &sf, "upstream store to serve; repeat to add fallbacks", true)
+	addStoreFlags(fs, &sf, storeFlagsUse{storeHelp: "upstream store to serve; repeat to add fallbacks", withCache: true})
 	f.addConcurrency(fs)
 	f.addChunkSize(fs)
 	srv.add(fs)
@@ -104,7 +109,7 @@ Example:
 		if err != nil {
 			return err
 		}
-		setup := a.setup(a.digest.d, 0, 0, f.concurrency)
+		setup := a.setup(storeSetup{digest: a.digest.d, concurrency: f.concurrency})
 		// skipRead: whether any served store reads chunks unverified
 		// (--skip-verify-read, or skip-verify in the config file); the
 		// server then never marks a response immutable. A reload that
@@ -138,7 +143,7 @@ Example:
 		}
 		if writable {
 			// The uploads a killed server left half-stored go now.
-			if n, err := removeStaleTemps(ctx, store, false); err != nil {
+			if n, err := removeStaleTemps(ctx, store, sweepIfWriterDied); err != nil {
 				a.log.Warn("chunk-server: removing stale temporary files failed", "store", store, "error", err)
 			} else if n > 0 {
 				a.log.Info("chunk-server: removed stale temporary files", "store", store, "count", n)

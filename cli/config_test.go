@@ -253,7 +253,7 @@ func TestFlagsOverrideConfig(t *testing.T) {
 	cfg := &config{path: "test.json", StoreOptions: map[string]json.RawMessage{
 		"https://example.com/*": json.RawMessage(`{"error-retry": 0, "error-retry-base-interval": "2s", "n": 2, "ca-cert": "/cfg/ca.pem", "trust-insecure": false}`),
 	}}
-	setup := storeSetup{n: 8, level: 5, maxChunk: 1 << 20}
+	setup := storeSetup{concurrency: 8, level: 5, maxChunk: 1 << 20}
 	for _, tc := range []struct {
 		name  string
 		args  []string
@@ -287,7 +287,7 @@ func TestFlagsOverrideConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var sf storeFlags
 			fs := flag.NewFlagSet("test", flag.ContinueOnError)
-			addStoreFlags(fs, &sf, "store", true)
+			addStoreFlags(fs, &sf, storeFlagsUse{storeHelp: "store", withCache: true})
 			if err := fs.Parse(tc.args); err != nil {
 				t.Fatal(err)
 			}

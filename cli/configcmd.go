@@ -14,14 +14,19 @@ import (
 
 func (a *app) configCmd() *command {
 	var write bool
-	c := a.newCommand("config", "desync config [-w]",
-		"show or write the configuration",
-		`Prints the configuration in effect: the config file ($HOME/.config/desync/
+	c := a.newCommand(commandSpec{
+		name:    "config",
+		usage:   "desync config [-w]",
+		minArgs: 0,
+		maxArgs: 0,
+		short:   "show or write the configuration",
+		long: `Prints the configuration in effect: the config file ($HOME/.config/desync/
 config.json or --config) with every store's options completed with the
 defaults. With -w it writes that to the config file, e.g. to start one.
 
 Example:
-  desync --config desync.json config -w`, 0, 0)
+  desync --config desync.json config -w`,
+	})
 	c.FlagSet.BoolVar(&write, "w", false, "write the configuration to the config file")
 	c.FlagSet.BoolVar(&write, "write", false, "write the configuration to the config file")
 	c.Exec = func(ctx context.Context, args []string) error {

@@ -14,9 +14,13 @@ func (a *app) extractCmd() *command {
 	var sf storeFlags
 	var seeds seedFlags
 	var inPlace, noReflink, noSync bool
-	c := a.newCommand("extract", "desync extract -s <store> [flags] <index> <output>",
-		"rebuild a file from its index, seeds and chunk stores",
-		`Reads <index> ("-" for stdin, or an index store URL) and writes the file it
+	c := a.newCommand(commandSpec{
+		name:    "extract",
+		usage:   "desync extract -s <store> [flags] <index> <output>",
+		minArgs: 2,
+		maxArgs: 2,
+		short:   "rebuild a file from its index, seeds and chunk stores",
+		long: `Reads <index> ("-" for stdin, or an index store URL) and writes the file it
 describes to <output> ("-" for stdout). Chunks come, in this order of
 preference, from the output itself (with -k, chunks already at their
 offset stay), from seeds (--seed, --seed-dir: the longest runs of chunks
@@ -49,10 +53,11 @@ Example:
   desync extract -s /var/store -c /var/cache image.caibx image.raw
   desync extract -s https://example.com/store --seed image-v1.caibx image-v2.caibx image.raw
   desync extract -s /var/store --seed /tmp/v1.caibx:/mnt/v1.img v2.caibx v2.img
-  desync extract -k -s /var/store --seed /dev/sda2 rootfs-v2.caibx /dev/sda3`, 2, 2)
+  desync extract -k -s /var/store --seed /dev/sda2 rootfs-v2.caibx /dev/sda3`,
+	})
 	fs := c.FlagSet
-	addStoreFlags(fs, &sf, "chunk store to read from; repeat to add fallbacks", true)
-	seeds.add(fs, true)
+	addStoreFlags(fs, &sf, storeFlagsUse{storeHelp: "chunk store to read from; repeat to add fallbacks", withCache: true})
+	seeds.add(fs, seedFlagsUse{invalidSeeds: true})
 	fs.BoolVar(&inPlace, "k", false, "extract in place: update the existing output, keeping chunks already at their offset")
 	fs.BoolVar(&inPlace, "in-place", false, "extract in place: update the existing output, keeping chunks already at their offset")
 	fs.BoolVar(&noReflink, "no-reflink", false, "copy seed data even where the file system could clone it")

@@ -10,6 +10,10 @@ import (
 	"github.com/folbricht/desync/storage"
 )
 
+// listingBufferSize is the buffer of the commands that print a line per
+// chunk (chunk, list-chunks): lines go out in large writes, not one by one.
+const listingBufferSize = 64 << 10
+
 // openInput opens a file argument; "-" is stdin. Reads from stdin end with
 // the context's error when ctx is cancelled, even while blocked on a pipe or
 // terminal that sends nothing.

@@ -11,9 +11,13 @@ func (a *app) indexServerCmd() *command {
 	var srv serverFlags
 	var dir string
 	var writable bool
-	c := a.newCommand("index-server", "desync index-server -s <dir> [flags]",
-		"serve index files over HTTP(S)",
-		`Serves the index files of one directory (-s): GET and HEAD /<name>, and PUT
+	c := a.newCommand(commandSpec{
+		name:    "index-server",
+		usage:   "desync index-server -s <dir> [flags]",
+		minArgs: 0,
+		maxArgs: 0,
+		short:   "serve index files over HTTP(S)",
+		long: `Serves the index files of one directory (-s): GET and HEAD /<name>, and PUT
 /<name> with -w (the upload must be a valid index; it is written to a temporary
 file and renamed into place). Only index files are served or written: a name
 must end in .caibx or .caidx and a file must be an index; other requests get
@@ -25,7 +29,8 @@ chunk-server.
 
 Example:
   desync index-server -s /var/indexes -l :8080
-  desync extract -s http://host:8081/ http://host:8080/image.caibx image.raw`, 0, 0)
+  desync extract -s http://host:8081/ http://host:8080/image.caibx image.raw`,
+	})
 	fs := c.FlagSet
 	fs.StringVar(&dir, "s", "", "directory of the index files")
 	fs.StringVar(&dir, "store", "", "directory of the index files")

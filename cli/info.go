@@ -38,9 +38,13 @@ func (a *app) infoCmd() *command {
 	var sf storeFlags
 	var format, chunksInfo string
 	var seeds seedFlags
-	c := a.newCommand("info", "desync info [-s <store>] [-c <cache>] [flags] <index>",
-		"show information about an index",
-		`Prints the number of chunks in <index> ("-" for stdin, or an index store
+	c := a.newCommand(commandSpec{
+		name:    "info",
+		usage:   "desync info [-s <store>] [-c <cache>] [flags] <index>",
+		minArgs: 1,
+		maxArgs: 1,
+		short:   "show information about an index",
+		long: `Prints the number of chunks in <index> ("-" for stdin, or an index store
 URL), how many are distinct, the file size and the size of its distinct
 chunks, the chunk sizes, and with -s and -c how many distinct chunks the
 stores and the cache hold, and with --seed and --seed-dir how many the
@@ -50,10 +54,11 @@ size of what is not in the cache. JSON keys are desync's.
 
 Example:
   desync info -s https://example.com/store -c /var/cache image.caibx
-  desync info --seed image-v1.caibx image-v2.caibx`, 1, 1)
+  desync info --seed image-v1.caibx image-v2.caibx`,
+	})
 	fs := c.FlagSet
-	seeds.add(fs, false)
-	addStoreFlags(fs, &sf, "chunk store to count chunks in; repeat for more", true)
+	seeds.add(fs, seedFlagsUse{invalidSeeds: false})
+	addStoreFlags(fs, &sf, storeFlagsUse{storeHelp: "chunk store to count chunks in; repeat for more", withCache: true})
 	f.addConcurrency(fs)
 	fs.StringVar(&format, "f", "json", "output format: json or plain")
 	fs.StringVar(&format, "format", "json", "output format: json or plain")
@@ -85,7 +90,7 @@ Example:
 			}
 			// Without the index (no NullChunk): count the zero chunk only
 			// if the stores hold it, as desync does.
-			s, err := openReadOnly(ctx, &sf, cfg, a.setup(ix.Digest(), ix.Max, 0, f.concurrency), nil)
+			s, err := openReadOnly(ctx, &sf, cfg, a.setup(storeSetup{digest: ix.Digest(), maxChunk: ix.Max, concurrency: f.concurrency}), nil)
 			if err != nil {
 				return err
 			}
@@ -100,7 +105,7 @@ Example:
 			if err != nil {
 				return err
 			}
-			s, err := storage.OpenWith(ctx, cache, sf.options(cfg, a.setup(ix.Digest(), ix.Max, 0, f.concurrency)))
+			s, err := storage.OpenWith(ctx, cache, sf.options(cfg, a.setup(storeSetup{digest: ix.Digest(), maxChunk: ix.Max, concurrency: f.concurrency})))
 			if err != nil {
 				return err
 			}

@@ -39,15 +39,20 @@ func readChunksInfo(path string) (map[chunk.ID]chunkInfo, error) {
 
 func (a *app) inspectChunksCmd() *command {
 	var sf storeFlags
-	c := a.newCommand("inspect-chunks", "desync inspect-chunks [-s <store>] <index> [<output>]",
-		"print the chunks of an index as JSON",
-		`Prints, as JSON, every chunk of <index>: its ID and size and, with a local
+	c := a.newCommand(commandSpec{
+		name:    "inspect-chunks",
+		usage:   "desync inspect-chunks [-s <store>] <index> [<output>]",
+		minArgs: 1,
+		maxArgs: 2,
+		short:   "print the chunks of an index as JSON",
+		long: `Prints, as JSON, every chunk of <index>: its ID and size and, with a local
 compressed store (-s), the size of its chunk file. Writes to <output> or
 stdout. info --chunks-info reads the result to estimate download sizes.
 
 Example:
-  desync inspect-chunks -s /var/store image.caibx chunks.json`, 1, 2)
-	addStoreFlags(c.FlagSet, &sf, "local store to take compressed sizes from", false)
+  desync inspect-chunks -s /var/store image.caibx chunks.json`,
+	})
+	addStoreFlags(c.FlagSet, &sf, storeFlagsUse{storeHelp: "local store to take compressed sizes from"})
 	c.Exec = func(ctx context.Context, args []string) error {
 		ix, err := a.readIndex(ctx, args[0])
 		if err != nil {

@@ -12,18 +12,23 @@ import (
 func (a *app) makeCmd() *command {
 	var f commonFlags
 	var sf storeFlags
-	c := a.newCommand("make", "desync make [flags] <index> <file>",
-		"cut a file into chunks, store them and write its index",
-		`Reads <file> ("-" for stdin) once, cuts it into content-defined chunks,
+	c := a.newCommand(commandSpec{
+		name:    "make",
+		usage:   "desync make [flags] <index> <file>",
+		minArgs: 2,
+		maxArgs: 2,
+		short:   "cut a file into chunks, store them and write its index",
+		long: `Reads <file> ("-" for stdin) once, cuts it into content-defined chunks,
 writes the chunks the store does not have yet into the store (-s; without
 one only the index is made) and writes the index to <index> ("-" for
 stdout, or an index store URL). The index is byte-identical to casync make's with the same chunk
 sizes and digest.
 
 Example:
-  desync make -s /var/store -m 16:64:256 image.caibx image.raw`, 2, 2)
+  desync make -s /var/store -m 16:64:256 image.caibx image.raw`,
+	})
 	fs := c.FlagSet
-	addStoreFlags(fs, &sf, "chunk store to write to", false)
+	addStoreFlags(fs, &sf, storeFlagsUse{storeHelp: "chunk store to write to"})
 	f.addChunkSize(fs)
 	f.addConcurrency(fs)
 	f.addStats(fs)
@@ -43,7 +48,7 @@ Example:
 			if err != nil {
 				return err
 			}
-			s, err := sf.openWrite(ctx, cfg, a.setup(a.digest.d, f.params.p.Max, level, f.concurrency))
+			s, err := sf.openWrite(ctx, cfg, a.setup(storeSetup{digest: a.digest.d, maxChunk: f.params.p.Max, level: level, concurrency: f.concurrency}))
 			if err != nil {
 				return err
 			}
@@ -51,7 +56,7 @@ Example:
 			store = s
 			// What a make that was killed left in the store goes now;
 			// the files of a make still running stay.
-			if n, err := removeStaleTemps(ctx, s, false); err != nil {
+			if n, err := removeStaleTemps(ctx, s, sweepIfWriterDied); err != nil {
 				a.log.Warn("make: removing stale temporary files failed", "store", s, "error", err)
 			} else if n > 0 {
 				a.log.Info("make: removed stale temporary files", "store", s, "count", n)

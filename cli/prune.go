@@ -14,9 +14,13 @@ func (a *app) pruneCmd() *command {
 	var sf storeFlags
 	var yes bool
 	var keepChunks multiFlag
-	c := a.newCommand("prune", "desync prune -s <store> [-y] [--keep-chunks <file>] <index>...",
-		"delete the chunks no index refers to",
-		`Deletes every chunk of the store (-s) that none of the indexes refers to
+	c := a.newCommand(commandSpec{
+		name:    "prune",
+		usage:   "desync prune -s <store> [-y] [--keep-chunks <file>] <index>...",
+		minArgs: 0,
+		maxArgs: anyArgs,
+		short:   "delete the chunks no index refers to",
+		long: `Deletes every chunk of the store (-s) that none of the indexes refers to
 (and none of the --keep-chunks files lists), after asking for confirmation
 unless -y (--yes) is given. Chunks are deleted one at a time: an interrupted prune
 leaves every chunk the indexes need in place. Temporary files that writers
@@ -24,9 +28,10 @@ which died left behind are deleted too. Do not run it while chunks are
 being written to the store.
 
 Example:
-  desync prune -s /var/store -y current.caibx previous.caibx`, 0, -1)
+  desync prune -s /var/store -y current.caibx previous.caibx`,
+	})
 	fs := c.FlagSet
-	addStoreFlags(fs, &sf, "chunk store to prune", false)
+	addStoreFlags(fs, &sf, storeFlagsUse{storeHelp: "chunk store to prune"})
 	fs.BoolVar(&yes, "y", false, "do not ask for confirmation")
 	fs.BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	fs.Var(&keepChunks, "keep-chunks", "file of chunk IDs to keep, one per line; repeatable")
@@ -42,7 +47,7 @@ Example:
 		if err != nil {
 			return err
 		}
-		s, err := sf.openWrite(ctx, cfg, a.setup(a.digest.d, 0, 0, 1))
+		s, err := sf.openWrite(ctx, cfg, a.setup(storeSetup{digest: a.digest.d, concurrency: 1}))
 		if err != nil {
 			return err
 		}

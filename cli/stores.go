@@ -14,9 +14,11 @@ import (
 	"github.com/folbricht/desync/storage"
 )
 
-// setup describes the stores a command opens.
-func (a *app) setup(d chunk.Digest, maxChunk uint64, level, n int) storeSetup {
-	return storeSetup{digest: d, maxChunk: maxChunk, level: level, n: n, log: a.log}
+// setup completes what a command knows about the stores it opens with the
+// logger their warnings go to.
+func (a *app) setup(s storeSetup) storeSetup {
+	s.log = a.log
+	return s
 }
 
 // openRead reads the config and opens the stores of sf for reading the
@@ -26,7 +28,7 @@ func (a *app) openRead(ctx context.Context, sf *storeFlags, ix *caindex.Index, n
 	if err != nil {
 		return nil, err
 	}
-	return openReadOnly(ctx, sf, cfg, a.setup(ix.Digest(), ix.Max, 0, n), ix)
+	return openReadOnly(ctx, sf, cfg, a.setup(storeSetup{digest: ix.Digest(), maxChunk: ix.Max, concurrency: n}), ix)
 }
 
 // storeFlags are desync's store options on the command line. Flags given
@@ -44,12 +46,19 @@ type storeFlags struct {
 	errorRetryBase time.Duration
 }
 
-// addStoreFlags registers the store options; withCache adds -c and -r.
-func addStoreFlags(fs *flag.FlagSet, f *storeFlags, storeHelp string, withCache bool) {
+// storeFlagsUse says how a command uses its stores, for addStoreFlags.
+type storeFlagsUse struct {
+	storeHelp string // the help of -s: what the command does with the store
+	withCache bool   // -c and -r: a cache in front of the stores read from
+}
+
+// addStoreFlags registers the store options of a command that uses its
+// stores as use says.
+func addStoreFlags(fs *flag.FlagSet, f *storeFlags, use storeFlagsUse) {
 	f.fs = fs
-	fs.Var(&f.stores, "s", storeHelp)
-	fs.Var(&f.stores, "store", storeHelp)
-	if withCache {
+	fs.Var(&f.stores, "s", use.storeHelp)
+	fs.Var(&f.stores, "store", use.storeHelp)
+	if use.withCache {
 		fs.StringVar(&f.cache, "c", "", "store to use as a cache (a local directory)")
 		fs.StringVar(&f.cache, "cache", "", "store to use as a cache (a local directory)")
 		f.cacheRepair = true
@@ -109,13 +118,15 @@ func (f *storeFlags) validate() error {
 	return nil
 }
 
-// storeSetup is what a command knows about the stores it opens.
+// storeSetup is what a command knows about the stores it opens, beyond
+// the store flags and the config file. A field left zero takes the
+// default given with it.
 type storeSetup struct {
-	digest   chunk.Digest
-	maxChunk uint64 // caps decoded chunks; 0: chunk.MaxSize
-	level    int    // zstd level of written chunks
-	n        int    // -n
-	log      *slog.Logger
+	digest      chunk.Digest // of the chunk IDs (the index's, or --digest)
+	maxChunk    uint64       // caps decoded chunks (the index's max); 0: chunk.MaxSize
+	level       int          // zstd level of written chunks; 0: chunk.DefaultLevel
+	concurrency int          // -n, for stores whose config file entry sets no "n"
+	log         *slog.Logger // where store warnings go; app.setup fills it in
 }
 
 // options returns the options of one store location: config, then flags.
@@ -126,7 +137,7 @@ func (f *storeFlags) options(cfg *config, s storeSetup) func(string) (storage.Op
 			return o, err
 		}
 		if o.N == 0 {
-			o.N = s.n
+			o.N = s.concurrency
 		}
 		if f.isSet("client-cert") {
 			o.ClientCert, o.ClientKey = f.clientCert, f.clientKey
@@ -245,13 +256,26 @@ func (f *storeFlags) skipsVerify(cfg *config, s storeSetup) (bool, error) {
 	return false, nil
 }
 
+// tempSweep is how far removeStaleTemps looks.
+type tempSweep bool
+
+const (
+	// sweepIfWriterDied goes through the chunk directories only if a
+	// writer of the store died; next to free after clean runs (make,
+	// chunk-server -w at start).
+	sweepIfWriterDied tempSweep = false
+	// sweepEverything goes through every chunk directory, and removes
+	// other programs' temporary files older than an hour too (verify -r).
+	sweepEverything tempSweep = true
+)
+
 // removeStaleTemps removes the temporary files that writers which died
 // left in a local store (storage.Local.RemoveStaleTemps, which never
 // touches a live writer's); other stores have none of ours to clean. It
 // returns how many it removed.
-func removeStaleTemps(ctx context.Context, s chunk.Store, all bool) (int, error) {
+func removeStaleTemps(ctx context.Context, s chunk.Store, sweep tempSweep) (int, error) {
 	if l, ok := storage.As[*storage.Local](s); ok {
-		return l.RemoveStaleTemps(ctx, all)
+		return l.RemoveStaleTemps(ctx, bool(sweep))
 	}
 	return 0, nil
 }

@@ -15,9 +15,13 @@ func (a *app) verifyCmd() *command {
 	var f commonFlags
 	var sf storeFlags
 	var repair bool
-	c := a.newCommand("verify", "desync verify -s <store> [-r] [flags]",
-		"check every chunk in a store",
-		`Reads every chunk of the store (-s), decodes it and checks that its content
+	c := a.newCommand(commandSpec{
+		name:    "verify",
+		usage:   "desync verify -s <store> [-r] [flags]",
+		minArgs: 0,
+		maxArgs: 0,
+		short:   "check every chunk in a store",
+		long: `Reads every chunk of the store (-s), decodes it and checks that its content
 hashes to its name. Invalid chunks, and chunk files that are not in the
 directory of their first 4 hex digits (which no read finds), are listed on
 stderr; with -r they are deleted (a later make, chop or cache writes them
@@ -25,9 +29,10 @@ again), and so are the temporary files of writers that died (never those of
 a running writer). Exits 1 if invalid or misplaced chunks remain.
 
 Example:
-  desync verify -s /var/store -r`, 0, 0)
+  desync verify -s /var/store -r`,
+	})
 	fs := c.FlagSet
-	addStoreFlags(fs, &sf, "chunk store to verify", false)
+	addStoreFlags(fs, &sf, storeFlagsUse{storeHelp: "chunk store to verify"})
 	f.addConcurrency(fs)
 	fs.BoolVar(&repair, "r", false, "delete invalid chunks")
 	fs.BoolVar(&repair, "repair", false, "delete invalid chunks")
@@ -36,7 +41,7 @@ Example:
 		if err != nil {
 			return err
 		}
-		s, err := sf.openWrite(ctx, cfg, a.setup(a.digest.d, 0, 0, f.concurrency))
+		s, err := sf.openWrite(ctx, cfg, a.setup(storeSetup{digest: a.digest.d, concurrency: f.concurrency}))
 		if err != nil {
 			return err
 		}
@@ -53,7 +58,7 @@ Example:
 			return fmt.Errorf("verify: store %s cannot delete chunks", s)
 		}
 		if repair {
-			n, err := removeStaleTemps(ctx, s, true)
+			n, err := removeStaleTemps(ctx, s, sweepEverything)
 			if err != nil {
 				return fmt.Errorf("verify %s: %w", s, err)
 			}

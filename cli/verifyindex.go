@@ -11,13 +11,18 @@ import (
 
 func (a *app) verifyIndexCmd() *command {
 	var f commonFlags
-	c := a.newCommand("verify-index", "desync verify-index [flags] <index> <file>",
-		"check that a file matches an index",
-		`Hashes every chunk of <file> at the offsets <index> gives and reports the
+	c := a.newCommand(commandSpec{
+		name:    "verify-index",
+		usage:   "desync verify-index [flags] <index> <file>",
+		minArgs: 2,
+		maxArgs: 2,
+		short:   "check that a file matches an index",
+		long: `Hashes every chunk of <file> at the offsets <index> gives and reports the
 chunks that differ. Exits 0 when the file matches, 1 otherwise.
 
 Example:
-  desync verify-index image.caibx /dev/sda2`, 2, 2)
+  desync verify-index image.caibx /dev/sda2`,
+	})
 	f.addConcurrency(c.FlagSet)
 	c.Exec = func(ctx context.Context, args []string) error {
 		ix, err := a.readIndex(ctx, args[0])

@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
-	"strconv"
-	"strings"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 )
@@ -47,6 +44,62 @@ type commandSpec struct {
 // anyArgs is commandSpec.maxArgs of a command that takes any number of
 // positional arguments.
 const anyArgs = -1
+
+// app is one run of the command line: its streams, the config file and
+// the logger that store warnings (retries, failovers, repairs) go to.
+type app struct {
+	io         Stdio
+	configPath string     // --config
+	digest     digestFlag // --digest, on every command
+	cfg        *config
+	log        *slog.Logger
+	logLevel   slog.LevelVar // --verbose lowers it to debug
+}
+
+// addVerbose registers --verbose, a global flag of the original desync.
+func (a *app) addVerbose(fs *flag.FlagSet) {
+	fs.Var(verboseFlag{&a.logLevel}, "verbose", "verbose mode: debug messages on stderr")
+}
+
+func commands(a *app) []*command {
+	return []*command{
+		a.makeCmd(), a.extractCmd(), a.catCmd(), a.chopCmd(), a.cacheCmd(), a.pruneCmd(), a.verifyCmd(),
+		a.infoCmd(), a.listChunksCmd(), a.inspectChunksCmd(), a.chunkCmd(), a.verifyIndexCmd(), a.configCmd(),
+		a.chunkServerCmd(), a.indexServerCmd(),
+	}
+}
+
+// newCommand makes the command of spec, with the flags every command has
+// (--config, --digest, --verbose).
+func (a *app) newCommand(spec commandSpec) *command {
+	fs := flag.NewFlagSet("desync "+spec.name, flag.ContinueOnError)
+	fs.StringVar(&a.configPath, "config", "", "config file (default $HOME/.config/desync/config.json)")
+	a.digest.add(fs)
+	a.addVerbose(fs)
+	return &command{
+		Command: &ffcli.Command{
+			Name:       spec.name,
+			ShortUsage: spec.usage,
+			ShortHelp:  spec.short,
+			LongHelp:   spec.long,
+			FlagSet:    fs,
+		},
+		minArgs: spec.minArgs,
+		maxArgs: spec.maxArgs,
+	}
+}
+
+// config loads the config file on first use.
+func (a *app) config() (*config, error) {
+	if a.cfg == nil {
+		cfg, err := loadConfig(a.configPath)
+		if err != nil {
+			return nil, err
+		}
+		a.cfg = cfg
+	}
+	return a.cfg, nil
+}
 
 // Run executes the desync command line args (without the program name) and
 // returns the process exit status: 0 on success, 1 when the work failed, 2 for
@@ -149,171 +202,4 @@ func rootFlags(a *app) *flag.FlagSet {
 	a.digest.add(fs)
 	a.addVerbose(fs)
 	return fs
-}
-
-// isFlagError reports an error from parsing flags.
-func isFlagError(err error) bool {
-	return strings.HasPrefix(err.Error(), "error parsing commandline arguments: ")
-}
-
-// flagErrRE takes apart the flag package's messages that name a flag (as
-// "-name" whatever the user typed), with the value when there is one.
-var flagErrRE = regexp.MustCompile(`^(flag provided but not defined:|flag needs an argument:|invalid boolean value ("(?:[^"\\]|\\.)*") for|invalid value ("(?:[^"\\]|\\.)*") for flag) -([^\s:]+)(: .*)?$`)
-
-// flagProblem rewords a flag parsing error of the command line args, naming
-// the flag as it was typed there ("--frobnicate", not "-frobnicate").
-func flagProblem(err error, args []string) string {
-	msg := strings.TrimPrefix(err.Error(), "error parsing commandline arguments: ")
-	m := flagErrRE.FindStringSubmatch(msg)
-	if m == nil {
-		return msg
-	}
-	quoted, name, detail := m[2]+m[3], m[4], m[5]
-	value, hasValue := "", quoted != ""
-	if hasValue {
-		value, _ = strconv.Unquote(quoted)
-	}
-	typed := typedFlag(args, name, value, hasValue)
-	switch {
-	case strings.HasPrefix(m[1], "flag provided"):
-		return "unknown flag " + typed
-	case strings.HasPrefix(m[1], "flag needs"):
-		return "flag " + typed + " needs a value"
-	}
-	return fmt.Sprintf("invalid value %s for %s%s", quoted, typed, detail)
-}
-
-// typedFlag returns the flag name as given in args: with one dash or two,
-// as typed; of several uses, the one with value when it has one.
-// Spellings not found get desync's: "-x", "--long".
-func typedFlag(args []string, name, value string, hasValue bool) string {
-	found := ""
-	for i, a := range args {
-		if a == "--" {
-			break
-		}
-		dashes := a[:len(a)-len(strings.TrimLeft(a, "-"))]
-		if dashes == "" || len(dashes) > 2 {
-			continue
-		}
-		n, v, inline := strings.Cut(a[len(dashes):], "=")
-		if n != name {
-			continue
-		}
-		if !inline && i+1 < len(args) {
-			v = args[i+1]
-		}
-		if !hasValue || v == value {
-			return dashes + name
-		}
-		if found == "" {
-			found = dashes + name
-		}
-	}
-	if found != "" {
-		return found
-	}
-	return flagName(name)
-}
-
-// flagName spells a flag as desync does: "-x", "--long".
-func flagName(name string) string {
-	if len(name) == 1 {
-		return "-" + name
-	}
-	return "--" + name
-}
-
-// permute reorders args so that flags (with their values) come before the
-// positional arguments, keeping the relative order within each group. A "--"
-// ends flag parsing, as does a lone "-" only as a positional.
-func permute(fs *flag.FlagSet, args []string) []string {
-	var flags, pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			pos = append(pos, args[i+1:]...)
-			break
-		}
-		if len(a) < 2 || a[0] != '-' {
-			pos = append(pos, a)
-			continue
-		}
-		flags = append(flags, a)
-		name := strings.TrimLeft(a, "-")
-		if strings.Contains(name, "=") {
-			continue
-		}
-		f := fs.Lookup(name)
-		if f == nil {
-			continue // let the flag package report it
-		}
-		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
-			continue
-		}
-		if i+1 == len(args) {
-			// No value: leave the flag last, for the flag package to
-			// report, rather than give it the "--" below.
-			return flags
-		}
-		i++
-		flags = append(flags, args[i])
-	}
-	return append(append(flags, "--"), pos...)
-}
-
-// app is one run of the command line: its streams, the config file and
-// the logger that store warnings (retries, failovers, repairs) go to.
-type app struct {
-	io         Stdio
-	configPath string     // --config
-	digest     digestFlag // --digest, on every command
-	cfg        *config
-	log        *slog.Logger
-	logLevel   slog.LevelVar // --verbose lowers it to debug
-}
-
-// addVerbose registers --verbose, a global flag of the original desync.
-func (a *app) addVerbose(fs *flag.FlagSet) {
-	fs.Var(verboseFlag{&a.logLevel}, "verbose", "verbose mode: debug messages on stderr")
-}
-
-func commands(a *app) []*command {
-	return []*command{
-		a.makeCmd(), a.extractCmd(), a.catCmd(), a.chopCmd(), a.cacheCmd(), a.pruneCmd(), a.verifyCmd(),
-		a.infoCmd(), a.listChunksCmd(), a.inspectChunksCmd(), a.chunkCmd(), a.verifyIndexCmd(), a.configCmd(),
-		a.chunkServerCmd(), a.indexServerCmd(),
-	}
-}
-
-// newCommand makes the command of spec, with the flags every command has
-// (--config, --digest, --verbose).
-func (a *app) newCommand(spec commandSpec) *command {
-	fs := flag.NewFlagSet("desync "+spec.name, flag.ContinueOnError)
-	fs.StringVar(&a.configPath, "config", "", "config file (default $HOME/.config/desync/config.json)")
-	a.digest.add(fs)
-	a.addVerbose(fs)
-	return &command{
-		Command: &ffcli.Command{
-			Name:       spec.name,
-			ShortUsage: spec.usage,
-			ShortHelp:  spec.short,
-			LongHelp:   spec.long,
-			FlagSet:    fs,
-		},
-		minArgs: spec.minArgs,
-		maxArgs: spec.maxArgs,
-	}
-}
-
-// config loads the config file on first use.
-func (a *app) config() (*config, error) {
-	if a.cfg == nil {
-		cfg, err := loadConfig(a.configPath)
-		if err != nil {
-			return nil, err
-		}
-		a.cfg = cfg
-	}
-	return a.cfg, nil
 }

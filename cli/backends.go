@@ -7,7 +7,7 @@ package cli
 // backend module is one more blank import here (and a require in go.mod).
 //
 // Other files import some of these modules for more than their schemes
-// (servers.go serves over HTTP with storage-http); the imports here are
+// (chunk-server and index-server serve with storage-http); the imports here are
 // what makes the schemes part of the command whatever those files do.
 import (
 	_ "github.com/folbricht/desync/storage-http" // http://, https://: chunk and index stores over HTTP(S)

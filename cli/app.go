@@ -61,6 +61,9 @@ func (a *app) addVerbose(fs *flag.FlagSet) {
 	fs.Var(verboseFlag{&a.logLevel}, "verbose", "verbose mode: debug messages on stderr")
 }
 
+// commands are desync's commands, in the order "desync --help" lists them
+// (Run adds help last). Each is defined in a file of its own, named after
+// it (see the package documentation and TestOneFilePerCommand).
 func commands(a *app) []*command {
 	return []*command{
 		a.makeCmd(), a.extractCmd(), a.catCmd(), a.chopCmd(), a.cacheCmd(), a.pruneCmd(), a.verifyCmd(),

@@ -7,6 +7,7 @@ import (
 
 	"github.com/folbricht/desync/caindex"
 	"github.com/folbricht/desync/chunk"
+	"github.com/folbricht/desync/storage/workpool"
 )
 
 func (a *app) cacheCmd() *command {
@@ -74,7 +75,7 @@ Example:
 		}
 		defer s.Close()
 		var fetched atomic.Int64
-		err = forEach(ctx, chunks, f.concurrency, func(ctx context.Context, c caindex.Chunk) error {
+		err = workpool.Each(ctx, f.concurrency, chunks, func(ctx context.Context, c caindex.Chunk) error {
 			if _, err := s.GetChunk(ctx, c.ID); err != nil {
 				return fmt.Errorf("chunk %s: %w", c.ID, err)
 			}

@@ -64,7 +64,6 @@
 //   - seeds.go: --seed and --seed-dir as desync parses them.
 //   - idset.go: chunk ID sets from indexes and ID list files (--ignore,
 //     --ignore-chunks, --keep-chunks).
-//   - workers.go: forEach, a bounded worker pool over a slice.
 //   - progress.go: the progress bar and desync's parsable progress lines.
 //   - servers.go: what chunk-server and index-server share (TLS, listen
 //     addresses, --authorization, access log); reload_*.go: SIGHUP.

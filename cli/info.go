@@ -11,6 +11,7 @@ import (
 	"github.com/folbricht/desync/caindex"
 	"github.com/folbricht/desync/chunk"
 	"github.com/folbricht/desync/storage"
+	"github.com/folbricht/desync/storage/workpool"
 )
 
 // indexInfo is info's output, with desync's JSON keys (and two of ours,
@@ -194,7 +195,7 @@ func countPresent(ctx context.Context, s chunk.Store, chunks []caindex.Chunk, n 
 	var count atomic.Uint64
 	var mu sync.Mutex
 	present := map[chunk.ID]bool{}
-	err := forEach(ctx, chunks, n, func(ctx context.Context, c caindex.Chunk) error {
+	err := workpool.Each(ctx, n, chunks, func(ctx context.Context, c caindex.Chunk) error {
 		ok, err := s.HasChunk(ctx, c.ID)
 		if ok {
 			count.Add(1)

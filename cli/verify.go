@@ -2,12 +2,8 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 
-	"github.com/folbricht/desync/chunk"
 	"github.com/folbricht/desync/storage"
 )
 
@@ -49,14 +45,8 @@ Example:
 		if err := storage.CheckExists(s); err != nil {
 			return err
 		}
-		lister, ok := storage.As[storage.Lister](s)
-		if !ok {
-			return fmt.Errorf("verify: store %s cannot list its chunks", s)
-		}
-		remover, canRemove := storage.As[storage.Remover](s)
-		if repair && !canRemove {
-			return fmt.Errorf("verify: store %s cannot delete chunks", s)
-		}
+		// Only a local store has temporary files, and it can list and
+		// delete chunks, which VerifyStore checks first for any other.
 		if repair {
 			n, err := removeStaleTemps(ctx, s, sweepEverything)
 			if err != nil {
@@ -66,66 +56,19 @@ Example:
 				fmt.Fprintf(a.io.Err, "%d stale temporary files deleted\n", n)
 			}
 		}
-		var ids []chunk.ID
-		for id, err := range lister.ListChunks(ctx) {
-			if err != nil {
-				return fmt.Errorf("verify: %w", err)
-			}
-			ids = append(ids, id)
-		}
-		// Chunk files out of place: no read finds them, so they are
-		// reported (and deleted with -r) by name.
-		var misplaced []string
-		ml, canList := storage.As[storage.MisplacedLister](s)
-		if canList {
-			for name, err := range ml.ListMisplaced(ctx) {
-				if err != nil {
-					return fmt.Errorf("verify: %w", err)
-				}
-				misplaced = append(misplaced, name)
-			}
-		}
-		var invalid, removed atomic.Int64
-		var errMu sync.Mutex // the workers report invalid chunks one line at a time
-		for _, name := range misplaced {
-			fmt.Fprintf(a.io.Err, "misplaced chunk file %s in store %s: its directory is not the first 4 digits of its name\n", name, s)
-			if repair {
-				if err := ml.RemoveMisplaced(ctx, name); err != nil {
-					return fmt.Errorf("verify: %w", err)
-				}
-				removed.Add(1)
-			}
-		}
-		err = forEach(ctx, ids, f.concurrency, func(ctx context.Context, id chunk.ID) error {
-			_, err := s.GetChunk(ctx, id)
-			if err == nil || !isInvalid(err) {
-				return err
-			}
-			invalid.Add(1)
-			errMu.Lock()
-			fmt.Fprintf(a.io.Err, "%v\n", err)
-			errMu.Unlock()
-			if repair {
-				if err := remover.RemoveChunk(ctx, id); err != nil {
-					return err
-				}
-				removed.Add(1)
-			}
-			return nil
+		r, err := storage.VerifyStore(ctx, s, storage.VerifyOptions{
+			Concurrency: f.concurrency,
+			Repair:      repair,
+			Problem:     func(p storage.VerifyProblem) { fmt.Fprintf(a.io.Err, "%v\n", p.Err) },
 		})
 		if err != nil {
-			return fmt.Errorf("verify %s: %w", s, err)
+			return err
 		}
-		fmt.Fprintf(a.io.Err, "%d chunks checked, %d invalid, %d misplaced, %d deleted\n", len(ids)+len(misplaced), invalid.Load(), len(misplaced), removed.Load())
-		if !repair && invalid.Load()+int64(len(misplaced)) > 0 {
-			return fmt.Errorf("verify %s: %d invalid chunks, %d misplaced chunk files (delete them with -r)", s, invalid.Load(), len(misplaced))
+		fmt.Fprintf(a.io.Err, "%d chunks checked, %d invalid, %d misplaced, %d deleted\n", r.Checked, r.Invalid, r.Misplaced, r.Removed)
+		if !repair && r.Invalid+r.Misplaced > 0 {
+			return fmt.Errorf("verify %s: %d invalid chunks, %d misplaced chunk files (delete them with -r)", s, r.Invalid, r.Misplaced)
 		}
 		return nil
 	}
 	return c
-}
-
-func isInvalid(err error) bool {
-	var inv *chunk.InvalidError
-	return errors.As(err, &inv)
 }

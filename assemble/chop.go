@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
 
 	"github.com/folbricht/desync/caindex"
 	"github.com/folbricht/desync/chunk"
+	"github.com/folbricht/desync/storage/workpool"
 )
 
 // ChopOptions configure [Chop].
@@ -50,58 +50,37 @@ func Chop(ctx context.Context, ix *caindex.Index, r io.ReaderAt, o ChopOptions) 
 	digest := ix.Digest()
 	var present, stored atomic.Int64
 	var bytes atomic.Uint64
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	work := make(chan caindex.Chunk)
-	var wg sync.WaitGroup
-	for range workerCount(o.Concurrency) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var buf []byte
-			for c := range work {
-				has, err := o.Store.HasChunk(ctx, c.ID)
-				if err != nil {
-					cancel(fmt.Errorf("chunk %s: %w", c.ID, err))
-					continue
-				}
-				if has {
-					present.Add(1)
-					continue
-				}
-				if uint64(cap(buf)) < c.Size {
-					buf = make([]byte, c.Size)
-				}
-				buf = buf[:c.Size]
-				if _, err := r.ReadAt(buf, int64(c.Start)); err != nil {
-					cancel(fmt.Errorf("reading chunk %s at offset %d: %w", c.ID, c.Start, err))
-					continue
-				}
-				if sum := digest.Sum(buf); sum != c.ID {
-					cancel(fmt.Errorf("data at offset %d (%d bytes) hashes to %s, the index says chunk %s: the file does not match the index", c.Start, c.Size, sum, c.ID))
-					continue
-				}
-				if err := o.Store.StoreChunk(ctx, chunk.New(c.ID, buf)); err != nil {
-					cancel(err)
-					continue
-				}
-				stored.Add(1)
-				bytes.Add(c.Size)
+	// Each worker reads into a buffer of its own.
+	err := workpool.EachWorkers(ctx, workerCount(o.Concurrency), todo, func() func(context.Context, caindex.Chunk) error {
+		var buf []byte
+		return func(ctx context.Context, c caindex.Chunk) error {
+			has, err := o.Store.HasChunk(ctx, c.ID)
+			if err != nil {
+				return fmt.Errorf("chunk %s: %w", c.ID, err)
 			}
-		}()
-	}
-feed:
-	for _, c := range todo {
-		select {
-		case work <- c:
-		case <-ctx.Done():
-			break feed
+			if has {
+				present.Add(1)
+				return nil
+			}
+			if uint64(cap(buf)) < c.Size {
+				buf = make([]byte, c.Size)
+			}
+			buf = buf[:c.Size]
+			if _, err := r.ReadAt(buf, int64(c.Start)); err != nil {
+				return fmt.Errorf("reading chunk %s at offset %d: %w", c.ID, c.Start, err)
+			}
+			if sum := digest.Sum(buf); sum != c.ID {
+				return fmt.Errorf("data at offset %d (%d bytes) hashes to %s, the index says chunk %s: the file does not match the index", c.Start, c.Size, sum, c.ID)
+			}
+			if err := o.Store.StoreChunk(ctx, chunk.New(c.ID, buf)); err != nil {
+				return err
+			}
+			stored.Add(1)
+			bytes.Add(c.Size)
+			return nil
 		}
-	}
-	close(work)
-	wg.Wait()
+	})
 	stats.ChunksPresent, stats.ChunksStored, stats.BytesStored = int(present.Load()), int(stored.Load()), bytes.Load()
-	err := context.Cause(ctx)
 	if f, ok := o.Store.(chunk.Flusher); ok {
 		if ferr := f.Flush(context.WithoutCancel(ctx)); err == nil {
 			err = ferr

@@ -87,7 +87,7 @@ func (x *extraction) run(ctx context.Context) (ExtractStats, error) {
 			stats.BytesTotal = cs[len(cs)-1].End()
 		}
 		for lo := 0; lo < len(cs) && ctx.Err() == nil; lo += planWindow {
-			runTasks(ctx, cancel, workers, x.plan(locs, inPlace, lo, min(lo+planWindow, len(cs))))
+			runTasks(ctx, cancel, workers, x.tasks(x.plan(locs, inPlace, lo, min(lo+planWindow, len(cs)))))
 		}
 		if x.next == nil {
 			break
@@ -108,6 +108,46 @@ func (x *extraction) run(ctx context.Context) (ExtractStats, error) {
 	stats.InvalidSeeds = invalidSeeds(x.seeds)
 	stats.RegeneratedSeeds = rebuiltSeeds(x.seeds)
 	return stats, context.Cause(ctx)
+}
+
+// tasks turns the steps of a plan into the work that executes them. The
+// steps that need no work (chunks in place, holes of a new file) are
+// counted here; every other is counted by its task as it is done.
+func (x *extraction) tasks(steps []step) []task {
+	// The chunks each fromStore step writes: its own and its repeats'.
+	targets := map[int][]int{}
+	for _, s := range steps {
+		if s.kind == fromRepeat {
+			if targets[s.of] == nil {
+				targets[s.of] = []int{steps[s.of].first}
+			}
+			targets[s.of] = append(targets[s.of], s.first)
+		}
+	}
+	tasks := make([]task, 0, len(steps))
+	for k, s := range steps {
+		switch s.kind {
+		case fromSelf:
+			x.inPlaceN.Add(int64(s.n))
+			x.o.Progress.Add(int64(s.length))
+		case zeroHole:
+			x.zero.Add(int64(s.n))
+			if !x.o.InPlace {
+				x.o.Progress.Add(int64(s.length))
+				continue
+			}
+			tasks = append(tasks, x.zeroTask(s.target, s.target+s.length))
+		case fromStore:
+			idx := targets[k]
+			if idx == nil {
+				idx = []int{s.first}
+			}
+			tasks = append(tasks, func(ctx context.Context) error { return x.fillFromStore(ctx, idx) })
+		case fromSeed:
+			tasks = append(tasks, x.seedTask(s.seed, s.first, s.seedFirst, s.n))
+		}
+	}
+	return tasks
 }
 
 // runTasks runs tasks on workers goroutines until they are done or one

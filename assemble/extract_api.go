@@ -13,7 +13,9 @@ import (
 
 // ExtractOptions configure [ExtractFile], [ExtractStream] and [ExtractWriter].
 type ExtractOptions struct {
-	// Store supplies the chunks no seed has.
+	// Store supplies the chunks no seed has. It may be nil only if no
+	// chunk is needed from it (the extraction fails with [ErrNoStore]
+	// when one is).
 	Store chunk.Store
 	// Concurrency is the number of chunks fetched, and seed ranges copied,
 	// in parallel; 0 means GOMAXPROCS.
@@ -113,6 +115,9 @@ func (noProgress) Add(int64)           {}
 // is synced after. A temporary file of path that a killed extraction left
 // behind is removed first (storage.WriteFileAtomic).
 func ExtractFile(ctx context.Context, ix *caindex.Index, path string, o ExtractOptions) (stats ExtractStats, err error) {
+	if ix == nil {
+		return stats, ErrNoIndex
+	}
 	if o.Progress == nil {
 		o.Progress = noProgress{}
 	}
@@ -145,6 +150,9 @@ func ExtractFile(ctx context.Context, ix *caindex.Index, path string, o ExtractO
 // r.SizeHint(). An index that turns out to be invalid halfway fails the
 // extraction like any other error: path is left as it was.
 func ExtractStream(ctx context.Context, r *caindex.Reader, path string, o ExtractOptions) (stats ExtractStats, err error) {
+	if r == nil {
+		return stats, ErrNoIndex
+	}
 	if len(o.Seeds) > 0 || o.InPlace {
 		return stats, errors.New("a streamed extraction takes no seeds and is not in place")
 	}

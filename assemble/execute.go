@@ -138,11 +138,14 @@ func (x *extraction) tasks(steps []step) []task {
 			}
 			tasks = append(tasks, x.zeroTask(s.target, s.target+s.length))
 		case fromStore:
-			idx := targets[k]
-			if idx == nil {
-				idx = []int{s.first}
-			}
-			tasks = append(tasks, func(ctx context.Context) error { return x.fillFromStore(ctx, idx) })
+			first := s.first // targets is complete before any task runs
+			tasks = append(tasks, func(ctx context.Context) error {
+				idx := targets[k]
+				if idx == nil {
+					idx = []int{first}
+				}
+				return x.fillFromStore(ctx, idx)
+			})
 		case fromSeed:
 			tasks = append(tasks, x.seedTask(s.seed, s.first, s.seedFirst, s.n))
 		}

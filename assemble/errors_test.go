@@ -97,7 +97,7 @@ func TestNoStore(t *testing.T) {
 	})
 }
 
-// TestNoIndex checks that a nil index is an error, not a panic.
+// TestNoIndex checks that a nil index (or input) is an error, not a panic.
 func TestNoIndex(t *testing.T) {
 	ctx := context.Background()
 	s := newStream(t)
@@ -109,6 +109,9 @@ func TestNoIndex(t *testing.T) {
 	_, errs["Chop"] = Chop(ctx, nil, bytes.NewReader(s.data), ChopOptions{Store: s.store})
 	errs["VerifyIndex"] = VerifyIndex(ctx, nil, bytes.NewReader(s.data), int64(len(s.data)), 0)
 	_, errs["SeedIndex"] = SeedIndex(ctx, Seed{Path: out}, nil, 0)
+	if _, _, err := Make(ctx, nil, MakeOptions{}); err == nil {
+		t.Error("Make of a nil reader: no error")
+	}
 	for name, err := range errs {
 		if !errors.Is(err, ErrNoIndex) {
 			t.Errorf("%s: error %v, want ErrNoIndex", name, err)

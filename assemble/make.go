@@ -95,6 +95,9 @@ type page struct {
 // (they are valid and named by content). On success the store is flushed
 // (chunk.Flusher) before the index is returned or its tail written.
 func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, MakeStats, error) {
+	if r == nil {
+		return nil, MakeStats{}, errors.New("no input given (nil reader)")
+	}
 	m, err := newMaker(o)
 	if err != nil {
 		return nil, MakeStats{}, err

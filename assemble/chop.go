@@ -2,6 +2,7 @@ package assemble
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync/atomic"
@@ -38,6 +39,15 @@ type ChopStats struct {
 // flushed before Chop returns.
 func Chop(ctx context.Context, ix *caindex.Index, r io.ReaderAt, o ChopOptions) (ChopStats, error) {
 	var stats ChopStats
+	if ix == nil {
+		return stats, ErrNoIndex
+	}
+	if o.Store == nil {
+		return stats, ErrNoStore
+	}
+	if r == nil {
+		return stats, errors.New("no data to chop given (nil reader)")
+	}
 	var todo []caindex.Chunk
 	for _, c := range ix.Unique() {
 		stats.ChunksTotal++

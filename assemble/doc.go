@@ -53,4 +53,40 @@
 //     SHA-512/256 verification is batched on machines with fewer cores.
 //   - [VerifyIndex] checks a file against an index and lists the chunks that
 //     differ ([MismatchError]).
+//
+// Required inputs are checked: a nil index is [ErrNoIndex]; a nil Store
+// fails with [ErrNoStore] (naming the chunk) where a chunk is needed from
+// it, so an extraction served wholly by seeds needs none.
+//
+// Where things live:
+//
+//	make.go         Make and the maker type: read and cut (read, nextSlot),
+//	                workers (startWorkers, work), index pages (collectPages),
+//	                drain, finish
+//	makeworker.go   what Make's workers share: naming a group of chunks,
+//	                storing the new ones, the recent IDs and the counts
+//	extract_api.go  ExtractOptions, ExtractStats, Progress, ExtractFile and
+//	                ExtractStream
+//	replace.go      the temporary file renamed over the output
+//	inplace.go      in-place setup (file or block device) and the check of
+//	                the chunks the output already holds
+//	plan.go         the plan as a value: steps (store, repeat, seed, self,
+//	                zero) with their offsets, lengths and chunk IDs; the
+//	                planner only decides (TestPlan inspects its steps)
+//	execute.go      running a plan: steps to tasks, the workers, fetching,
+//	                seed copies and clones, verification, the counts and
+//	                progress
+//	extract.go      ExtractWriter and the shared fetch
+//	reader.go       Reader: an index's stream as io.Reader/ReaderAt/Seeker
+//	seed.go         seeds: opening, chunking, checking, SeedIndex
+//	seedstore.go    the store view ExtractWriter reads seeds through
+//	chop.go         Chop: store an index's chunks from its file
+//	verify.go       VerifyIndex
+//	errors.go       ErrNoStore, ErrNoIndex
+//	fs_*.go         cloning, hole punching and writeback per platform
+//
+// The package has no mutable package-level state. (The SHA-512/256
+// batching it relies on, chunk.HashWorkers, keeps a process-wide hashing
+// goroutine that runs only while workers are declared; chunk's
+// internal/sha512x4 says why it is process-wide.)
 package assemble

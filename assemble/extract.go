@@ -2,6 +2,7 @@ package assemble
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -23,6 +24,9 @@ func workerCount(n int) int {
 // fetch gets and decodes one chunk and checks it has the size the index says.
 // A caller done with b can give its buffer back with ch.Release.
 func fetch(ctx context.Context, s chunk.Store, c caindex.Chunk) (b []byte, ch *chunk.Chunk, err error) {
+	if s == nil {
+		return nil, nil, fmt.Errorf("chunk %s at offset %d: %w", c.ID, c.Start, ErrNoStore)
+	}
 	ch, err = s.GetChunk(ctx, c.ID)
 	if err != nil {
 		// Store errors mostly name the chunk (and the store) themselves:
@@ -71,6 +75,12 @@ func nullChunks(ix *caindex.Index) func(caindex.Chunk) bool {
 // seed holds is read from the seed and verified instead of fetched. On
 // error, w has received a prefix of the stream.
 func ExtractWriter(ctx context.Context, ix *caindex.Index, w io.Writer, o ExtractOptions) (ExtractStats, error) {
+	if ix == nil {
+		return ExtractStats{}, ErrNoIndex
+	}
+	if w == nil {
+		return ExtractStats{}, errors.New("no writer given (nil)")
+	}
 	if len(o.Seeds) == 0 {
 		return extractWriter(ctx, ix, w, o, nil)
 	}

@@ -2,11 +2,9 @@ package assemble
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -97,324 +95,279 @@ type page struct {
 // (they are valid and named by content). On success the store is flushed
 // (chunk.Flusher) before the index is returned or its tail written.
 func Make(ctx context.Context, r io.Reader, o MakeOptions) (*caindex.Index, MakeStats, error) {
-	var stats MakeStats
+	if r == nil {
+		return nil, MakeStats{}, errors.New("no input given (nil reader)")
+	}
+	m, err := newMaker(o)
+	if err != nil {
+		return nil, MakeStats{}, err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	m.ctx, m.cancel = ctx, cancel
+	m.startWorkers(workerCount(o.Concurrency))
+	go m.collectPages()
+	readErr := m.read(r)
+	m.drain()
+	if readErr != nil {
+		return nil, m.stats, readErr
+	}
+	if err := context.Cause(ctx); err != nil {
+		return nil, m.stats, err
+	}
+	return m.finish()
+}
+
+// maker is one run of Make. The calling goroutine reads and cuts (read),
+// the workers name and store the chunks (work), and one goroutine takes
+// the filled index pages in order (collectPages); finish completes the
+// index.
+type maker struct {
+	o      MakeOptions
+	ck     *chunker.Chunker
+	hdr    *caindex.Index
+	iw     *caindex.Writer // with IndexTo
+	w      *makeWorker
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	free      chan *block  // read blocks not in use
+	jobs      chan makeJob // chunks for the workers
+	workers   sync.WaitGroup
+	full      chan *page    // pages the reader is done with, in order
+	freePages chan *page    // pages written to IndexTo, for reuse
+	kept      []*page       // without IndexTo: every page, in order
+	indexDone chan struct{} // closed when collectPages returns
+
+	pg    *page // the page the reader fills
+	n     int   // chunks cut
+	stats MakeStats
+}
+
+// newMaker checks the options and allocates the read blocks.
+func newMaker(o MakeOptions) (*maker, error) {
 	if o.Params == (chunker.Params{}) {
 		o.Params = chunker.DefaultParams()
 	}
 	ck, err := chunker.New(o.Params)
 	if err != nil {
-		return nil, stats, err
+		return nil, err
 	}
-	hdr := caindex.New(o.Digest, o.Params.Min, o.Params.Avg, o.Params.Max)
-	workers := workerCount(o.Concurrency)
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-
+	m := &maker{
+		o:         o,
+		ck:        ck,
+		hdr:       caindex.New(o.Digest, o.Params.Min, o.Params.Avg, o.Params.Max),
+		w:         &makeWorker{o: o},
+		full:      make(chan *page, 2),
+		freePages: make(chan *page, 2),
+		indexDone: make(chan struct{}),
+	}
+	if o.IndexTo != nil {
+		m.iw, err = caindex.NewWriter(o.IndexTo, m.hdr.Flags, m.hdr.Min, m.hdr.Avg, m.hdr.Max)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if o.CountUnique {
+		m.w.unique = make(map[uint64]struct{})
+	}
 	bsize := max(blockSize, 2*int(o.Params.Max))
 	// Four blocks let the reader fill one while workers drain the others;
 	// more would only raise memory.
-	free := make(chan *block, 4)
-	for range cap(free) {
-		free <- &block{buf: make([]byte, bsize)}
+	m.free = make(chan *block, 4)
+	for range cap(m.free) {
+		m.free <- &block{buf: make([]byte, bsize)}
 	}
-	release := func(b *block) {
-		if b.refs.Add(-1) == 0 {
-			free <- b
+	return m, nil
+}
+
+// release drops a reference to b; the last one puts it back on the free
+// list.
+func (m *maker) release(b *block) {
+	if b.refs.Add(-1) == 0 {
+		m.free <- b
+	}
+}
+
+// startWorkers starts n workers on the jobs channel.
+func (m *maker) startWorkers(n int) {
+	m.jobs = make(chan makeJob, hashGroup*n)
+	for range n {
+		m.workers.Add(1)
+		go m.work()
+	}
+}
+
+// work names the chunks of the jobs it takes, a group at a time, and
+// stores them; after a failure it only releases what it takes.
+func (m *maker) work() {
+	defer m.workers.Done()
+	var g group
+	for j := range m.jobs {
+		g.take(j, m.jobs)
+		if m.ctx.Err() == nil {
+			m.w.name(&g)
+		}
+		// Each block goes back as soon as its chunk is stored, not after
+		// the whole group.
+		for _, j := range g.jobs {
+			if m.ctx.Err() == nil {
+				if err := m.w.handle(m.ctx, j); err != nil {
+					m.cancel(err)
+				}
+			}
+			m.release(j.blk)
+			j.pg.named.Done()
 		}
 	}
+}
 
-	var iw *caindex.Writer
-	if o.IndexTo != nil {
-		if iw, err = caindex.NewWriter(o.IndexTo, hdr.Flags, hdr.Min, hdr.Avg, hdr.Max); err != nil {
-			return nil, stats, err
+// collectPages takes the pages, in order, once their IDs are named: it
+// writes them to IndexTo and recycles them, or keeps them for the returned
+// index.
+func (m *maker) collectPages() {
+	defer close(m.indexDone)
+	for pg := range m.full {
+		pg.named.Wait()
+		if m.iw == nil {
+			m.kept = append(m.kept, pg)
+			continue
 		}
-	}
-	w := &makeWorker{o: o}
-	if o.CountUnique {
-		w.unique = make(map[uint64]struct{})
-	}
-	jobs := make(chan makeJob, hashGroup*workers)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var g group
-			for j := range jobs {
-				g.take(j, jobs)
-				if ctx.Err() == nil {
-					w.name(&g)
-				}
-				// Each block goes back as soon as its chunk is stored,
-				// not after the whole group.
-				for _, j := range g.jobs {
-					if ctx.Err() == nil {
-						if err := w.handle(ctx, j); err != nil {
-							cancel(err)
-						}
-					}
-					release(j.blk)
-					j.pg.named.Done()
-				}
-			}
-		}()
-	}
-
-	// The pages go, in order, to a goroutine that writes them to IndexTo
-	// and recycles them, or keeps them for the returned index.
-	full := make(chan *page, 2)
-	freePages := make(chan *page, 2)
-	var kept []*page
-	indexDone := make(chan struct{})
-	go func() {
-		defer close(indexDone)
-		for pg := range full {
-			pg.named.Wait()
-			if iw == nil {
-				kept = append(kept, pg)
-				continue
-			}
-			if ctx.Err() == nil {
-				for _, c := range pg.chunks[:pg.n] {
-					if err := iw.Add(c); err != nil {
-						cancel(fmt.Errorf("writing the index: %w", err))
-						break
-					}
-				}
-			}
-			select {
-			case freePages <- pg:
-			default:
-			}
-		}
-	}()
-
-	n := 0
-	var pg *page
-	readErr := func() error {
-		var carry []byte // the unfinished chunk at the end of the previous block
-		var offset uint64
-		eof := false
-		for !eof {
-			var blk *block
-			select {
-			case blk = <-free:
-			case <-ctx.Done():
-				return nil
-			}
-			blk.refs.Store(1) // the reader's own reference
-			end := copy(blk.buf, carry)
-			for end < len(blk.buf) && !eof {
-				m, err := r.Read(blk.buf[end:])
-				end += m
-				if errors.Is(err, io.EOF) {
-					eof = true
-				} else if err != nil {
-					release(blk)
-					return fmt.Errorf("reading input at offset %d: %w", offset+uint64(end), err)
-				}
-			}
-			pos := 0
-			for pos < end {
-				size := ck.Next(blk.buf[pos:end], eof)
-				if size == 0 {
+		if m.ctx.Err() == nil {
+			for _, c := range pg.chunks[:pg.n] {
+				if err := m.iw.Add(c); err != nil {
+					m.cancel(fmt.Errorf("writing the index: %w", err))
 					break
 				}
-				if pg == nil || pg.n == pageSize {
-					if pg != nil {
-						select {
-						case full <- pg:
-						case <-ctx.Done():
-							pg = nil // its entries are not needed
-							release(blk)
-							return nil
-						}
-					}
-					select {
-					case pg = <-freePages:
-						pg.n = 0
-					default:
-						pg = new(page)
-					}
-				}
-				slot := &pg.chunks[pg.n]
-				*slot = caindex.Chunk{Start: offset, Size: uint64(size)}
-				pg.n++
-				n++
-				blk.refs.Add(1)
-				pg.named.Add(1)
-				select {
-				case jobs <- makeJob{data: blk.buf[pos : pos+size], slot: slot, pg: pg, blk: blk}:
-				case <-ctx.Done():
-					release(blk)
-					release(blk)
-					pg.named.Done()
-					return nil
-				}
-				pos += size
-				offset += uint64(size)
 			}
-			carry = blk.buf[pos:end] // copied into the next block before this one can be reused
-			release(blk)
 		}
-		stats.Bytes = offset
-		return nil
-	}()
-	close(jobs)
-	if pg != nil {
-		full <- pg
-	}
-	close(full)
-	wg.Wait()
-	<-indexDone
-	if readErr != nil {
-		return nil, stats, readErr
-	}
-	if err := context.Cause(ctx); err != nil {
-		return nil, stats, err
-	}
-	// The index is the commit record: its chunks must be durable first.
-	if f, ok := o.Store.(chunk.Flusher); ok {
-		if err := f.Flush(ctx); err != nil {
-			return nil, stats, err
-		}
-	}
-
-	ix := hdr
-	if iw != nil {
-		if err := iw.Close(); err != nil {
-			return nil, stats, fmt.Errorf("writing the index: %w", err)
-		}
-	} else {
-		ix.Chunks = make([]caindex.Chunk, 0, n)
-		for _, p := range kept {
-			ix.Chunks = append(ix.Chunks, p.chunks[:p.n]...)
-		}
-	}
-	stats.Chunks = n
-	stats.UniqueChunks = len(w.unique)
-	stats.StoredChunks = int(w.stored.Load())
-	stats.StoredBytes = w.storedBytes.Load()
-	stats.InStore = int(w.inStore.Load())
-	return ix, stats, nil
-}
-
-type makeWorker struct {
-	o           MakeOptions
-	mu          sync.Mutex
-	unique      map[uint64]struct{} // with CountUnique: the first 8 bytes of every ID named
-	recent      recentIDs           // with a store: IDs this run handled lately
-	stored      atomic.Int64
-	storedBytes atomic.Uint64
-	inStore     atomic.Int64
-}
-
-// hashGroup is the most chunks a make worker takes at once. Their digests
-// are computed together (chunk.Digest.SumEach), which with SHA-512/256 on
-// AVX2 needs about 40% less CPU than one by one; eight is enough for the
-// lanes to stay full most of the time.
-const hashGroup = 8
-
-// group is the jobs a worker took at once and their IDs.
-type group struct {
-	jobs  []makeJob
-	plain [][]byte
-	ids   []chunk.ID
-}
-
-// take makes g the job j and those of the next ones that are already
-// waiting in jobs, up to hashGroup.
-func (g *group) take(j makeJob, jobs <-chan makeJob) {
-	g.jobs = append(g.jobs[:0], j)
-	for len(g.jobs) < hashGroup {
 		select {
-		case j, ok := <-jobs:
-			if !ok {
-				return
-			}
-			g.jobs = append(g.jobs, j)
+		case m.freePages <- pg:
 		default:
-			return
 		}
 	}
 }
 
-// name computes the IDs of g's chunks, all at once, into their index
-// slots.
-func (w *makeWorker) name(g *group) {
-	g.plain = g.plain[:0]
-	for _, j := range g.jobs {
-		g.plain = append(g.plain, j.data)
-	}
-	g.ids = slices.Grow(g.ids[:0], len(g.plain))[:len(g.plain)]
-	w.o.Digest.SumEach(g.ids, g.plain)
-	for i, j := range g.jobs {
-		j.slot.ID = g.ids[i]
-	}
-}
-
-// handle counts j's chunk and, with a store, writes it there unless this
-// run or the store already has it.
-func (w *makeWorker) handle(ctx context.Context, j makeJob) error {
-	id := j.slot.ID
-	w.mu.Lock()
-	first := true
-	if w.unique != nil {
-		p := binary.LittleEndian.Uint64(id[:8])
-		_, seen := w.unique[p]
-		first = !seen
-		w.unique[p] = struct{}{}
-	}
-	dup := w.o.Store != nil && w.recent.add(id)
-	w.mu.Unlock()
-	if w.o.Store == nil || dup {
-		return nil
-	}
-	has, err := w.o.Store.HasChunk(ctx, id)
-	if err != nil {
-		return fmt.Errorf("chunk %s at offset %d: %w", id, j.slot.Start, err)
-	}
-	if has {
-		if first {
-			w.inStore.Add(1)
+// read reads r a block at a time, cuts the chunks and hands each to the
+// workers with its slot in the index. It returns a read error; on
+// cancellation it stops and returns nil (the cause is in the context).
+func (m *maker) read(r io.Reader) error {
+	var carry []byte // the unfinished chunk at the end of the previous block
+	var offset uint64
+	eof := false
+	for !eof {
+		var blk *block
+		select {
+		case blk = <-m.free:
+		case <-m.ctx.Done():
+			return nil
 		}
-		return nil
+		blk.refs.Store(1) // the reader's own reference
+		end := copy(blk.buf, carry)
+		for end < len(blk.buf) && !eof {
+			k, err := r.Read(blk.buf[end:])
+			end += k
+			if errors.Is(err, io.EOF) {
+				eof = true
+			} else if err != nil {
+				m.release(blk)
+				return fmt.Errorf("reading input at offset %d: %w", offset+uint64(end), err)
+			}
+		}
+		pos := 0
+		for pos < end {
+			size := m.ck.Next(blk.buf[pos:end], eof)
+			if size == 0 {
+				break
+			}
+			if !m.nextSlot() {
+				m.release(blk)
+				return nil
+			}
+			slot := &m.pg.chunks[m.pg.n]
+			*slot = caindex.Chunk{Start: offset, Size: uint64(size)}
+			m.pg.n++
+			m.n++
+			blk.refs.Add(1)
+			m.pg.named.Add(1)
+			select {
+			case m.jobs <- makeJob{data: blk.buf[pos : pos+size], slot: slot, pg: m.pg, blk: blk}:
+			case <-m.ctx.Done():
+				m.release(blk)
+				m.release(blk)
+				m.pg.named.Done()
+				return nil
+			}
+			pos += size
+			offset += uint64(size)
+		}
+		carry = blk.buf[pos:end] // copied into the next block before this one can be reused
+		m.release(blk)
 	}
-	// The block is reused once this job is done, and stores may keep the
-	// chunk's plain form; Stored encodes from it right away, so the chunk does
-	// not outlive the call.
-	if err := w.o.Store.StoreChunk(ctx, chunk.New(id, j.data)); err != nil {
-		return fmt.Errorf("chunk %s at offset %d: %w", id, j.slot.Start, err)
-	}
-	w.stored.Add(1)
-	w.storedBytes.Add(uint64(len(j.data)))
+	m.stats.Bytes = offset
 	return nil
 }
 
-// recentMax is how many distinct chunk IDs make remembers, at least, to
-// store a repeated chunk once without asking the store: 16384, about a GiB
-// of input at casync's default sizes, in two maps of at most that many
-// entries (about 1.5 MiB in all). A chunk that comes again later costs a
-// HasChunk.
-const recentMax = 1 << 14
-
-// recentIDs remembers the IDs added lately: those of the current
-// generation and of the one before it.
-type recentIDs struct{ cur, old map[chunk.ID]struct{} }
-
-// add adds id and reports whether it was there already.
-func (r *recentIDs) add(id chunk.ID) bool {
-	if _, ok := r.cur[id]; ok {
+// nextSlot makes sure the current page has a free entry: a full page goes
+// to collectPages and a recycled or new one takes its place. It reports
+// false when the run was cancelled meanwhile.
+func (m *maker) nextSlot() bool {
+	if m.pg != nil && m.pg.n < pageSize {
 		return true
 	}
-	_, had := r.old[id]
-	if len(r.cur) >= recentMax || r.cur == nil {
-		clear(r.old)
-		r.old, r.cur = r.cur, r.old
-		if r.cur == nil {
-			r.cur = make(map[chunk.ID]struct{})
+	if m.pg != nil {
+		select {
+		case m.full <- m.pg:
+		case <-m.ctx.Done():
+			m.pg = nil // its entries are not needed
+			return false
 		}
 	}
-	r.cur[id] = struct{}{}
-	return had
+	select {
+	case m.pg = <-m.freePages:
+		m.pg.n = 0
+	default:
+		m.pg = new(page)
+	}
+	return true
+}
+
+// drain ends the input: the workers finish their jobs, the last page goes
+// to collectPages, and both are waited for.
+func (m *maker) drain() {
+	close(m.jobs)
+	if m.pg != nil {
+		m.full <- m.pg
+	}
+	close(m.full)
+	m.workers.Wait()
+	<-m.indexDone
+}
+
+// finish flushes the store, then completes the index (its tail written to
+// IndexTo, or its chunks gathered from the pages) and the stats.
+func (m *maker) finish() (*caindex.Index, MakeStats, error) {
+	// The index is the commit record: its chunks must be durable first.
+	if f, ok := m.o.Store.(chunk.Flusher); ok {
+		if err := f.Flush(m.ctx); err != nil {
+			return nil, m.stats, err
+		}
+	}
+	ix := m.hdr
+	if m.iw != nil {
+		if err := m.iw.Close(); err != nil {
+			return nil, m.stats, fmt.Errorf("writing the index: %w", err)
+		}
+	} else {
+		ix.Chunks = make([]caindex.Chunk, 0, m.n)
+		for _, p := range m.kept {
+			ix.Chunks = append(ix.Chunks, p.chunks[:p.n]...)
+		}
+	}
+	m.stats.Chunks = m.n
+	m.stats.UniqueChunks = len(m.w.unique)
+	m.stats.StoredChunks = int(m.w.stored.Load())
+	m.stats.StoredBytes = m.w.storedBytes.Load()
+	m.stats.InStore = int(m.w.inStore.Load())
+	return ix, m.stats, nil
 }

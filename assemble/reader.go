@@ -14,7 +14,8 @@ import (
 
 // ReaderOptions configure a [Reader].
 type ReaderOptions struct {
-	// Store supplies the chunks.
+	// Store supplies the chunks; if nil, reading any chunk but a hole
+	// fails with [ErrNoStore].
 	Store chunk.Store
 	// Concurrency is the number of chunks sequential reads fetch ahead, in
 	// parallel, and separately the number of fetches concurrent ReadAt calls

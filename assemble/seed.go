@@ -323,6 +323,9 @@ func (r progressReader) Read(b []byte) (int, error) {
 // sizes and digest (reading the whole seed). Use it to estimate how much of
 // target the seeds hold.
 func SeedIndex(ctx context.Context, s Seed, target *caindex.Index, concurrency int) (*caindex.Index, error) {
+	if target == nil {
+		return nil, ErrNoIndex
+	}
 	if s.Index != nil {
 		if err := sameDigest(s.name(), s.Index, target); err != nil {
 			return nil, err

@@ -60,5 +60,8 @@ func (s *seedStore) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, er
 		}
 		l.seed.invalid.Store(true)
 	}
+	if s.Store == nil {
+		return nil, ErrNoStore
+	}
 	return s.Store.GetChunk(ctx, id)
 }

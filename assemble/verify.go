@@ -49,6 +49,12 @@ const maxReported = 20
 // 1 MiB, their chunks hashed together). A difference is a *MismatchError; a
 // size difference is reported before any hashing.
 func VerifyIndex(ctx context.Context, ix *caindex.Index, r io.ReaderAt, size int64, concurrency int) error {
+	if ix == nil {
+		return ErrNoIndex
+	}
+	if r == nil {
+		return errors.New("no data to verify given (nil reader)")
+	}
 	if uint64(size) != ix.Size() {
 		return fmt.Errorf("size %d %w of %d bytes", size, ErrMismatch, ix.Size())
 	}

@@ -67,7 +67,9 @@ func (d Digest) SumEach(ids []ID, plain [][]byte) {
 // about half the CPU; otherwise Sum hashes each call on its own, so a
 // caller that declares nothing is never slowed. (Make does not declare its
 // workers: they mostly compress, so too few hash at once to fill batches;
-// each takes a group of chunks and uses SumEach.)
+// each takes a group of chunks and uses SumEach.) The goroutine that
+// batches runs only while some are declared: it ends, once idle, after the
+// last done is called.
 func HashWorkers(n int) (done func()) {
 	sha512x4.AddWorkers(n)
 	var once sync.Once

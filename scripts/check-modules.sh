@@ -16,6 +16,15 @@
 #           other); modules the table does not know are not checked
 #   (h)     the core modules (chunk, caindex, catar, storage, assemble) directly require
 #           no third-party module beyond the table's
+#   (i)     backend SDKs stay in their backend (BACKEND_SDK): no module but the backend
+#           that owns an SDK (and cli, which ships every backend) imports any package of
+#           it, tests included (go list -deps -test), so catar, chunk, chunker and the
+#           other core modules import none; a backend module (storage-*) requires no
+#           other backend module
+#   (j)     every module of modules.txt is known to the DESIGN §1 table below
+# The coming modules (storage-s3, storage-gcs, storage-sftp, storage-oci, catar, fuse)
+# are in the tables already; while one is absent (not in modules.txt, no go.mod) it is
+# skipped and named in the summary, and its rules apply from the day it is listed.
 # Prints each failure and exits 1; prints a one-line summary and exits 0 otherwise.
 # Needs go (and the module proxy or a warm module cache for third-party modules).
 set -euo pipefail
@@ -29,6 +38,7 @@ declare -A TABLE_SIB=(
 	[chunker]="" [chunk]="" [caindex]="chunk" [catar]="chunk"
 	[storage]="chunk caindex"
 	[storage-http]="storage" [storage-s3]="storage" [storage-gcs]="storage" [storage-sftp]="storage"
+	[storage-oci]="storage"
 	[assemble]="chunk chunker caindex storage"
 	[fuse]="assemble catar storage"
 	[cli]="*"
@@ -39,6 +49,16 @@ declare -A TABLE_3RD=(
 	[chunker]="" [chunk]="github.com/klauspost/compress" [caindex]="" [catar]="github.com/dchest/siphash"
 	[storage]="golang.org/x/sys" [storage-http]="github.com/prometheus/client_golang" [assemble]=""
 )
+
+# The SDK (package path prefixes) each backend module may import, and only it (and cli).
+declare -A BACKEND_SDK=(
+	[storage-s3]="github.com/minio/minio-go"
+	[storage-gcs]="cloud.google.com/go/storage"
+	[storage-sftp]="github.com/pkg/sftp golang.org/x/crypto/ssh"
+	[storage-oci]="oras.land/oras-go github.com/google/go-containerregistry"
+)
+# Modules of the table that are still to come; absent ones are skipped.
+COMING=(storage-s3 storage-gcs storage-sftp storage-oci catar fuse)
 
 FAILS=()
 fail() {
@@ -170,6 +190,10 @@ for mod in "${MODULES[@]}"; do
 			continue
 		fi
 		sib=${req#"$PREFIX"}
+		# (i) backends never require each other.
+		if [[ $mod == storage-* && $sib == storage-* ]]; then
+			fail "(i) backend $mod requires backend $sib (backends never import each other)"
+		fi
 		# (d) siblings are listed, and earlier.
 		if [[ -z ${POS[$sib]+x} ]]; then
 			fail "(d) $mod requires $req, which is not a module in modules.txt"
@@ -206,6 +230,22 @@ for mod in "${MODULES[@]}"; do
 		fail "(e) $mod pulls github.com/hanwen/go-fuse (only fuse and cli may)"
 	fi
 
+	# (i) no other module's backend SDK among the packages it imports (tests included).
+	if [[ $mod != cli ]]; then
+		if ! deps=$(cd "$mod" && go list -deps -test -f '{{.ImportPath}}' ./... 2>&1); then
+			fail "(i) $mod: go list -deps -test ./... failed" "$deps"
+		else
+			for b in "${!BACKEND_SDK[@]}"; do
+				[[ $b != "$mod" ]] || continue
+				for sdk in ${BACKEND_SDK[$b]}; do
+					if bad=$(awk -v p="$sdk" '$0 == p || index($0, p "/") == 1' <<<"$deps") && [[ -n $bad ]]; then
+						fail "(i) $mod imports $sdk, the SDK of $b (only $b and cli may)" "$bad"
+					fi
+				done
+			done
+		fi
+	fi
+
 	# (b) builds and vets on its own; (c) is tidy.
 	if ! out=$(cd "$mod" && go build ./... 2>&1); then
 		fail "(b) $mod: GOWORK=off go build ./... failed" "$out"
@@ -219,8 +259,18 @@ for mod in "${MODULES[@]}"; do
 	CHECKED+=("$mod")
 done
 
+# (j) every listed module is in the table; the coming ones are named when absent.
+for m in "${MODULES[@]}"; do
+	[[ -n ${TABLE_SIB[$m]+x} ]] ||
+		fail "(j) $m is in modules.txt but not in the DESIGN §1 table of scripts/check-modules.sh (TABLE_SIB)"
+done
+ABSENT=()
+for m in "${COMING[@]}"; do
+	[[ -n ${POS[$m]+x} ]] || ABSENT+=("$m")
+done
+
 if ((${#FAILS[@]})); then
 	echo "check-modules: ${#FAILS[@]} failure(s)"
 	exit 1
 fi
-echo "check-modules: OK: ${#CHECKED[@]} modules (${CHECKED[*]}): isolation, order, replaces, GOWORK=off build+vet, tidy"
+echo "check-modules: OK: ${#CHECKED[@]} modules (${CHECKED[*]}): isolation, order, replaces, backend SDKs, GOWORK=off build+vet, tidy${ABSENT[*]:+; not yet present, skipped: ${ABSENT[*]}}"

@@ -14,8 +14,16 @@ const minBatch = 8 << 10
 
 // AddWorkers declares n more (or, negative, fewer) goroutines that compute
 // digests at the same time, such as the workers of a make or an extract.
-// While they outnumber the cores, [Sum] batches.
-func AddWorkers(n int) { workers.Add(int32(n)) }
+// While they outnumber the cores, [Sum] batches. When the last of them
+// leaves, the hashing goroutine, if running, ends once it is idle.
+func AddWorkers(n int) {
+	if workers.Add(int32(n)) == 0 {
+		select {
+		case idle <- struct{}{}:
+		default: // a wake-up is pending already
+		}
+	}
+}
 
 // Sum returns the SHA-512/256 digest of b. While the declared workers
 // (AddWorkers) outnumber the cores, calls made when another is hashing wait
@@ -41,13 +49,10 @@ func Sum(b []byte) [Size]byte {
 		// work enough, and this core is better used hashing b here.
 		return sha512.Sum512_256(b)
 	}
-	startOnce.Do(func() { go hashLoop() })
 	r := requests.Get().(*request)
 	defer func() { r.msg = nil; requests.Put(r) }()
 	r.msg, r.self, r.hashed = b, false, 0
-	select {
-	case queue <- r:
-	default:
+	if !enqueue(r) {
 		return sha512.Sum512_256(b)
 	}
 	<-r.done
@@ -73,15 +78,58 @@ type request struct {
 	done   chan struct{} // receives once when the answer is set
 }
 
+// The hashing goroutine serves every caller of Sum in the process: it
+// gathers the calls of unrelated workers into batches, and whether batching
+// pays depends on the process's cores (see package doc). Hence this state
+// is the package's, not a caller's.
 var (
-	workers   atomic.Int32 // declared by AddWorkers
-	hashing   atomic.Int32 // calls of Sum under way
-	batched   atomic.Int64 // messages the hashing goroutine has hashed
-	resumed   atomic.Int64 // messages it handed back part-way (resume)
-	startOnce sync.Once
-	queue     = make(chan *request, 16)
-	requests  = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
+	workers  atomic.Int32 // declared by AddWorkers
+	hashing  atomic.Int32 // calls of Sum under way
+	batched  atomic.Int64 // messages the hashing goroutine has hashed (read by tests)
+	resumed  atomic.Int64 // messages it handed back part-way, resume (read by tests)
+	queue    = make(chan *request, 16)
+	idle     = make(chan struct{}, 1) // AddWorkers: no worker is declared any more
+	requests = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
+
+	// loopMu guards running, and orders the queueing of a request
+	// (enqueue) against the hashing goroutine's decision to end (quit).
+	loopMu  sync.Mutex
+	running bool // the hashing goroutine is running
+
+	// testHookLoop, if set, is called by the hashing goroutine as it
+	// starts (true) and as it ends (false).
+	testHookLoop func(started bool)
 )
+
+// enqueue hands r to the hashing goroutine, starting it if it is not
+// running, and reports whether r was taken (false: the queue is full).
+func enqueue(r *request) bool {
+	loopMu.Lock()
+	defer loopMu.Unlock()
+	if !running {
+		running = true
+		go hashLoop()
+	}
+	select {
+	case queue <- r:
+		return true
+	default:
+		return false
+	}
+}
+
+// quit reports whether the idle hashing goroutine may end: no worker is
+// declared and no request waits. If so, it is marked as not running, so
+// that the next enqueue starts another.
+func quit() bool {
+	loopMu.Lock()
+	defer loopMu.Unlock()
+	if workers.Load() != 0 || len(queue) > 0 {
+		return false
+	}
+	running = false
+	return true
+}
 
 // gatherTime is how long a batch being formed waits for more requests,
 // about the time one average chunk takes to hash.
@@ -96,10 +144,15 @@ const minLanes = 3
 // new requests join free lanes soon.
 const sliceBlocks = 64
 
-// hashLoop serves the queue forever: it keeps up to four requests in the
-// lanes, hashes them a slice at a time so that new requests join free lanes
-// soon, and answers each as it finishes.
+// hashLoop serves the queue until, idle, it finds no worker declared
+// (quit): it keeps up to four requests in the lanes, hashes them a slice at
+// a time so that new requests join free lanes soon, and answers each as it
+// finishes.
 func hashLoop() {
+	if h := testHookLoop; h != nil {
+		h(true)
+		defer h(false)
+	}
 	var (
 		b    batch
 		reqs [nLanes]*request
@@ -118,7 +171,17 @@ func hashLoop() {
 	for {
 		n, last := b.active()
 		if n == 0 {
-			take(0, <-queue) // nothing to do: wait
+			// Nothing to do: wait for a request, or end once the last
+			// worker has left. A worker leaving after the check below
+			// wakes this goroutine through idle.
+			if workers.Load() == 0 && quit() {
+				return
+			}
+			select {
+			case r := <-queue:
+				take(0, r)
+			case <-idle:
+			}
 			continue
 		}
 		// Fill free lanes. While the batch has not started, wait up to

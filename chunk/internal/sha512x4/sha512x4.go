@@ -15,6 +15,18 @@
 // hand, longest first through the lanes. Without AVX2, or where batching
 // does not pay, both use crypto/sha512.
 //
+// The hashing goroutine and its queue are package state, on purpose: they
+// batch the calls of every worker in the process (a make's, an extract's
+// and a reader's alike), and whether batching pays depends on the
+// process's cores against all the workers declared, so a batcher per
+// caller would batch less and could not weigh the others' workers. The
+// goroutine is started by the first call that queues a message and ends
+// when, idle, it finds no worker declared (the last caller of AddWorkers
+// has left); the next batched call starts another. The other package
+// variables are the declared-worker and in-flight counts that decide
+// whether to batch, a pool of request values, two counters that only tests
+// read, and a test hook.
+//
 // The round constants and initial values are computed here from their
 // definitions in FIPS 180-4 (fractional parts of square and cube roots of
 // primes; the SHA-512/t IV generation function), and every result is

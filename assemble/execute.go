@@ -11,6 +11,7 @@ import (
 
 	"github.com/folbricht/desync/caindex"
 	"github.com/folbricht/desync/chunk"
+	"github.com/folbricht/desync/storage/workpool"
 )
 
 // pieceSize bounds the seed data one worker reads, verifies and writes at
@@ -156,27 +157,10 @@ func (x *extraction) tasks(steps []step) []task {
 // runTasks runs tasks on workers goroutines until they are done or one
 // fails, which cancels ctx with its error.
 func runTasks(ctx context.Context, cancel context.CancelCauseFunc, workers int, tasks []task) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	n := min(workers, max(len(tasks), 1))
-	defer chunk.HashWorkers(n)() // tasks hash what they fetch or copy
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				k := int(next.Add(1) - 1)
-				if k >= len(tasks) {
-					return
-				}
-				if err := tasks[k](ctx); err != nil {
-					cancel(err)
-					return
-				}
-			}
-		}()
+	defer chunk.HashWorkers(min(workers, max(len(tasks), 1)))() // tasks hash what they fetch or copy
+	if err := workpool.Each(ctx, workers, tasks, func(ctx context.Context, t task) error { return t(ctx) }); err != nil {
+		cancel(err)
 	}
-	wg.Wait()
 }
 
 // newPiecePool returns a pool of buffers that hold a piece of ix: up to

@@ -1,6 +1,7 @@
 package httpstore
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -203,8 +204,10 @@ func (e *requestFailure) Unwrap() error { return e.err }
 
 // requestError wraps the failure of a request that got no response. TLS
 // failures (an untrusted or mismatched certificate, or the server refusing
-// ours) are permanent: repeating the request cannot fix them. Anything else
-// (refused or reset connections, timeouts) is transient.
+// ours) are permanent: repeating the request cannot fix them. A host that
+// does not resolve is permanent too. The caller's cancelled context is
+// left unmarked. Anything else (refused or reset connections, timeouts) is
+// marked transient.
 func requestError(what string, err error) error {
 	var cv *tls.CertificateVerificationError
 	var alert tls.AlertError
@@ -223,5 +226,12 @@ func requestError(what string, err error) error {
 	if remoteAlert || errors.As(err, &cv) || errors.As(err, &alert) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) {
 		return storage.Permanent(err)
 	}
-	return err
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return storage.Permanent(err)
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return storage.Transient(err)
 }

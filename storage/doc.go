@@ -25,6 +25,28 @@
 //     index stores may be an [IndexCopyStore], which copies an index's
 //     bytes unparsed, to be read a chunk at a time.
 //
+// The driver layer (format.go, object.go): what every backend shares is
+// written once here, and a remote backend supplies only object operations.
+//
+//   - [ChunkLayout] names chunks: <4 hex>/<id><suffix>, the suffix ".cacnk"
+//     for zstd, "" for plain chunks, or a longer one for a transform of a
+//     later kind (".cacnk.xchacha20-poly1305-<keyid>").
+//   - [ChunkFormat] is a layout plus the stored form (zstd or plain, from
+//     [FormatOptions]), the decoded-size cap and the largest stored object
+//     it allows ([MaxStoredSize]), Encode (pooled) and Decode (capped,
+//     decoded, verified; a failure is a *chunk.InvalidError naming chunk
+//     and store). [ChunkError] names store, operation and chunk.
+//   - [ObjectDriver] is a remote backend: Get(name, limit), Exists, Put,
+//     Delete, List(prefix), and Classify(err) → [ErrorKind] (missing,
+//     permanent, transient, unknown), String, Close.
+//   - [ObjectStore] makes any driver a full chunk store (GetChunk,
+//     HasChunk, StoreChunk, RemoveChunk, ListChunks, Prune): context
+//     checks, names, format, and the driver's errors turned into missing
+//     or invalid chunks or a [ChunkError] marked [Permanent] or
+//     [Transient] as the driver classified it.
+//   - [Local] keeps its own file code (raw syscalls, batched syncs,
+//     RENAME_NOREPLACE) but uses the same ChunkFormat.
+//
 // Composition, each a decorator over chunk.Store (the CLI stacks them as
 // NullChunk(Dedup(Cache(Router(stores…), cache)))):
 //   - [Router] (-s A -s B): tries stores in order; only a missing chunk falls
@@ -34,8 +56,9 @@
 //   - [Cache] (-c): reads through a writable cache; with Repair an invalid
 //     cached chunk is replaced from the store.
 //   - [Retry]: repeats calls that fail with a transient error
-//     ([IsTransient]: not a missing or invalid chunk, not a cancelled
-//     context, not marked [Permanent]), waiting n × BaseInterval before
+//     ([IsTransient]: marked [Transient] by the backend, or with a method
+//     Transient() bool saying so, or a timeout; an error nobody classified
+//     is not retried), waiting n × BaseInterval before
 //     retry n; a call is made at most Attempts times in all (desync's
 //     --error-retry: 3 means 3 requests, 0 and 1 mean one).
 //   - [Dedup]: concurrent requests for one chunk share one fetch (or write).

@@ -32,8 +32,9 @@ type RetryOptions struct {
 }
 
 // Retry repeats store calls that fail with a transient error ([IsTransient]):
-// never a missing or invalid chunk, a cancelled context, or a [Permanent]
-// error. A call is made at most max(Attempts, 1) times. The wait ends early
+// one the backend marked [Transient] (or that says so with a method
+// Transient() bool), or a timeout; never a missing or invalid chunk, a
+// cancelled context, a [Permanent] error, or an error nobody classified. A call is made at most max(Attempts, 1) times. The wait ends early
 // when the context does.
 type Retry struct {
 	s chunk.Store

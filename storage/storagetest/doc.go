@@ -117,8 +117,10 @@
 // chunk.Flusher (else does nothing), and has Unwrap, so storage.As can look
 // through it. ListChunks, RemoveChunk and Prune are not forwarded.
 //
-//   - [ErrTransient]: the error the wrappers inject by default; an ordinary
-//     error, which retry logic must treat as transient.
+//   - [ErrTransient]: the error the wrappers inject by default; it has a
+//     method Transient() bool returning true, as backends mark what they
+//     classify as transient, so retry logic repeats it. [ErrUnclassified]
+//     is an error nobody classified, which retry logic must not repeat.
 //   - [NewTransient]: the first n calls of the selected operations ([OpGet],
 //     [OpHas], [OpStore]; GetChunk by default) fail with an error wrapping
 //     ErrTransient that names the store, the call and the chunk; later calls

@@ -50,9 +50,16 @@ func NewRetry(s chunk.Store, o RetryOptions) *Retry {
 }
 
 func (r *Retry) do(ctx context.Context, op string, id chunk.ID, fn func() error) error {
+	return retry(ctx, r.o, r.s.String(), op, id.String(), fn)
+}
+
+// retry calls fn until it succeeds, fails with an error that is not
+// transient, o.Attempts calls are made, or ctx is done. store, op and what
+// (a chunk ID, an index name) are for the log.
+func retry(ctx context.Context, o RetryOptions, store, op, what string, fn func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := fn()
-		last := attempt >= r.o.Attempts
+		last := attempt >= o.Attempts
 		if !last && IsTransient(err) && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 			// A retry is due but the caller has given up: say so, as when
 			// the wait is cut short.
@@ -64,8 +71,8 @@ func (r *Retry) do(ctx context.Context, op string, id chunk.ID, fn func() error)
 			}
 			return err
 		}
-		wait := time.Duration(attempt) * r.o.BaseInterval
-		r.o.Logger.Warn("retrying store call", "store", r.s.String(), "op", op, "id", id.String(),
+		wait := time.Duration(attempt) * o.BaseInterval
+		o.Logger.Warn("retrying store call", "store", store, "op", op, "id", what,
 			"attempt", attempt, "wait", wait, "error", err)
 		t := time.NewTimer(wait)
 		select {

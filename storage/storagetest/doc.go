@@ -1,8 +1,25 @@
 // Package storagetest holds the conformance suite every chunk store must pass
 // and fault-injecting stores for testing the code that combines stores
 // (routers, failover groups, caches, retries, in-flight dedup). It is for
-// tests only; it imports nothing but the standard library, chunk and
-// storage.
+// tests only; it imports nothing but the standard library, chunk, caindex
+// and storage.
+//
+// Besides [Run] (below) there are:
+//
+//   - [RunIndex] (index.go): the index store suite: a missing index is
+//     fs.ErrNotExist, a failed write keeps the old index, names that escape
+//     the store are refused, a copy is byte-exact.
+//   - [RunUnreachable] (unreachable.go): a store whose bucket or host does
+//     not exist fails permanently (not retried: one backend call through a
+//     Retry of five attempts), not as a missing chunk, naming the store.
+//   - [RunBenchmarks] (bench.go): Get and Store of 64 KiB chunks, with
+//     throughput (b.SetBytes) and allocations per chunk.
+//   - [MemDriver] (memdriver.go): an in-memory storage.ObjectDriver with
+//     fault injection ([Fault]: fail the next n calls of some operations as
+//     transient, permanent, missing or unclassified, or return corrupt
+//     bytes), and [NewMissingBucket]. Through storage.ObjectStore it passes
+//     Run, RunIndex (storage.ObjectIndexStore) and RunUnreachable: the
+//     shared code alone makes a conforming store.
 //
 // # The conformance suite
 //

@@ -34,9 +34,11 @@ func (e *injectedError) Transient() bool { return e.transient }
 type Op uint8
 
 const (
-	OpGet   Op = 1 << iota // GetChunk
-	OpHas                  // HasChunk
-	OpStore                // StoreChunk
+	OpGet    Op = 1 << iota // GetChunk
+	OpHas                   // HasChunk
+	OpStore                 // StoreChunk
+	OpDelete                // a driver's Delete (MemDriver)
+	OpList                  // a driver's List (MemDriver)
 )
 
 func (op Op) String() string {
@@ -47,6 +49,10 @@ func (op Op) String() string {
 		return "HasChunk"
 	case OpStore:
 		return "StoreChunk"
+	case OpDelete:
+		return "Delete"
+	case OpList:
+		return "List"
 	}
 	return fmt.Sprintf("Op(%d)", uint8(op))
 }

@@ -119,10 +119,11 @@ func NewChunkServer(s chunk.Store, o ChunkServerOptions) (*ChunkServer, error) {
 	if cs.log == nil {
 		cs.log = slog.New(slog.DiscardHandler)
 	}
-	var err error
-	if cs.conv, cs.suffix, cs.maxBody, err = chunkForm(o.Uncompressed, o.MaxChunkSize, o.CompressionLevel); err != nil {
+	f, err := chunkForm(o.Uncompressed, o.MaxChunkSize, o.CompressionLevel)
+	if err != nil {
 		return nil, err
 	}
+	cs.conv, cs.suffix, cs.maxBody = f.Conv, f.Layout.Suffix, f.MaxStored
 	if o.MaxUploadBytes <= 0 {
 		o.MaxUploadBytes = DefaultMaxUploadBytes
 	}

@@ -197,7 +197,11 @@ type requestFailure struct {
 }
 
 func (e *requestFailure) Error() string {
-	return e.what + ": " + strings.ToUpper(e.err.Op) + ": " + e.err.Err.Error()
+	msg := strings.ToUpper(e.err.Op) + ": " + e.err.Err.Error()
+	if e.what == "" {
+		return msg
+	}
+	return e.what + ": " + msg
 }
 
 func (e *requestFailure) Unwrap() error { return e.err }
@@ -217,7 +221,7 @@ func requestError(what string, err error) error {
 	var op *net.OpError
 	if ue, ok := err.(*url.Error); ok {
 		err = &requestFailure{what: what, err: ue}
-	} else {
+	} else if what != "" {
 		err = fmt.Errorf("%s: %w", what, err)
 	}
 	// A TLS alert from the server (such as "certificate required") comes

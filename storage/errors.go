@@ -88,3 +88,6 @@ func (e *GroupError) Error() string {
 }
 
 func (e *GroupError) Unwrap() []error { return e.Errs }
+
+// IsPermanent reports whether err is marked [Permanent].
+func IsPermanent(err error) bool { return errors.As(err, new(*permanentError)) }

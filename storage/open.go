@@ -163,7 +163,9 @@ func openOne(ctx context.Context, location string, o Options) (chunk.Store, erro
 }
 
 // OpenIndexStore opens the index store at location: a local directory or a
-// URL of a registered scheme.
+// URL of a registered scheme. Remote index stores are retried as chunk
+// stores are ([WrapIndexRetry]), keeping their write and copy
+// capabilities.
 func OpenIndexStore(ctx context.Context, location string, o Options) (IndexStore, error) {
 	u, b, err := parseLocation(location)
 	if err != nil {
@@ -175,7 +177,11 @@ func OpenIndexStore(ctx context.Context, location string, o Options) (IndexStore
 	if b.IndexStore == nil {
 		return nil, fmt.Errorf("store location %q: scheme %q has no index stores", location, u.Scheme)
 	}
-	return b.IndexStore(ctx, u, o)
+	s, err := b.IndexStore(ctx, u, o)
+	if err != nil || !b.Remote {
+		return s, err
+	}
+	return WrapIndexRetry(s, RetryOptions{Attempts: o.ErrorRetry, BaseInterval: o.ErrorRetryBaseInterval, Logger: o.Logger}), nil
 }
 
 // SplitIndexLocation splits the location of an index into its index store

@@ -66,7 +66,11 @@
 //
 // Optional capabilities are small interfaces found by type assertion
 // ([Lister], [Remover], chunk.PruneStore, chunk.Flusher); [As] finds one
-// through the decorators, like errors.As.
+// through the decorators, like errors.As. [ChunkFiler] (the file that
+// holds a chunk, for a server's sendfile path) is instead forwarded by the
+// decorators for which sending the file is what a read would return
+// (Retry, Dedup, NullChunk, Cache), so a server asks the store it serves
+// and never looks at the concrete types behind it.
 //
 // Opening: [Open] and [OpenWith] turn a location into a store: a path (or
 // file:// URL) is a [Local]; "A|B" a [Failover]; a URL goes to the backend

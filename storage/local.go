@@ -496,3 +496,8 @@ var (
 
 // Uncompressed reports whether the store keeps plain chunks.
 func (s *Local) Uncompressed() bool { return s.o.Uncompressed }
+
+// ChunkFile returns the file of chunk id (see [ChunkFiler]).
+func (s *Local) ChunkFile(id chunk.ID) (path string, uncompressed, ok bool) {
+	return s.Path(id), s.o.Uncompressed, true
+}

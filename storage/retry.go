@@ -129,3 +129,6 @@ func flush(ctx context.Context, s chunk.Store) error {
 	}
 	return nil
 }
+
+// ChunkFile forwards to the wrapped store (see [ChunkFiler]).
+func (r *Retry) ChunkFile(id chunk.ID) (string, bool, bool) { return chunkFile(r.s, id) }

@@ -74,13 +74,20 @@
 //
 // Opening: [Open] and [OpenWith] turn a location into a store: a path (or
 // file:// URL) is a [Local]; "A|B" a [Failover]; a URL goes to the backend
-// that registered its scheme with [Register] (remote backends get a [Retry]).
-// Backend modules (storage-http, storage-s3, …) register themselves when
-// imported, so a program has exactly the schemes it imports, and an unknown
-// scheme is an error listing the known ones. [Options] are one store's
+// that registered its scheme (remote backends get a [Retry], their index
+// stores an [IndexRetry]). Schemes live in a [Registry], a value: backend
+// modules (storage-http, storage-s3, …) register themselves with
+// [DefaultRegistry] when imported, which the package-level functions use,
+// so a program has exactly the schemes it imports; a program or test can
+// build its own with [NewRegistry]. An unknown scheme is an error listing
+// the known ones. [Options] are one store's
 // settings, read from desync's config.json "store-options" JSON.
 // [OpenIndexStore], [SplitIndexLocation] and [ReadIndex] do the same for
-// index stores.
+// index stores. Index stores are written with [WriteIndex] (streamed where
+// the store can, else collected and stored whole) and copied unparsed with
+// [CopyIndex] (parsed and rewritten where the store cannot copy), so callers
+// need no type assertions; [ObjectIndexStore] is an index store over any
+// [ObjectDriver].
 //
 // Temporary files and crashes: every file written here goes first to a
 // temporary file next to its final name, recognisable as ours:

@@ -72,6 +72,13 @@ func (d *MemDriver) Inject(f Fault) {
 	d.faults = append(d.faults, &f)
 }
 
+// ClearFaults drops the faults not used yet.
+func (d *MemDriver) ClearFaults() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.faults = nil
+}
+
 // Calls returns how many calls of op were made (failed ones included).
 func (d *MemDriver) Calls(op Op) int {
 	d.mu.Lock()

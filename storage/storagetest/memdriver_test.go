@@ -1,10 +1,13 @@
 package storagetest_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"testing"
 
+	"github.com/folbricht/desync/caindex"
 	"github.com/folbricht/desync/chunk"
 	"github.com/folbricht/desync/storage"
 	"github.com/folbricht/desync/storage/storagetest"
@@ -133,4 +136,48 @@ func BenchmarkMemDriver(b *testing.B) {
 	storagetest.RunBenchmarks(b, storagetest.BenchHarness{
 		New: func(b *testing.B) chunk.Store { s, _ := newMemStore(b, storage.Options{}); return s },
 	})
+}
+
+// TestIndexRetry: a remote index store is retried as chunk stores are:
+// transient failures are repeated (an index being written is made once),
+// permanent and unclassified ones are not, and the wrapper keeps the write
+// and copy capabilities.
+func TestIndexRetry(t *testing.T) {
+	ctx := context.Background()
+	d := storagetest.NewMemDriver("ix")
+	s := storage.WrapIndexRetry(storage.NewObjectIndexStore(d, 0), storage.RetryOptions{Attempts: 3})
+	if _, ok := s.(storage.IndexStreamStore); !ok {
+		t.Fatalf("%T is not an IndexStreamStore", s)
+	}
+	if _, ok := s.(storage.IndexCopyStore); !ok {
+		t.Fatalf("%T is not an IndexCopyStore", s)
+	}
+	ix := caindex.New(chunk.SHA512_256, 16, 64, 256)
+	ix.Chunks = []caindex.Chunk{{ID: chunk.SHA512_256.Sum([]byte("a")), Size: 100}}
+	var want bytes.Buffer
+	ix.WriteTo(&want)
+
+	d.Inject(storagetest.Fault{Ops: storagetest.OpStore, Times: 2, Kind: storage.KindTransient})
+	writes := 0
+	err := storage.WriteIndex(ctx, s, "a.caibx", func(w io.Writer) error {
+		writes++
+		_, err := w.Write(want.Bytes())
+		return err
+	})
+	if err != nil || writes != 1 || d.Calls(storagetest.OpStore) != 3 {
+		t.Errorf("WriteIndex after 2 transient failures: %v, %d writes, %d puts; want success, 1, 3", err, writes, d.Calls(storagetest.OpStore))
+	}
+	d.Inject(storagetest.Fault{Ops: storagetest.OpGet, Times: 2, Kind: storage.KindTransient})
+	var got bytes.Buffer
+	if err := storage.CopyIndex(ctx, s, "a.caibx", &got); err != nil || !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Errorf("CopyIndex after 2 transient failures: %v, %d bytes", err, got.Len())
+	}
+	for _, kind := range []storage.ErrorKind{storage.KindPermanent, storage.KindUnknown} {
+		before := d.Calls(storagetest.OpGet)
+		d.Inject(storagetest.Fault{Ops: storagetest.OpGet, Times: 5, Kind: kind})
+		if _, err := s.GetIndex(ctx, "a.caibx"); err == nil || d.Calls(storagetest.OpGet)-before != 1 {
+			t.Errorf("GetIndex failing %s: %v after %d calls, want 1 call", kind, err, d.Calls(storagetest.OpGet)-before)
+		}
+		d.ClearFaults()
+	}
 }

@@ -243,3 +243,29 @@ func BenchmarkHTTP(b *testing.B) {
 		},
 	})
 }
+
+// TestOpen runs the open and registration suite on a registry of the HTTP
+// backend alone: the password of a store's URL is in no String and no
+// error, for a store that works and for one that refuses the credential.
+func TestOpen(t *testing.T) {
+	r := storage.NewRegistry()
+	httpstore.Register(r)
+	_, base := startChunkServer(t, newLocal(t, storage.LocalOptions{}), httpstore.ChunkServerOptions{})
+	deny := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "bad credentials", http.StatusUnauthorized)
+	}))
+	t.Cleanup(deny.Close)
+	const secret = "pa55-word-XYZ"
+	withPassword := func(loc string) string {
+		u := mustURL(t, loc)
+		u.User = url.UserPassword("user", secret)
+		return u.String()
+	}
+	storagetest.RunOpen(t, storagetest.OpenHarness{
+		Registry: r,
+		Location: withPassword(base),
+		Fail:     withPassword(deny.URL + "/store/"),
+		Options:  storage.Options{ErrorRetry: 2, ErrorRetryBaseInterval: 1},
+		Secret:   secret,
+	})
+}

@@ -80,7 +80,17 @@
 // [DefaultRegistry] when imported, which the package-level functions use,
 // so a program has exactly the schemes it imports; a program or test can
 // build its own with [NewRegistry]. An unknown scheme is an error listing
-// the known ones. [Options] are one store's
+// the known ones.
+//
+// Options per backend: the common ones are [Options] fields; a backend
+// with options of its own registers a ParseOptions in its [Backend], and
+// [Registry.ParseOptions] hands it the keys of a store-options entry that
+// are not common ones (desync's keys, unchanged; [DecodeOptions] decodes
+// them strictly into a typed struct), to be found in Options.Backend when
+// the store is opened. Secrets reach a backend by one path,
+// Options.Credentials ([Credentials]; [StaticCredentials] by endpoint, as
+// config.json's "s3-credentials"), held as [Secret] values that never
+// print. [Options] are one store's
 // settings, read from desync's config.json "store-options" JSON.
 // [OpenIndexStore], [SplitIndexLocation] and [ReadIndex] do the same for
 // index stores. Index stores are written with [WriteIndex] (streamed where

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -27,6 +28,13 @@ type Backend struct {
 	IndexStore func(ctx context.Context, loc *url.URL, o Options) (IndexStore, error)
 	// Remote backends are wrapped in a [Retry] built from the options.
 	Remote bool
+	// ParseOptions, if set, reads the backend's own keys of a
+	// store-options entry (those that are not [Options] fields) into its
+	// typed options, which the opening functions then find in
+	// Options.Backend. It must refuse keys it does not know (with
+	// [DecodeOptions], an *[OptionError]). Without it such keys are
+	// errors.
+	ParseOptions func(raw map[string]json.RawMessage) (any, error)
 }
 
 // Registry is a set of backends by URL scheme: what [Registry.Open] can

@@ -12,6 +12,10 @@
 //   - [RunUnreachable] (unreachable.go): a store whose bucket or host does
 //     not exist fails permanently (not retried: one backend call through a
 //     Retry of five attempts), not as a missing chunk, naming the store.
+//   - [RunOpen] (open.go): a backend's registration: its scheme is in the
+//     registry, an unknown scheme's error lists the registry's schemes, and
+//     a secret (a URL password, a credential from Options.Credentials)
+//     never shows in String(), in error messages or in printed options.
 //   - [RunBenchmarks] (bench.go): Get and Store of 64 KiB chunks, with
 //     throughput (b.SetBytes) and allocations per chunk.
 //   - [MemDriver] (memdriver.go): an in-memory storage.ObjectDriver with

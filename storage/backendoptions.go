@@ -35,14 +35,13 @@ var commonKeys = sync.OnceValue(func() map[string]bool {
 // fields, leaving the others as they are (so defaults can be filled in
 // first), and the remaining keys, if the location's backend has a
 // ParseOptions, into o.Backend as that backend's typed options. A key that
-// neither knows is an *[OptionError]. An unknown scheme is an error
-// listing the known ones.
+// neither knows is an *[OptionError]. location may be a store-options
+// pattern; one of a scheme r does not have (a config file written for a
+// build with more backends) gets the common options only, as a local path
+// does.
 func (r *Registry) ParseOptions(location string, entry []byte, o *Options) error {
 	_, b, err := r.parseLocation(location)
-	if err != nil {
-		return err
-	}
-	if b.ParseOptions == nil {
+	if err != nil || b.ParseOptions == nil {
 		return o.UnmarshalJSON(entry)
 	}
 	var raw map[string]json.RawMessage

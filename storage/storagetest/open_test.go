@@ -83,8 +83,12 @@ func TestBackendOptions(t *testing.T) {
 	if err := r.ParseOptions("/some/dir", []byte(`{"region":"x"}`), &o); !errors.As(err, &oe) || oe.Key != "region" {
 		t.Errorf("backend key for a local store: %v", err)
 	}
-	if err := r.ParseOptions("nope://x/", []byte(`{}`), &o); err == nil {
-		t.Error("options of an unknown scheme parsed")
+	// A scheme this registry lacks gets the common options only.
+	if err := r.ParseOptions("nope://x/", []byte(`{"error-retry":2}`), &o); err != nil || o.ErrorRetry != 2 {
+		t.Errorf("common options of an unknown scheme: %v, error-retry %d", err, o.ErrorRetry)
+	}
+	if err := r.ParseOptions("nope://x/", []byte(`{"region":"x"}`), &o); !errors.As(err, &oe) || oe.Key != "region" {
+		t.Errorf("backend key for an unknown scheme: %v", err)
 	}
 }
 

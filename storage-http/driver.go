@@ -9,6 +9,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/folbricht/desync/storage"
 )
@@ -29,15 +30,27 @@ type Driver struct {
 // URL) with the HTTP options of o (N, Timeout, TLS settings, HTTPAuth,
 // HTTPCookie, Logger).
 func NewDriver(loc *url.URL, o storage.Options) (*Driver, error) {
-	e, err := newEndpoint(loc, o, "store")
+	return newDriver(loc, o, "store")
+}
+
+// newDriver is NewDriver; kind ("store", "index store") names it in the
+// errors of its setup.
+func newDriver(loc *url.URL, o storage.Options, kind string) (*Driver, error) {
+	e, err := newEndpoint(loc, o, kind)
 	if err != nil {
 		return nil, err
 	}
 	return &Driver{endpoint: e}, nil
 }
 
-// URL returns the URL of the object name.
-func (d *Driver) URL(name string) string { return join(d.base, name) }
+// URL returns the URL of the object name, each of its elements escaped.
+func (d *Driver) URL(name string) string {
+	parts := strings.Split(name, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return join(d.base, strings.Join(parts, "/"))
+}
 
 // request sends one request for the object name; a failure to get a
 // response is classified by requestError.
@@ -72,6 +85,51 @@ func (d *Driver) Get(ctx context.Context, name string, limit int64) ([]byte, err
 	}
 	d.log.Debug("fetched", "url", redact(u), "bytes", len(b))
 	return b, nil
+}
+
+// Open GETs an object as a stream of at most limit bytes: a larger one
+// fails, at once if the server says its length, else when the reader
+// passes the limit, with an error matching storage.ErrTooLarge.
+func (d *Driver) Open(ctx context.Context, name string, limit int64) (io.ReadCloser, error) {
+	resp, u, err := d.request(ctx, http.MethodGet, name, nil)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer drain(resp)
+		return nil, statusError(http.MethodGet, redact(u), resp)
+	}
+	if resp.ContentLength > limit {
+		drain(resp)
+		return nil, fmt.Errorf("GET %s: %w", redact(u), storage.ErrTooLarge)
+	}
+	return &cappedBody{resp: resp, left: limit}, nil
+}
+
+// cappedBody reads a response body, failing past its limit.
+type cappedBody struct {
+	resp *http.Response
+	left int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, storage.ErrTooLarge
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.resp.Body.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return n + int(b.left), storage.ErrTooLarge
+	}
+	return n, err
+}
+
+func (b *cappedBody) Close() error {
+	drain(b.resp)
+	return nil
 }
 
 // readBody reads a response body of at most limit bytes, preallocating
@@ -165,4 +223,7 @@ func (d *Driver) Classify(err error) storage.ErrorKind {
 	return storage.KindUnknown
 }
 
-var _ storage.ObjectDriver = (*Driver)(nil)
+var (
+	_ storage.ObjectDriver   = (*Driver)(nil)
+	_ storage.ObjectStreamer = (*Driver)(nil)
+)

@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -11,6 +12,16 @@ import (
 
 	"github.com/folbricht/desync/caindex"
 )
+
+// ObjectStreamer is an optional capability of an [ObjectDriver]: reading
+// an object as a stream, so that an [ObjectIndexStore] can parse or copy a
+// large index without holding it.
+type ObjectStreamer interface {
+	// Open returns a reader of the object's content. An object of more
+	// than limit bytes fails (at Open or while reading) with an error
+	// matching [ErrTooLarge].
+	Open(ctx context.Context, name string, limit int64) (io.ReadCloser, error)
+}
 
 // DefaultMaxIndexSize is the largest index an [ObjectIndexStore] reads:
 // 1 GiB holds the index of a store of some 20 million chunks.
@@ -50,42 +61,59 @@ func (s *ObjectIndexStore) err(name string, err error) error {
 	return classified(s.d.Classify(err), fmt.Errorf("index store %s: index %q: %w", s.d, name, err))
 }
 
-func (s *ObjectIndexStore) get(ctx context.Context, name string) ([]byte, error) {
+// read has use take the index's content: streamed if the driver can,
+// else read whole.
+func (s *ObjectIndexStore) read(ctx context.Context, name string, use func(io.Reader) error) error {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	if err := CheckIndexName(s.d.String(), name); err != nil {
-		return nil, err
+		return err
 	}
-	b, err := s.d.Get(ctx, name, s.max)
-	if err != nil {
-		return nil, s.err(name, err)
+	var r io.Reader
+	if st, ok := s.d.(ObjectStreamer); ok {
+		rc, err := st.Open(ctx, name, s.max)
+		if err != nil {
+			return s.readErr(name, err)
+		}
+		defer rc.Close()
+		r = rc
+	} else {
+		b, err := s.d.Get(ctx, name, s.max)
+		if err != nil {
+			return s.readErr(name, err)
+		}
+		r = bytes.NewReader(b)
 	}
-	return b, nil
+	if err := use(r); err != nil {
+		return s.readErr(name, err)
+	}
+	return nil
+}
+
+func (s *ObjectIndexStore) readErr(name string, err error) error {
+	if errors.Is(err, ErrTooLarge) {
+		return fmt.Errorf("index store %s: index %q: larger than %d bytes", s.d, name, s.max)
+	}
+	return s.err(name, err)
 }
 
 // GetIndex reads and validates an index; a missing one matches
 // fs.ErrNotExist.
-func (s *ObjectIndexStore) GetIndex(ctx context.Context, name string) (*caindex.Index, error) {
-	b, err := s.get(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	ix, err := caindex.Read(bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("index store %s: index %q: %w", s.d, name, err)
-	}
-	return ix, nil
+func (s *ObjectIndexStore) GetIndex(ctx context.Context, name string) (ix *caindex.Index, err error) {
+	err = s.read(ctx, name, func(r io.Reader) (err error) {
+		ix, err = caindex.Read(r)
+		return err
+	})
+	return ix, err
 }
 
 // CopyIndex writes the index's bytes to w, unparsed.
 func (s *ObjectIndexStore) CopyIndex(ctx context.Context, name string, w io.Writer) error {
-	b, err := s.get(ctx, name)
-	if err != nil {
+	return s.read(ctx, name, func(r io.Reader) error {
+		_, err := io.Copy(w, r)
 		return err
-	}
-	_, err = w.Write(b)
-	return err
+	})
 }
 
 // StoreIndex stores a valid index.

@@ -119,10 +119,11 @@ func NewChunkServer(s chunk.Store, o ChunkServerOptions) (*ChunkServer, error) {
 	if cs.log == nil {
 		cs.log = slog.New(slog.DiscardHandler)
 	}
-	var err error
-	if cs.conv, cs.suffix, cs.maxBody, err = chunkForm(o.Uncompressed, o.MaxChunkSize, o.CompressionLevel); err != nil {
+	f, err := chunkForm(o.Uncompressed, o.MaxChunkSize, o.CompressionLevel)
+	if err != nil {
 		return nil, err
 	}
+	cs.conv, cs.suffix, cs.maxBody = f.Conv, f.Layout.Suffix, f.MaxStored
 	if o.MaxUploadBytes <= 0 {
 		o.MaxUploadBytes = DefaultMaxUploadBytes
 	}
@@ -285,7 +286,9 @@ func (cs *ChunkServer) get(w http.ResponseWriter, r *http.Request, s chunk.Store
 	w.Write(b)
 }
 
-// serveFile is the fast path for a local store in the served form: its
+// serveFile is the fast path for a store that keeps chunks in files
+// (storage.ChunkFiler: a local store, and the decorators that forward it)
+// in the served form: its
 // chunk file is sent as it is (with sendfile where the OS has it), without
 // decoding and encoding again. Unless SkipVerifyRead, a file is verified
 // the first time it is served (it is read, decoded and hashed, and the bytes
@@ -295,11 +298,15 @@ func (cs *ChunkServer) get(w http.ResponseWriter, r *http.Request, s chunk.Store
 // store, another form, a chunk not yet renamed into place, or a file that
 // fails verification: GetChunk then reports it as the store sees it).
 func (cs *ChunkServer) serveFile(w http.ResponseWriter, r *http.Request, s chunk.Store, id chunk.ID) bool {
-	l, ok := localBehind(s)
-	if !ok || l.Uncompressed() != cs.o.Uncompressed {
+	filer, ok := s.(storage.ChunkFiler)
+	if !ok {
 		return false
 	}
-	f, err := os.Open(l.Path(id))
+	path, uncompressed, ok := filer.ChunkFile(id)
+	if !ok || uncompressed != cs.o.Uncompressed {
+		return false
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return false
 	}
@@ -382,23 +389,6 @@ func (v *verifiedFiles) add(k fileKey) {
 		}
 	}
 	v.m[k] = struct{}{}
-}
-
-// localBehind returns the local store s reads from when every wrapper in
-// between only passes reads through (Retry, Dedup, NullChunk), so that
-// serving its files is what GetChunk would serve. Any other wrapper may
-// change or refuse reads, and storage.As would look through it.
-func localBehind(s chunk.Store) (*storage.Local, bool) {
-	for {
-		switch t := s.(type) {
-		case *storage.Local:
-			return t, true
-		case *storage.Retry, *storage.Dedup, *storage.NullChunk:
-			s = t.(storage.Wrapper).Unwrap()
-		default:
-			return nil, false
-		}
-	}
 }
 
 func (cs *ChunkServer) head(w http.ResponseWriter, r *http.Request, s chunk.Store, id chunk.ID) {

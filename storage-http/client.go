@@ -1,6 +1,7 @@
 package httpstore
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -196,15 +197,21 @@ type requestFailure struct {
 }
 
 func (e *requestFailure) Error() string {
-	return e.what + ": " + strings.ToUpper(e.err.Op) + ": " + e.err.Err.Error()
+	msg := strings.ToUpper(e.err.Op) + ": " + e.err.Err.Error()
+	if e.what == "" {
+		return msg
+	}
+	return e.what + ": " + msg
 }
 
 func (e *requestFailure) Unwrap() error { return e.err }
 
 // requestError wraps the failure of a request that got no response. TLS
 // failures (an untrusted or mismatched certificate, or the server refusing
-// ours) are permanent: repeating the request cannot fix them. Anything else
-// (refused or reset connections, timeouts) is transient.
+// ours) are permanent: repeating the request cannot fix them. A host that
+// does not resolve is permanent too. The caller's cancelled context is
+// left unmarked. Anything else (refused or reset connections, timeouts) is
+// marked transient.
 func requestError(what string, err error) error {
 	var cv *tls.CertificateVerificationError
 	var alert tls.AlertError
@@ -214,7 +221,7 @@ func requestError(what string, err error) error {
 	var op *net.OpError
 	if ue, ok := err.(*url.Error); ok {
 		err = &requestFailure{what: what, err: ue}
-	} else {
+	} else if what != "" {
 		err = fmt.Errorf("%s: %w", what, err)
 	}
 	// A TLS alert from the server (such as "certificate required") comes
@@ -223,5 +230,12 @@ func requestError(what string, err error) error {
 	if remoteAlert || errors.As(err, &cv) || errors.As(err, &alert) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) {
 		return storage.Permanent(err)
 	}
-	return err
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return storage.Permanent(err)
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return storage.Transient(err)
 }

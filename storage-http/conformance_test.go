@@ -2,9 +2,12 @@ package httpstore_test
 
 import (
 	"context"
+	"errors"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -164,4 +167,105 @@ func TestConformanceStaticServer(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestIndexConformance runs the index store suite on the HTTP index store
+// against our index-server, directly and as storage.OpenIndexStore returns
+// it (with retries).
+func TestIndexConformance(t *testing.T) {
+	for _, viaOpen := range []bool{false, true} {
+		name := "Direct"
+		if viaOpen {
+			name = "Open"
+		}
+		t.Run(name, func(t *testing.T) {
+			storagetest.RunIndex(t, storagetest.IndexHarness{
+				Flat: true,
+				New: func(t *testing.T) storage.IndexStore {
+					is, err := httpstore.NewIndexServer(t.TempDir(), httpstore.IndexServerOptions{Writable: true})
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { is.Close() })
+					srv := httptest.NewServer(is)
+					t.Cleanup(srv.Close)
+					if viaOpen {
+						o := storage.DefaultOptions()
+						o.ErrorRetryBaseInterval = 1
+						s, err := storage.OpenIndexStore(context.Background(), srv.URL+"/", o)
+						if err != nil {
+							t.Fatal(err)
+						}
+						return s
+					}
+					s, err := httpstore.NewIndexStore(mustURL(t, srv.URL+"/"), storage.Options{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					return s
+				},
+			})
+		})
+	}
+}
+
+// TestUnreachableHost checks that a store on a host that does not exist
+// fails permanently, with one request however many retries are allowed.
+// It needs a resolver that answers "no such host" for the reserved
+// .invalid domain; where there is none (no network) it is skipped.
+func TestUnreachableHost(t *testing.T) {
+	const host = "desync-storagetest.invalid"
+	var dnsErr *net.DNSError
+	if _, err := net.LookupHost(host); !errors.As(err, &dnsErr) || !dnsErr.IsNotFound {
+		t.Skipf("the resolver does not say %s does not exist (%v)", host, err)
+	}
+	storagetest.RunUnreachable(t, newClient(t, "http://"+host+"/store/", storage.Options{}))
+}
+
+func BenchmarkHTTP(b *testing.B) {
+	storagetest.RunBenchmarks(b, storagetest.BenchHarness{
+		New: func(b *testing.B) chunk.Store {
+			l, err := storage.NewLocal(filepath.Join(b.TempDir(), "store"), storage.LocalOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			cs, err := httpstore.NewChunkServer(l, httpstore.ChunkServerOptions{Writable: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv := httptest.NewServer(cs)
+			b.Cleanup(srv.Close)
+			s, err := httpstore.NewStore(&url.URL{Scheme: "http", Host: srv.Listener.Addr().String(), Path: "/"}, storage.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		},
+	})
+}
+
+// TestOpen runs the open and registration suite on a registry of the HTTP
+// backend alone: the password of a store's URL is in no String and no
+// error, for a store that works and for one that refuses the credential.
+func TestOpen(t *testing.T) {
+	r := storage.NewRegistry()
+	httpstore.Register(r)
+	_, base := startChunkServer(t, newLocal(t, storage.LocalOptions{}), httpstore.ChunkServerOptions{})
+	deny := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "bad credentials", http.StatusUnauthorized)
+	}))
+	t.Cleanup(deny.Close)
+	const secret = "pa55-word-XYZ"
+	withPassword := func(loc string) string {
+		u := mustURL(t, loc)
+		u.User = url.UserPassword("user", secret)
+		return u.String()
+	}
+	storagetest.RunOpen(t, storagetest.OpenHarness{
+		Registry: r,
+		Location: withPassword(base),
+		Fail:     withPassword(deny.URL + "/store/"),
+		Options:  storage.Options{ErrorRetry: 2, ErrorRetryBaseInterval: 1},
+		Secret:   secret,
+	})
 }

@@ -3,12 +3,18 @@
 // index-server HTTP handlers.
 //
 // Importing the package registers the "http" and "https" schemes with
-// storage.Open (remote, so chunk stores get a storage.Retry):
+// storage.DefaultRegistry, which storage.Open uses (remote, so chunk stores
+// get a storage.Retry and index stores a storage.IndexRetry); [Register]
+// adds them to a registry of one's own:
 //
 //	import _ "github.com/folbricht/desync/storage-http"
 //	s, err := storage.Open(ctx, "https://example.com/store", storage.DefaultOptions())
 //
-// Clients:
+// Clients: the HTTP backend is a [Driver] (driver.go: GET, HEAD, PUT and
+// DELETE of objects under the base URL, streamed GETs, and the
+// classification of its errors), under the shared code of package
+// storage: [Store] is a storage.ObjectStore over it, [IndexStore] a
+// storage.ObjectIndexStore.
 //   - [Store]: chunks at <base>/<4 hex>/<id>.cacnk (zstd), or <base>/<4 hex>/<id>
 //     for uncompressed stores, the layout of casync and desync, so any static
 //     web server holding a casync store works. Reads are decoded with a size
@@ -16,7 +22,8 @@
 //     stores. 404 is a missing chunk (chunk.ErrMissing); any other status is a
 //     [*StatusError] naming the URL and status: 5xx, 408 and 429 are
 //     transient, other 4xx storage.Permanent. Connection errors and timeouts
-//     are transient; their message names the store, the chunk (or index)
+//     are marked storage.Transient; TLS failures and a host that does not
+//     resolve are storage.Permanent; their message names the store, the chunk (or index)
 //     and the method, not the whole URL again.
 //   - [IndexStore]: GET and PUT of <base>/<name>; CopyIndex downloads an
 //     index unparsed (storage.IndexCopyStore), for a caller that reads it a

@@ -8,10 +8,16 @@ import (
 	"github.com/folbricht/desync/storage"
 )
 
-// init registers the "http" and "https" schemes with storage.Open, as
-// remote backends (storage.Open wraps their chunk stores in a
-// storage.Retry).
-func init() {
+// init registers the "http" and "https" schemes with
+// storage.DefaultRegistry.
+func init() { Register(storage.DefaultRegistry) }
+
+// Register registers the "http" and "https" schemes with r, as remote
+// backends (r wraps their stores in a storage.Retry and their index stores
+// in a storage.IndexRetry). HTTP has no options of its own: its settings
+// are common ones of storage.Options (TLS, http-auth, http-cookie,
+// timeout).
+func Register(r *storage.Registry) {
 	b := storage.Backend{
 		ChunkStore: func(_ context.Context, loc *url.URL, o storage.Options) (chunk.Store, error) { return NewStore(loc, o) },
 		IndexStore: func(_ context.Context, loc *url.URL, o storage.Options) (storage.IndexStore, error) {
@@ -19,6 +25,6 @@ func init() {
 		},
 		Remote: true,
 	}
-	storage.Register("http", b)
-	storage.Register("https", b)
+	r.Register("http", b)
+	r.Register("https", b)
 }

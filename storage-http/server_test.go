@@ -751,6 +751,14 @@ func TestVerifiedReads(t *testing.T) {
 		{"FastPathSkipVerify", true, func(s chunk.Store) chunk.Store { return storage.NewDedup(s) }},
 		{"GetChunk", false, func(s chunk.Store) chunk.Store { return storage.NewRouter(s) }},
 		{"GetChunkSkipVerify", true, func(s chunk.Store) chunk.Store { return storage.NewRouter(s) }},
+		// A cache forwards the fast path to its cache store (the store
+		// behind it is down: every read must come from the cache).
+		{"FastPathCache", false, func(s chunk.Store) chunk.Store {
+			return storage.NewCache(storagetest.NewDown(s, errors.New("down")), s.(chunk.WriteStore), storage.CacheOptions{})
+		}},
+		{"FastPathCacheSkipVerify", true, func(s chunk.Store) chunk.Store {
+			return storage.NewCache(storagetest.NewDown(s, errors.New("down")), s.(chunk.WriteStore), storage.CacheOptions{})
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newLocal(t, storage.LocalOptions{SkipVerify: tc.skipVerify})
@@ -775,7 +783,7 @@ func TestVerifiedReads(t *testing.T) {
 			if !tc.skipVerify && code == http.StatusOK {
 				t.Errorf("corrupt chunk: %d, want an error status", code)
 			}
-			if tc.skipVerify && tc.name == "FastPathSkipVerify" && (code != http.StatusOK || !bytes.Equal(body, otherZ)) {
+			if tc.skipVerify && strings.HasPrefix(tc.name, "FastPath") && (code != http.StatusOK || !bytes.Equal(body, otherZ)) {
 				t.Errorf("corrupt chunk with SkipVerifyRead: %d, %d bytes; want 200 and the file as it is", code, len(body))
 			}
 			code, cc, body = get(t, base+chunkPath(good.ID(), ".cacnk"))

@@ -95,3 +95,15 @@ func (c *Cache) Close() error { return errors.Join(c.cache.Close(), c.store.Clos
 
 // String names the store and its cache.
 func (c *Cache) String() string { return c.store.String() + " (cache " + c.cache.String() + ")" }
+
+// ChunkFile forwards to the cache (see [ChunkFiler]): a chunk the cache
+// has is what GetChunk returns; one it lacks is fetched by GetChunk.
+func (c *Cache) ChunkFile(id chunk.ID) (string, bool, bool) { return chunkFile(c.cache, id) }
+
+var (
+	_ ChunkFiler = (*Local)(nil)
+	_ ChunkFiler = (*Retry)(nil)
+	_ ChunkFiler = (*Dedup)(nil)
+	_ ChunkFiler = (*NullChunk)(nil)
+	_ ChunkFiler = (*Cache)(nil)
+)

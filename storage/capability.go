@@ -23,6 +23,29 @@ type Remover interface {
 	RemoveChunk(ctx context.Context, id chunk.ID) error
 }
 
+// ChunkFiler is a store that keeps each chunk whole, in its stored form,
+// in a file of its own ([Local]), so a server can send the file as it is.
+// Decorators that only pass reads through, or read through a cache
+// ([Retry], [Dedup], [NullChunk], [Cache]), forward it: sending the file is
+// then what GetChunk would return, or GetChunk can be asked instead when
+// the file is not there. Others (a [Router], a [Failover]) do not.
+type ChunkFiler interface {
+	// ChunkFile returns the file that holds chunk id once it is in place,
+	// and whether the store keeps chunks plain (else zstd). ok is false
+	// when there is no such file to ask for (a decorator over a store
+	// without files). The file need not exist (a missing chunk, or one
+	// not yet renamed into place), and what it holds is not verified.
+	ChunkFile(id chunk.ID) (path string, uncompressed, ok bool)
+}
+
+// chunkFile asks s for chunk id's file if s is a [ChunkFiler].
+func chunkFile(s any, id chunk.ID) (string, bool, bool) {
+	if f, ok := s.(ChunkFiler); ok {
+		return f.ChunkFile(id)
+	}
+	return "", false, false
+}
+
 // Wrapper is a store that decorates another (a [Retry], a [Dedup], a
 // [NullChunk]); [As] looks through it.
 type Wrapper interface {

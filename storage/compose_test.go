@@ -60,7 +60,7 @@ func wantChunk(t *testing.T, s chunk.Store, c *chunk.Chunk) {
 	}
 }
 
-var errDown = errors.New("connection refused")
+var errDown = storage.Transient(errors.New("connection refused"))
 
 func TestRouter(t *testing.T) {
 	ctx := context.Background()
@@ -244,11 +244,13 @@ func TestRetry(t *testing.T) {
 		}
 	}
 
-	// Never retried: a missing chunk, an invalid chunk, a permanent error.
+	// Never retried: a missing chunk, an invalid chunk, a permanent error,
+	// an error the backend did not classify.
 	for name, s := range map[string]chunk.Store{
-		"missing":   newLocal(t),
-		"invalid":   storagetest.NewBitFlip(newLocal(t, cs...), storagetest.CorruptOptions{}),
-		"permanent": storagetest.NewDown(newLocal(t), storage.Permanent(errDown)),
+		"missing":      newLocal(t),
+		"invalid":      storagetest.NewBitFlip(newLocal(t, cs...), storagetest.CorruptOptions{}),
+		"permanent":    storagetest.NewDown(newLocal(t), storage.Permanent(errDown)),
+		"unclassified": storagetest.NewDown(newLocal(t), storagetest.ErrUnclassified),
 	} {
 		count := storagetest.NewCounting(s)
 		if _, err := storage.NewRetry(count, o).GetChunk(ctx, cs[0].ID()); err == nil || count.Total().Get != 1 {
@@ -273,6 +275,13 @@ func TestRetry(t *testing.T) {
 	}
 }
 
+// saysTransient is an error of a backend's own type that says whether it
+// is transient.
+type saysTransient bool
+
+func (e saysTransient) Error() string   { return "backend error" }
+func (e saysTransient) Transient() bool { return bool(e) }
+
 func TestIsTransient(t *testing.T) {
 	for _, tc := range []struct {
 		err  error
@@ -286,6 +295,12 @@ func TestIsTransient(t *testing.T) {
 		{&chunk.MissingError{}, false},
 		{fmt.Errorf("x: %w", &chunk.InvalidError{}), false},
 		{storage.Permanent(errDown), false},
+		{errors.New("AccessDenied"), false},
+		{fmt.Errorf("x: %w", storagetest.ErrUnclassified), false},
+		{fmt.Errorf("x: %w", storagetest.ErrTransient), true},
+		{saysTransient(true), true},
+		{fmt.Errorf("x: %w", saysTransient(false)), false},
+		{storage.Transient(&chunk.MissingError{}), false},
 	} {
 		if got := storage.IsTransient(tc.err); got != tc.want {
 			t.Errorf("IsTransient(%v) = %v", tc.err, got)

@@ -95,3 +95,6 @@ func (d *Dedup) Unwrap() chunk.Store { return d.s }
 
 func (d *Dedup) Close() error   { return d.s.Close() }
 func (d *Dedup) String() string { return d.s.String() }
+
+// ChunkFile forwards to the wrapped store (see [ChunkFiler]).
+func (d *Dedup) ChunkFile(id chunk.ID) (string, bool, bool) { return chunkFile(d.s, id) }

@@ -25,6 +25,28 @@
 //     index stores may be an [IndexCopyStore], which copies an index's
 //     bytes unparsed, to be read a chunk at a time.
 //
+// The driver layer (format.go, object.go): what every backend shares is
+// written once here, and a remote backend supplies only object operations.
+//
+//   - [ChunkLayout] names chunks: <4 hex>/<id><suffix>, the suffix ".cacnk"
+//     for zstd, "" for plain chunks, or a longer one for a transform of a
+//     later kind (".cacnk.xchacha20-poly1305-<keyid>").
+//   - [ChunkFormat] is a layout plus the stored form (zstd or plain, from
+//     [FormatOptions]), the decoded-size cap and the largest stored object
+//     it allows ([MaxStoredSize]), Encode (pooled) and Decode (capped,
+//     decoded, verified; a failure is a *chunk.InvalidError naming chunk
+//     and store). [ChunkError] names store, operation and chunk.
+//   - [ObjectDriver] is a remote backend: Get(name, limit), Exists, Put,
+//     Delete, List(prefix), and Classify(err) → [ErrorKind] (missing,
+//     permanent, transient, unknown), String, Close.
+//   - [ObjectStore] makes any driver a full chunk store (GetChunk,
+//     HasChunk, StoreChunk, RemoveChunk, ListChunks, Prune): context
+//     checks, names, format, and the driver's errors turned into missing
+//     or invalid chunks or a [ChunkError] marked [Permanent] or
+//     [Transient] as the driver classified it.
+//   - [Local] keeps its own file code (raw syscalls, batched syncs,
+//     RENAME_NOREPLACE) but uses the same ChunkFormat.
+//
 // Composition, each a decorator over chunk.Store (the CLI stacks them as
 // NullChunk(Dedup(Cache(Router(stores…), cache)))):
 //   - [Router] (-s A -s B): tries stores in order; only a missing chunk falls
@@ -34,8 +56,9 @@
 //   - [Cache] (-c): reads through a writable cache; with Repair an invalid
 //     cached chunk is replaced from the store.
 //   - [Retry]: repeats calls that fail with a transient error
-//     ([IsTransient]: not a missing or invalid chunk, not a cancelled
-//     context, not marked [Permanent]), waiting n × BaseInterval before
+//     ([IsTransient]: marked [Transient] by the backend, or with a method
+//     Transient() bool saying so, or a timeout; an error nobody classified
+//     is not retried), waiting n × BaseInterval before
 //     retry n; a call is made at most Attempts times in all (desync's
 //     --error-retry: 3 means 3 requests, 0 and 1 mean one).
 //   - [Dedup]: concurrent requests for one chunk share one fetch (or write).
@@ -43,17 +66,38 @@
 //
 // Optional capabilities are small interfaces found by type assertion
 // ([Lister], [Remover], chunk.PruneStore, chunk.Flusher); [As] finds one
-// through the decorators, like errors.As.
+// through the decorators, like errors.As. [ChunkFiler] (the file that
+// holds a chunk, for a server's sendfile path) is instead forwarded by the
+// decorators for which sending the file is what a read would return
+// (Retry, Dedup, NullChunk, Cache), so a server asks the store it serves
+// and never looks at the concrete types behind it.
 //
 // Opening: [Open] and [OpenWith] turn a location into a store: a path (or
 // file:// URL) is a [Local]; "A|B" a [Failover]; a URL goes to the backend
-// that registered its scheme with [Register] (remote backends get a [Retry]).
-// Backend modules (storage-http, storage-s3, …) register themselves when
-// imported, so a program has exactly the schemes it imports, and an unknown
-// scheme is an error listing the known ones. [Options] are one store's
+// that registered its scheme (remote backends get a [Retry], their index
+// stores an [IndexRetry]). Schemes live in a [Registry], a value: backend
+// modules (storage-http, storage-s3, …) register themselves with
+// [DefaultRegistry] when imported, which the package-level functions use,
+// so a program has exactly the schemes it imports; a program or test can
+// build its own with [NewRegistry]. An unknown scheme is an error listing
+// the known ones.
+//
+// Options per backend: the common ones are [Options] fields; a backend
+// with options of its own registers a ParseOptions in its [Backend], and
+// [Registry.ParseOptions] hands it the keys of a store-options entry that
+// are not common ones (desync's keys, unchanged; [DecodeOptions] decodes
+// them strictly into a typed struct), to be found in Options.Backend when
+// the store is opened. Secrets reach a backend by one path,
+// Options.Credentials ([Credentials]; [StaticCredentials] by endpoint, as
+// config.json's "s3-credentials"), held as [Secret] values that never
+// print. [Options] are one store's
 // settings, read from desync's config.json "store-options" JSON.
 // [OpenIndexStore], [SplitIndexLocation] and [ReadIndex] do the same for
-// index stores.
+// index stores. Index stores are written with [WriteIndex] (streamed where
+// the store can, else collected and stored whole) and copied unparsed with
+// [CopyIndex] (parsed and rewritten where the store cannot copy), so callers
+// need no type assertions; [ObjectIndexStore] is an index store over any
+// [ObjectDriver].
 //
 // Temporary files and crashes: every file written here goes first to a
 // temporary file next to its final name, recognisable as ours:

@@ -23,23 +23,49 @@ type permanentError struct{ err error }
 func (e *permanentError) Error() string { return e.err.Error() }
 func (e *permanentError) Unwrap() error { return e.err }
 
-// IsTransient reports whether a failed store call may succeed if repeated.
-// Every error is transient except a missing chunk, an invalid chunk, a
-// cancelled context, and errors marked [Permanent]. A timeout (an error
-// matching context.DeadlineExceeded, as an HTTP client's is) is transient;
-// callers stop retrying when their own context is done.
+// Transient marks err as one that repeating the call may fix (a 5xx
+// response, a reset connection), so [Retry] repeats it. Backends wrap such
+// errors; errors.Is and errors.As still see the original. An error of any
+// type can say so itself with a method Transient() bool.
+func Transient(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &transientError{err}
+}
+
+type transientError struct{ err error }
+
+func (e *transientError) Error() string   { return e.err.Error() }
+func (e *transientError) Unwrap() error   { return e.err }
+func (e *transientError) Transient() bool { return true }
+
+// IsTransient reports whether a failed store call may succeed if repeated:
+// only if the backend said so. That is an error in err's chain with a
+// method Transient() bool that returns true (as [Transient] marks them),
+// or a timeout (an error matching context.DeadlineExceeded, as an HTTP
+// client's is; callers stop retrying when their own context is done).
+// Never a missing or invalid chunk, a cancelled context, or an error
+// marked [Permanent] (that mark wins over any other). An error nobody
+// classified is not transient: retrying a refused credential only delays
+// the failure.
 func IsTransient(err error) bool {
 	var inv *chunk.InvalidError
-	var perm *permanentError
 	switch {
 	case err == nil,
 		errors.Is(err, chunk.ErrMissing),
 		errors.As(err, &inv),
-		errors.Is(err, context.Canceled),
-		errors.As(err, &perm):
+		errors.Is(err, context.Canceled):
 		return false
 	}
-	return true
+	if errors.As(err, new(*permanentError)) {
+		return false
+	}
+	var t interface{ Transient() bool }
+	if errors.As(err, &t) && t.Transient() {
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded)
 }
 
 func isContextErr(err error) bool {
@@ -62,3 +88,6 @@ func (e *GroupError) Error() string {
 }
 
 func (e *GroupError) Unwrap() []error { return e.Errs }
+
+// IsPermanent reports whether err is marked [Permanent].
+func IsPermanent(err error) bool { return errors.As(err, new(*permanentError)) }

@@ -113,8 +113,29 @@ func (s *LocalIndex) WriteIndex(ctx context.Context, name string, write func(io.
 	return err
 }
 
+// CopyIndex copies the index file's bytes to w, unparsed; a missing index
+// matches fs.ErrNotExist.
+func (s *LocalIndex) CopyIndex(ctx context.Context, name string, w io.Writer) error {
+	p, err := s.path(name)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return fmt.Errorf("index store %s: index %q: %w", s.dir, name, err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(w, f); err != nil {
+		return fmt.Errorf("index store %s: index %q: %w", s.dir, name, err)
+	}
+	return nil
+}
+
 func (s *LocalIndex) Close() error { return nil }
 
-var _ IndexStreamStore = (*LocalIndex)(nil)
+var (
+	_ IndexStreamStore = (*LocalIndex)(nil)
+	_ IndexCopyStore   = (*LocalIndex)(nil)
+)
 
 func (s *LocalIndex) String() string { return s.dir }

@@ -10,7 +10,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -57,10 +56,9 @@ type LocalOptions struct {
 // to other processes after the flush. Elsewhere each file is synced before
 // its rename.
 type Local struct {
-	dir    string
-	o      LocalOptions
-	conv   chunk.Converter
-	suffix string
+	dir string
+	o   LocalOptions
+	f   *ChunkFormat // names, stored form, decoding (format.go)
 
 	flushMu sync.Mutex // one flush at a time
 	mu      sync.Mutex
@@ -94,20 +92,14 @@ func NewLocal(dir string, o LocalOptions) (*Local, error) {
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("store %s: %w", dir, err)
 	}
-	s := &Local{dir: dir, o: o, conv: o.Converter, suffix: ".cacnk", pending: map[chunk.ID]string{}}
-	if o.Uncompressed {
-		s.suffix = ""
-		if s.conv == nil {
-			s.conv = chunk.Uncompressed{}
-		}
+	f, err := NewChunkFormat(FormatOptions{
+		Uncompressed: o.Uncompressed, MaxChunkSize: o.MaxChunkSize, CompressionLevel: o.CompressionLevel,
+		Digest: o.Digest, SkipVerify: o.SkipVerify, Converter: o.Converter,
+	})
+	if err != nil {
+		return nil, err
 	}
-	if s.conv == nil {
-		z, err := chunk.NewZstd(chunk.ZstdOptions{MaxSize: o.MaxChunkSize, Level: o.CompressionLevel})
-		if err != nil {
-			return nil, err
-		}
-		s.conv = z
-	}
+	s := &Local{dir: dir, o: o, f: f, pending: map[chunk.ID]string{}}
 	if s.o.Logger == nil {
 		s.o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -117,8 +109,7 @@ func NewLocal(dir string, o LocalOptions) (*Local, error) {
 
 // Path returns the file that holds (or would hold) chunk id.
 func (s *Local) Path(id chunk.ID) string {
-	h := id.String()
-	return filepath.Join(s.dir, h[:4], h+s.suffix)
+	return filepath.Join(s.dir, filepath.FromSlash(s.f.Layout.Name(id)))
 }
 
 // GetChunk reads, decodes and (unless SkipVerify) verifies a chunk. The
@@ -147,18 +138,10 @@ func (s *Local) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error)
 		return nil, &chunk.MissingError{ID: id, Store: s.dir}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store %s: chunk %s: %w", s.dir, id, err)
+		return nil, &ChunkError{Store: s.dir, ID: id, Err: err}
 	}
 	*buf = b
-	c, err := chunk.Load(id, b, s.conv, s.o.Digest, !s.o.SkipVerify)
-	if err != nil {
-		var inv *chunk.InvalidError
-		if errors.As(err, &inv) {
-			inv.Store = s.dir
-		}
-		return nil, err
-	}
-	return c, nil
+	return s.f.Decode(s.dir, id, b, false)
 }
 
 // HasChunk reports whether the chunk file exists; it does not read it.
@@ -176,7 +159,7 @@ func (s *Local) HasChunk(ctx context.Context, id chunk.ID) (bool, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil
 	}
-	return false, fmt.Errorf("store %s: chunk %s: %w", s.dir, id, err)
+	return false, &ChunkError{Store: s.dir, ID: id, Err: err}
 }
 
 // StoreChunk writes c unless the store already has it.
@@ -194,7 +177,7 @@ func (s *Local) StoreChunk(ctx context.Context, c *chunk.Chunk) (err error) {
 	} else if has, err := s.HasChunk(ctx, c.ID()); has || err != nil {
 		return err
 	}
-	b, release, err := s.encode(c)
+	b, release, err := s.f.Encode(c)
 	if err != nil {
 		return err
 	}
@@ -202,17 +185,17 @@ func (s *Local) StoreChunk(ctx context.Context, c *chunk.Chunk) (err error) {
 	path := s.Path(c.ID())
 	owner, err := s.ownerToken()
 	if err != nil {
-		return fmt.Errorf("store %s: writing chunk %s: %w", s.dir, c.ID(), err)
+		return &ChunkError{Store: s.dir, Op: "writing", ID: c.ID(), Err: err}
 	}
 	if !batchedSync {
 		if err := s.writeFileAtomic(path, owner, b); err != nil {
-			return fmt.Errorf("store %s: writing chunk %s: %w", s.dir, c.ID(), err)
+			return &ChunkError{Store: s.dir, Op: "writing", ID: c.ID(), Err: err}
 		}
 		return nil
 	}
 	tmp, err := writeFile(path, owner, b, 0o444, nil)
 	if err != nil {
-		return fmt.Errorf("store %s: writing chunk %s: %w", s.dir, c.ID(), err)
+		return &ChunkError{Store: s.dir, Op: "writing", ID: c.ID(), Err: err}
 	}
 	s.mu.Lock()
 	if _, dup := s.pending[c.ID()]; dup { // a concurrent writer of this chunk was first
@@ -301,7 +284,7 @@ func (s *Local) flush(commit bool) error {
 			if tmp2, ok := s.pendingFile(id); !ok || tmp2 != tmp {
 				continue // removed (RemoveChunk) while we synced
 			}
-			errs = append(errs, fmt.Errorf("store %s: chunk %s: %w", s.dir, id, err))
+			errs = append(errs, &ChunkError{Store: s.dir, ID: id, Err: err})
 			os.Remove(tmp)
 		}
 	}
@@ -327,27 +310,6 @@ func (s *Local) commitRenames(commit bool) error {
 	s.renamed = false
 	return nil
 }
-
-// encode returns the stored form of c. Unless c already holds it, it is
-// encoded into a pooled buffer that release returns.
-func (s *Local) encode(c *chunk.Chunk) (b []byte, release func(), err error) {
-	if stored, ok := c.StoredAs(s.conv); ok {
-		return stored, func() {}, nil
-	}
-	plain, err := c.Plain()
-	if err != nil {
-		return nil, nil, err
-	}
-	buf := bufPool.Get().(*[]byte)
-	b, err = s.conv.Encode((*buf)[:0], plain)
-	if err != nil {
-		bufPool.Put(buf)
-		return nil, nil, fmt.Errorf("chunk %s: %w", c.ID(), err)
-	}
-	return b, func() { *buf = b; bufPool.Put(buf) }, nil
-}
-
-var bufPool = sync.Pool{New: func() any { return new([]byte) }}
 
 // writeFileAtomic writes a chunk file where there is no batched sync: to
 // a new temporary file (owned by owner) in path's directory, creating the
@@ -436,7 +398,7 @@ func (s *Local) ListChunks(ctx context.Context) iter.Seq2[chunk.ID, error] {
 // sub-directories; such a name that is not a directory is an error.
 func (s *Local) isChunkDir(d fs.DirEntry) (bool, error) {
 	name := d.Name()
-	if len(name) != 4 || strings.Trim(name, "0123456789abcdef") != "" {
+	if !s.f.Layout.IsDir(name) {
 		return false, nil
 	}
 	if !d.IsDir() {
@@ -448,12 +410,7 @@ func (s *Local) isChunkDir(d fs.DirEntry) (bool, error) {
 // chunkName parses a file name in the store's sub-directory dir as a chunk
 // file name.
 func (s *Local) chunkName(dir, name string) (chunk.ID, bool) {
-	h, ok := strings.CutSuffix(name, s.suffix)
-	if !ok || len(h) != 64 || !strings.HasPrefix(h, dir) {
-		return chunk.ID{}, false
-	}
-	id, err := chunk.ParseID(h)
-	return id, err == nil
+	return s.f.Layout.ParseFile(dir, name)
 }
 
 func readDirNames(dir string) ([]string, error) {
@@ -478,7 +435,7 @@ func (s *Local) RemoveChunk(ctx context.Context, id chunk.ID) error {
 		os.Remove(tmp)
 	}
 	if err := os.Remove(s.Path(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("store %s: removing chunk %s: %w", s.dir, id, err)
+		return &ChunkError{Store: s.dir, Op: "removing", ID: id, Err: err}
 	}
 	return nil
 }
@@ -539,3 +496,8 @@ var (
 
 // Uncompressed reports whether the store keeps plain chunks.
 func (s *Local) Uncompressed() bool { return s.o.Uncompressed }
+
+// ChunkFile returns the file of chunk id (see [ChunkFiler]).
+func (s *Local) ChunkFile(id chunk.ID) (path string, uncompressed, ok bool) {
+	return s.Path(id), s.o.Uncompressed, true
+}

@@ -69,3 +69,30 @@ func checkNoTemp(t *testing.T, s chunk.Store) {
 	}
 	t.Errorf("%d temporary files left in store, want none: %s", len(leaked), strings.Join(leaked, ", "))
 }
+
+// TestLocalIndexConformance runs the index store suite on LocalIndex,
+// alone and behind an IndexRetry.
+func TestLocalIndexConformance(t *testing.T) {
+	storagetest.RunIndex(t, storagetest.IndexHarness{
+		New: func(t *testing.T) storage.IndexStore { return storage.NewLocalIndex(t.TempDir()) },
+	})
+	t.Run("Retry", func(t *testing.T) {
+		storagetest.RunIndex(t, storagetest.IndexHarness{
+			New: func(t *testing.T) storage.IndexStore {
+				return storage.WrapIndexRetry(storage.NewLocalIndex(t.TempDir()), storage.RetryOptions{Attempts: 3})
+			},
+		})
+	})
+}
+
+func BenchmarkLocal(b *testing.B) {
+	storagetest.RunBenchmarks(b, storagetest.BenchHarness{
+		New: func(b *testing.B) chunk.Store {
+			s, err := storage.NewLocal(filepath.Join(b.TempDir(), "store"), storage.LocalOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		},
+	})
+}

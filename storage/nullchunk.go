@@ -64,3 +64,7 @@ func (n *NullChunk) Unwrap() chunk.Store { return n.s }
 
 func (n *NullChunk) Close() error   { return n.s.Close() }
 func (n *NullChunk) String() string { return n.s.String() }
+
+// ChunkFile forwards to the wrapped store (see [ChunkFiler]): the null
+// chunk, if its file is not there, is still answered by GetChunk.
+func (n *NullChunk) ChunkFile(id chunk.ID) (string, bool, bool) { return chunkFile(n.s, id) }

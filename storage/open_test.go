@@ -13,6 +13,7 @@ import (
 	"github.com/folbricht/desync/caindex"
 	"github.com/folbricht/desync/chunk"
 	"github.com/folbricht/desync/storage"
+	"github.com/folbricht/desync/storage/storagetest"
 )
 
 func init() {
@@ -169,5 +170,41 @@ func TestOptionsJSON(t *testing.T) {
 	var back storage.Options
 	if err := json.Unmarshal(b, &back); err != nil || back.Timeout != time.Minute || back.ErrorRetry != 3 || !strings.Contains(string(b), `"timeout":60000000000`) {
 		t.Errorf("round trip %s: %+v %v", b, back, err)
+	}
+}
+
+// TestRegistry: a registry of one's own opens its backends and no others,
+// and its unknown-scheme error lists exactly its schemes.
+func TestRegistry(t *testing.T) {
+	ctx := context.Background()
+	r := storage.NewRegistry()
+	if _, err := r.Open(ctx, "test-remote://x", storage.Options{}); err == nil || !strings.Contains(err.Error(), "known schemes: none") {
+		t.Errorf("empty registry: %v, want an unknown scheme with none known", err)
+	}
+	r.Register("mem", storage.Backend{
+		Remote: true,
+		ChunkStore: func(ctx context.Context, u *url.URL, o storage.Options) (chunk.Store, error) {
+			return storage.NewObjectStore(storagetest.NewMemDriver(u.Host), o)
+		},
+	})
+	s, err := r.Open(ctx, "mem://bucket", storage.DefaultOptions())
+	if err != nil || s.String() != "mem://bucket" {
+		t.Fatalf("Open(mem://bucket) = %v, %v", s, err)
+	}
+	if _, ok := s.(*storage.Retry); !ok {
+		t.Errorf("remote store of a registry not retried: %T", s)
+	}
+	if _, err := storage.Open(ctx, "mem://bucket", storage.Options{}); err == nil {
+		t.Error("the default registry opened a scheme registered elsewhere")
+	}
+	_, err = r.Open(ctx, "nope://user:hunter2@host/x", storage.Options{})
+	if err == nil || !strings.Contains(err.Error(), "known schemes: mem;") || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("unknown scheme: %v, want the known schemes listed, no password", err)
+	}
+	if _, err := r.OpenIndexStore(ctx, "mem://bucket", storage.Options{}); err == nil || !strings.Contains(err.Error(), "no index stores") {
+		t.Errorf("OpenIndexStore of a scheme without index stores: %v", err)
+	}
+	if p, ok := r.LocalPath("file:///a/b"); !ok || p != "/a/b" {
+		t.Errorf("LocalPath(file:///a/b) = %q, %v", p, ok)
 	}
 }

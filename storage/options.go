@@ -53,6 +53,14 @@ type Options struct {
 	CompressionLevel int `json:"-"`
 	// Logger receives warnings and debug messages; nil discards them.
 	Logger *slog.Logger `json:"-"`
+	// Backend holds the backend's own typed options, parsed from the
+	// keys of the store-options entry that are not the common ones above,
+	// by the ParseOptions of the location's [Backend] (see
+	// [Registry.ParseOptions]); nil if it has none.
+	Backend any `json:"-"`
+	// Credentials is how secrets reach the backend (config.json's
+	// "s3-credentials", for S3); nil for none.
+	Credentials Credentials `json:"-"`
 }
 
 // DefaultOptions returns desync's defaults: a remote call is made at most 3

@@ -32,8 +32,9 @@ type RetryOptions struct {
 }
 
 // Retry repeats store calls that fail with a transient error ([IsTransient]):
-// never a missing or invalid chunk, a cancelled context, or a [Permanent]
-// error. A call is made at most max(Attempts, 1) times. The wait ends early
+// one the backend marked [Transient] (or that says so with a method
+// Transient() bool), or a timeout; never a missing or invalid chunk, a
+// cancelled context, a [Permanent] error, or an error nobody classified. A call is made at most max(Attempts, 1) times. The wait ends early
 // when the context does.
 type Retry struct {
 	s chunk.Store
@@ -49,9 +50,16 @@ func NewRetry(s chunk.Store, o RetryOptions) *Retry {
 }
 
 func (r *Retry) do(ctx context.Context, op string, id chunk.ID, fn func() error) error {
+	return retry(ctx, r.o, r.s.String(), op, id.String(), fn)
+}
+
+// retry calls fn until it succeeds, fails with an error that is not
+// transient, o.Attempts calls are made, or ctx is done. store, op and what
+// (a chunk ID, an index name) are for the log.
+func retry(ctx context.Context, o RetryOptions, store, op, what string, fn func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := fn()
-		last := attempt >= r.o.Attempts
+		last := attempt >= o.Attempts
 		if !last && IsTransient(err) && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 			// A retry is due but the caller has given up: say so, as when
 			// the wait is cut short.
@@ -63,8 +71,8 @@ func (r *Retry) do(ctx context.Context, op string, id chunk.ID, fn func() error)
 			}
 			return err
 		}
-		wait := time.Duration(attempt) * r.o.BaseInterval
-		r.o.Logger.Warn("retrying store call", "store", r.s.String(), "op", op, "id", id.String(),
+		wait := time.Duration(attempt) * o.BaseInterval
+		o.Logger.Warn("retrying store call", "store", store, "op", op, "id", what,
 			"attempt", attempt, "wait", wait, "error", err)
 		t := time.NewTimer(wait)
 		select {
@@ -121,3 +129,6 @@ func flush(ctx context.Context, s chunk.Store) error {
 	}
 	return nil
 }
+
+// ChunkFile forwards to the wrapped store (see [ChunkFiler]).
+func (r *Retry) ChunkFile(id chunk.ID) (string, bool, bool) { return chunkFile(r.s, id) }

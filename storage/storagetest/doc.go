@@ -1,8 +1,29 @@
 // Package storagetest holds the conformance suite every chunk store must pass
 // and fault-injecting stores for testing the code that combines stores
 // (routers, failover groups, caches, retries, in-flight dedup). It is for
-// tests only; it imports nothing but the standard library, chunk and
-// storage.
+// tests only; it imports nothing but the standard library, chunk, caindex
+// and storage.
+//
+// Besides [Run] (below) there are:
+//
+//   - [RunIndex] (index.go): the index store suite: a missing index is
+//     fs.ErrNotExist, a failed write keeps the old index, names that escape
+//     the store are refused, a copy is byte-exact.
+//   - [RunUnreachable] (unreachable.go): a store whose bucket or host does
+//     not exist fails permanently (not retried: one backend call through a
+//     Retry of five attempts), not as a missing chunk, naming the store.
+//   - [RunOpen] (open.go): a backend's registration: its scheme is in the
+//     registry, an unknown scheme's error lists the registry's schemes, and
+//     a secret (a URL password, a credential from Options.Credentials)
+//     never shows in String(), in error messages or in printed options.
+//   - [RunBenchmarks] (bench.go): Get and Store of 64 KiB chunks, with
+//     throughput (b.SetBytes) and allocations per chunk.
+//   - [MemDriver] (memdriver.go): an in-memory storage.ObjectDriver with
+//     fault injection ([Fault]: fail the next n calls of some operations as
+//     transient, permanent, missing or unclassified, or return corrupt
+//     bytes), and [NewMissingBucket]. Through storage.ObjectStore it passes
+//     Run, RunIndex (storage.ObjectIndexStore) and RunUnreachable: the
+//     shared code alone makes a conforming store.
 //
 // # The conformance suite
 //
@@ -117,8 +138,10 @@
 // chunk.Flusher (else does nothing), and has Unwrap, so storage.As can look
 // through it. ListChunks, RemoveChunk and Prune are not forwarded.
 //
-//   - [ErrTransient]: the error the wrappers inject by default; an ordinary
-//     error, which retry logic must treat as transient.
+//   - [ErrTransient]: the error the wrappers inject by default; it has a
+//     method Transient() bool returning true, as backends mark what they
+//     classify as transient, so retry logic repeats it. [ErrUnclassified]
+//     is an error nobody classified, which retry logic must not repeat.
 //   - [NewTransient]: the first n calls of the selected operations ([OpGet],
 //     [OpHas], [OpStore]; GetChunk by default) fail with an error wrapping
 //     ErrTransient that names the store, the call and the chunk; later calls

@@ -13,16 +13,32 @@ import (
 )
 
 // ErrTransient is the error [Transient] injects (wrapped, naming the store):
-// an ordinary error, which retry logic must treat as transient.
-var ErrTransient = errors.New("storagetest: injected transient error")
+// it says it is transient (a method Transient() bool that returns true), as
+// a backend marks the errors it classifies so, and retry logic must treat
+// it as transient.
+var ErrTransient error = &injectedError{"storagetest: injected transient error", true}
+
+// ErrUnclassified is an error nobody classified (a plain errors.New): retry
+// logic must not repeat it.
+var ErrUnclassified = errors.New("storagetest: injected unclassified error")
+
+type injectedError struct {
+	msg       string
+	transient bool
+}
+
+func (e *injectedError) Error() string   { return e.msg }
+func (e *injectedError) Transient() bool { return e.transient }
 
 // Op selects store calls for [Transient].
 type Op uint8
 
 const (
-	OpGet   Op = 1 << iota // GetChunk
-	OpHas                  // HasChunk
-	OpStore                // StoreChunk
+	OpGet    Op = 1 << iota // GetChunk
+	OpHas                   // HasChunk
+	OpStore                 // StoreChunk
+	OpDelete                // a driver's Delete (MemDriver)
+	OpList                  // a driver's List (MemDriver)
 )
 
 func (op Op) String() string {
@@ -33,6 +49,10 @@ func (op Op) String() string {
 		return "HasChunk"
 	case OpStore:
 		return "StoreChunk"
+	case OpDelete:
+		return "Delete"
+	case OpList:
+		return "List"
 	}
 	return fmt.Sprintf("Op(%d)", uint8(op))
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,7 +77,7 @@ func loadConfig(p string) (*config, error) {
 	// Check every store's options now, not when the store is first used.
 	for _, loc := range sortedKeys(cfg.StoreOptions) {
 		o := storage.DefaultOptions()
-		if err := json.Unmarshal(cfg.StoreOptions[loc], &o); err != nil {
+		if err := storage.ParseOptions(loc, cfg.StoreOptions[loc], &o); err != nil {
 			where := keyOffset(data, "store-options", loc)
 			var oe *storage.OptionError
 			if errors.As(err, &oe) {
@@ -162,10 +163,11 @@ func (c *config) storeOptions(location string) (storage.Options, error) {
 		match = pattern
 	}
 	if match != "" {
-		if err := json.Unmarshal(c.StoreOptions[match], &o); err != nil {
+		if err := storage.ParseOptions(location, c.StoreOptions[match], &o); err != nil {
 			return o, fmt.Errorf("config %s: store-options %q: %w", c.path, match, err)
 		}
 	}
+	o.Credentials = credentials{c, os.Getenv}
 	return o, nil
 }
 
@@ -193,7 +195,7 @@ func (c *config) effective() (any, error) {
 	opts := map[string]storage.Options{}
 	for _, loc := range sortedKeys(c.StoreOptions) {
 		o := storage.DefaultOptions()
-		if err := json.Unmarshal(c.StoreOptions[loc], &o); err != nil {
+		if err := storage.ParseOptions(loc, c.StoreOptions[loc], &o); err != nil {
 			return nil, err
 		}
 		opts[loc] = o
@@ -232,4 +234,29 @@ func (c *config) s3CredentialsFor(u *url.URL, getenv func(string) string) s3Cred
 		cr.AwsRegion = r
 	}
 	return cr
+}
+
+// credentials is the one path by which the config's "s3-credentials" (and
+// the environment's S3_* and AWS_* keys, which win, as in desync) reach a
+// backend: it is every store's Options.Credentials.
+type credentials struct {
+	cfg    *config
+	getenv func(string) string
+}
+
+// Credential returns the credential for the store at loc, or an error
+// matching storage.ErrNoCredential when neither the config nor the
+// environment has one.
+func (c credentials) Credential(_ context.Context, loc *url.URL) (storage.Credential, error) {
+	cr := c.cfg.s3CredentialsFor(loc, c.getenv)
+	if cr == (s3Credentials{}) {
+		return storage.Credential{}, fmt.Errorf("store %s: %w", loc.Redacted(), storage.ErrNoCredential)
+	}
+	attrs := map[string]string{}
+	for k, v := range map[string]string{"region": cr.AwsRegion, "profile": cr.AwsProfile, "credentials-file": cr.AwsCredentialsFile} {
+		if v != "" {
+			attrs[k] = v
+		}
+	}
+	return storage.Credential{ID: cr.AccessKey, Secret: storage.Secret(cr.SecretKey), Token: storage.Secret(cr.SessionToken), Attrs: attrs}, nil
 }

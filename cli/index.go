@@ -60,11 +60,7 @@ func (a *app) writeIndex(ctx context.Context, location string, write func(io.Wri
 		return err
 	}
 	defer s.Close()
-	w, ok := s.(storage.IndexStreamStore)
-	if !ok {
-		return fmt.Errorf("index store %s does not accept indexes", dir)
-	}
-	return w.WriteIndex(ctx, name, write)
+	return storage.WriteIndex(ctx, s, name, write)
 }
 
 // indexLocation splits the location of an index into its index store and
@@ -85,10 +81,9 @@ func (a *app) indexLocation(location string) (dir, name string, o storage.Option
 }
 
 // streamIndex opens the index at location to be read a chunk at a time,
-// where it can be: a regular local file as it is; a remote index (from an
-// index store that can copy it) downloaded first to a temporary file in
-// tmpDir, removed by done. For a pipe, stdin or another index store it
-// returns a nil reader: read the index whole. A pipe is read whole because
+// where it can be: a regular local file as it is; a remote index
+// downloaded first to a temporary file in tmpDir, removed by done. For a
+// pipe or stdin it returns a nil reader: read the index whole. A pipe is read whole because
 // the progress total is read from the file's end. name is what errors
 // call the index.
 func (a *app) streamIndex(ctx context.Context, location, tmpDir string) (r *caindex.Reader, name string, done func(), err error) {
@@ -122,10 +117,6 @@ func (a *app) streamIndex(ctx context.Context, location, tmpDir string) (r *cain
 		return nil, "", nil, err
 	}
 	defer s.Close()
-	cs, ok := s.(storage.IndexCopyStore)
-	if !ok {
-		return nil, "", nil, nil
-	}
 	f, err := os.CreateTemp(tmpDir, ".desync-index.*.tmp")
 	if err != nil {
 		return nil, "", nil, err
@@ -134,7 +125,7 @@ func (a *app) streamIndex(ctx context.Context, location, tmpDir string) (r *cain
 		f.Close()
 		os.Remove(f.Name())
 	}
-	if err = cs.CopyIndex(ctx, name, f); err == nil {
+	if err = storage.CopyIndex(ctx, s, name, f); err == nil {
 		_, err = f.Seek(0, io.SeekStart)
 	}
 	if err == nil {

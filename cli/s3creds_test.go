@@ -1,8 +1,14 @@
 package cli
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/folbricht/desync/storage"
 )
 
 func TestS3CredentialsFor(t *testing.T) {
@@ -30,5 +36,39 @@ func TestS3CredentialsFor(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%s %v: %+v, want %+v", tc.loc, tc.env, got, tc.want)
 		}
+	}
+}
+
+// TestCredentialsPath: a store's options carry the config's s3-credentials
+// (the environment winning) to its backend through Options.Credentials, and
+// printing the options never shows the secret.
+func TestCredentialsPath(t *testing.T) {
+	cfg := &config{path: "config.json", S3Credentials: map[string]s3Credentials{
+		"http://127.0.0.1:9000": {AccessKey: "cfg-key", SecretKey: "cfg-secret-xyz", AwsRegion: "eu-1", AwsProfile: "p"},
+	}}
+	o, err := cfg.storeOptions("s3+http://127.0.0.1:9000/bucket/prefix")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Credentials == nil {
+		t.Fatal("storeOptions: no Credentials")
+	}
+	o.Credentials = credentials{cfg, func(string) string { return "" }} // the test's own environment must not count
+	u, _ := url.Parse("s3+http://127.0.0.1:9000/bucket/prefix")
+	cr, err := o.Credentials.Credential(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr.ID != "cfg-key" || cr.Secret.Reveal() != "cfg-secret-xyz" || cr.Attrs["region"] != "eu-1" || cr.Attrs["profile"] != "p" {
+		t.Errorf("credential %+v (secret %q), want the config's", cr, cr.Secret.Reveal())
+	}
+	for _, s := range []string{fmt.Sprintf("%v", o), fmt.Sprintf("%+v", o), fmt.Sprintf("%#v", o), fmt.Sprintf("%+v", cr)} {
+		if strings.Contains(s, "cfg-secret-xyz") {
+			t.Errorf("printed options show the secret: %s", s)
+		}
+	}
+	other, _ := url.Parse("s3+http://127.0.0.1:9001/b")
+	if _, err := o.Credentials.Credential(context.Background(), other); !errors.Is(err, storage.ErrNoCredential) {
+		t.Errorf("other endpoint: %v, want ErrNoCredential", err)
 	}
 }

@@ -125,6 +125,14 @@
 // Durability: every sync goes through a [Syncer] ([SystemSync] unless an
 // option sets another, as tests do to check each sync and its order).
 //
+// Checking a store: [VerifyStore] lists a store's chunks (and, for a local
+// store, chunk files under the wrong prefix directory, [MisplacedError]),
+// decodes and verifies each on a worker pool, reports every problem through
+// a callback and, with Repair, deletes what it reported.
+//
+// Package workpool (a sub-package) is the one bounded worker pool of the
+// repository: verify, chop, cache, info and extraction's tasks run on it.
+//
 // Package storagetest (a sub-package) is the conformance suite every store
 // type runs, plus fault-injecting stores to test compositions with.
 package storage

@@ -1,4 +1,4 @@
-package httpstore_test
+package httpserver_test
 
 import (
 	"context"
@@ -7,8 +7,9 @@ import (
 	"os"
 
 	"github.com/folbricht/desync/chunk"
+	"github.com/folbricht/desync/httpserver"
 	"github.com/folbricht/desync/storage"
-	httpstore "github.com/folbricht/desync/storage-http"
+	_ "github.com/folbricht/desync/storage-http" // the http scheme of storage.Open
 )
 
 // A writable chunk server over a local store, and a client that stores a
@@ -23,12 +24,12 @@ func ExampleNewChunkServer() {
 	if err != nil {
 		panic(err)
 	}
-	server, err := httpstore.NewChunkServer(local, httpstore.ChunkServerOptions{Writable: true})
+	server, err := httpserver.NewChunkServer(local, httpserver.ChunkServerOptions{Writable: true})
 	if err != nil {
 		panic(err)
 	}
 	defer server.Close()
-	ts := httptest.NewServer(server) // or httpstore.Serve(ctx, server, listeners, opts)
+	ts := httptest.NewServer(server) // or httpserver.Serve(ctx, server, listeners, opts)
 	defer ts.Close()
 
 	s, err := storage.Open(ctx, ts.URL, storage.DefaultOptions())
@@ -56,7 +57,7 @@ func ExampleNewIndexServer() {
 	defer os.RemoveAll(dir)
 	ctx := context.Background()
 
-	server, err := httpstore.NewIndexServer(dir, httpstore.IndexServerOptions{Writable: true})
+	server, err := httpserver.NewIndexServer(dir, httpserver.IndexServerOptions{Writable: true})
 	if err != nil {
 		panic(err)
 	}

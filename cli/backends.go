@@ -6,9 +6,9 @@ package cli
 // lands) is refused as an unknown scheme, naming the known ones. A new
 // backend module is one more blank import here (and a require in go.mod).
 //
-// Other files import some of these modules for more than their schemes
-// (chunk-server and index-server serve with storage-http); the imports here are
-// what makes the schemes part of the command whatever those files do.
+// The servers (chunk-server, index-server) are module httpserver, imported
+// by the files of those commands; it registers no scheme. The imports here
+// are what makes the schemes part of the command.
 import (
 	_ "github.com/folbricht/desync/storage-http" // http://, https://: chunk and index stores over HTTP(S)
 )

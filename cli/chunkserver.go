@@ -8,8 +8,8 @@ import (
 	"os"
 
 	"github.com/folbricht/desync/chunk"
+	"github.com/folbricht/desync/httpserver"
 	"github.com/folbricht/desync/storage"
-	httpstore "github.com/folbricht/desync/storage-http"
 )
 
 // storeFile is desync's --store-file: the stores and the cache of a
@@ -159,9 +159,9 @@ Example:
 		if sf.isSet("m", "chunk-size") {
 			maxChunk = int(f.params.p.Max)
 		}
-		cs, err := httpstore.NewChunkServer(store, httpstore.ChunkServerOptions{
+		cs, err := httpserver.NewChunkServer(store, httpserver.ChunkServerOptions{
 			MaxChunkSize: maxChunk, Writable: writable, Uncompressed: uncompressed, SkipVerifyRead: skipRead, Digest: a.digest.d,
-			Authorization: srv.authorization, Metrics: httpstore.NewMetrics(), Logger: a.log, AccessLog: access,
+			Authorization: srv.authorization, Metrics: httpserver.NewMetrics(), Logger: a.log, AccessLog: access,
 		})
 		if err != nil {
 			store.Close()
@@ -188,7 +188,7 @@ Example:
 		if err != nil {
 			return err
 		}
-		return httpstore.Serve(ctx, cs, lns, srv.serveOptions(a.log))
+		return httpserver.Serve(ctx, cs, lns, srv.serveOptions(a.log))
 	}
 	return c
 }

@@ -7,6 +7,7 @@ require (
 	github.com/folbricht/desync/caindex v0.0.0
 	github.com/folbricht/desync/chunk v0.0.0
 	github.com/folbricht/desync/chunker v0.0.0
+	github.com/folbricht/desync/httpserver v0.0.0
 	github.com/folbricht/desync/storage v0.0.0
 	github.com/folbricht/desync/storage-http v0.0.0
 	github.com/peterbourgon/ff/v3 v3.4.0
@@ -43,3 +44,5 @@ replace github.com/folbricht/desync/storage => ../storage
 replace github.com/folbricht/desync/assemble => ../assemble
 
 replace github.com/folbricht/desync/storage-http => ../storage-http
+
+replace github.com/folbricht/desync/httpserver => ../httpserver

@@ -4,7 +4,7 @@ import (
 	"context"
 	"strings"
 
-	httpstore "github.com/folbricht/desync/storage-http"
+	"github.com/folbricht/desync/httpserver"
 )
 
 func (a *app) indexServerCmd() *command {
@@ -54,8 +54,8 @@ Example:
 			return err
 		}
 		defer closeLog()
-		is, err := httpstore.NewIndexServer(dir, httpstore.IndexServerOptions{
-			Writable: writable, Authorization: srv.authorization, Metrics: httpstore.NewMetrics(),
+		is, err := httpserver.NewIndexServer(dir, httpserver.IndexServerOptions{
+			Writable: writable, Authorization: srv.authorization, Metrics: httpserver.NewMetrics(),
 			Logger: a.log, AccessLog: access,
 		})
 		if err != nil {
@@ -66,7 +66,7 @@ Example:
 		if err != nil {
 			return err
 		}
-		return httpstore.Serve(ctx, is, lns, srv.serveOptions(a.log))
+		return httpserver.Serve(ctx, is, lns, srv.serveOptions(a.log))
 	}
 	return c
 }

@@ -11,7 +11,7 @@ import (
 	"os"
 	"time"
 
-	httpstore "github.com/folbricht/desync/storage-http"
+	"github.com/folbricht/desync/httpserver"
 )
 
 // serverFlags are the HTTP server options chunk-server and index-server
@@ -39,13 +39,13 @@ func (f *serverFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&f.clientCA, "client-ca", "", "CA certificates (PEM) client certificates must be signed by; needs --mutual-tls")
 	fs.StringVar(&f.authorization, "authorization", "", "required value of the Authorization header (default $DESYNC_HTTP_AUTH)")
 	fs.StringVar(&f.logFile, "log", "", `request log file, or "-" for stderr (default: none)`)
-	fs.DurationVar(&f.readTimeout, "read-timeout", httpstore.DefaultReadTimeout, "limit on reading a request, body included (negative: none)")
-	fs.DurationVar(&f.writeTimeout, "write-timeout", httpstore.DefaultWriteTimeout, "limit on writing a response (negative: none)")
-	fs.DurationVar(&f.idleTimeout, "idle-timeout", httpstore.DefaultIdleTimeout, "how long an idle keep-alive connection is kept (negative: none)")
+	fs.DurationVar(&f.readTimeout, "read-timeout", httpserver.DefaultReadTimeout, "limit on reading a request, body included (negative: none)")
+	fs.DurationVar(&f.writeTimeout, "write-timeout", httpserver.DefaultWriteTimeout, "limit on writing a response (negative: none)")
+	fs.DurationVar(&f.idleTimeout, "idle-timeout", httpserver.DefaultIdleTimeout, "how long an idle keep-alive connection is kept (negative: none)")
 }
 
-func (f *serverFlags) serveOptions(log *slog.Logger) httpstore.ServeOptions {
-	return httpstore.ServeOptions{
+func (f *serverFlags) serveOptions(log *slog.Logger) httpserver.ServeOptions {
+	return httpserver.ServeOptions{
 		CertFile: f.cert, KeyFile: f.key, MutualTLS: f.mutualTLS, ClientCAFile: f.clientCA, TLSConfig: f.tls,
 		ReadTimeout: f.readTimeout, WriteTimeout: f.writeTimeout, IdleTimeout: f.idleTimeout, Logger: log,
 	}
@@ -55,8 +55,8 @@ func (f *serverFlags) serveOptions(log *slog.Logger) httpstore.ServeOptions {
 // certificates once, and fills in the defaults: the listen address and the Authorization value from
 // DESYNC_HTTP_AUTH.
 func (f *serverFlags) validate() error {
-	tc, err := httpstore.ServerTLSConfig(httpstore.ServeOptions{CertFile: f.cert, KeyFile: f.key, MutualTLS: f.mutualTLS, ClientCAFile: f.clientCA})
-	var oe *httpstore.OptionError
+	tc, err := httpserver.ServerTLSConfig(httpserver.ServeOptions{CertFile: f.cert, KeyFile: f.key, MutualTLS: f.mutualTLS, ClientCAFile: f.clientCA})
+	var oe *httpserver.OptionError
 	if errors.As(err, &oe) {
 		return usageErr("%v", err)
 	} else if err != nil {
@@ -92,7 +92,7 @@ func (f *serverFlags) accessLog(stderr io.Writer) (*slog.Logger, func(), error) 
 
 // listen opens the listeners and says where on stderr.
 func (a *app) listen(name string, f *serverFlags) ([]net.Listener, error) {
-	lns, err := httpstore.Listen(f.listen)
+	lns, err := httpserver.Listen(f.listen)
 	if err != nil {
 		return nil, err
 	}

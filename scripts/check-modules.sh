@@ -22,6 +22,10 @@
 #           other core modules import none; a backend module (storage-*) requires no
 #           other backend module
 #   (j)     every module of modules.txt is known to the DESIGN §1 table below
+#   (k)     server-only third-party modules (SERVER_ONLY: the Prometheus client) are
+#           pulled by no module but their owner (httpserver) and cli: not in go.mod,
+#           not in go.sum, not among the packages imported, tests included; so
+#           storage-http, the HTTP client, does not pull prometheus
 # The coming modules (storage-s3, storage-gcs, storage-sftp, storage-oci, catar, fuse)
 # are in the tables already; while one is absent (not in modules.txt, no go.mod) it is
 # skipped and named in the summary, and its rules apply from the day it is listed.
@@ -39,15 +43,26 @@ declare -A TABLE_SIB=(
 	[storage]="chunk caindex"
 	[storage-http]="storage" [storage-s3]="storage" [storage-gcs]="storage" [storage-sftp]="storage"
 	[storage-oci]="storage"
+	[httpserver]="storage storage-http"
 	[assemble]="chunk chunker caindex storage"
 	[fuse]="assemble catar storage"
 	[cli]="*"
 )
 # storage uses golang.org/x/sys/unix for syncfs (batched chunk durability on Linux);
-# storage-http uses prometheus/client_golang for the servers' /metrics.
+# httpserver uses prometheus/client_golang for the servers' /metrics; storage-http, the
+# HTTP client, requires nothing but its siblings (httpserver requires storage-http for
+# its tests, which run the client against the servers).
 declare -A TABLE_3RD=(
 	[chunker]="" [chunk]="github.com/klauspost/compress" [caindex]="" [catar]="github.com/dchest/siphash"
-	[storage]="golang.org/x/sys" [storage-http]="github.com/prometheus/client_golang" [assemble]=""
+	[storage]="golang.org/x/sys" [storage-http]="" [httpserver]="github.com/prometheus/client_golang"
+	[assemble]=""
+)
+
+# Third-party modules (path prefixes) only the named modules (and cli) may pull, in
+# go.mod, go.sum or the packages they import (tests included): the Prometheus client is
+# the servers' alone, so the HTTP client module (storage-http) never pulls it.
+declare -A SERVER_ONLY=(
+	[github.com/prometheus]="httpserver"
 )
 
 # The SDK (package path prefixes) each backend module may import, and only it (and cli).
@@ -231,9 +246,11 @@ for mod in "${MODULES[@]}"; do
 	fi
 
 	# (i) no other module's backend SDK among the packages it imports (tests included).
+	deps=""
 	if [[ $mod != cli ]]; then
 		if ! deps=$(cd "$mod" && go list -deps -test -f '{{.ImportPath}}' ./... 2>&1); then
 			fail "(i) $mod: go list -deps -test ./... failed" "$deps"
+			deps=""
 		else
 			for b in "${!BACKEND_SDK[@]}"; do
 				[[ $b != "$mod" ]] || continue
@@ -244,6 +261,19 @@ for mod in "${MODULES[@]}"; do
 				done
 			done
 		fi
+	fi
+
+	# (k) server-only modules stay in the servers' module.
+	if [[ $mod != cli ]]; then
+		for p in "${!SERVER_ONLY[@]}"; do
+			[[ " ${SERVER_ONLY[$p]} " != *" $mod "* ]] || continue
+			if pulls "$p"; then
+				fail "(k) $mod pulls $p (go.mod/go.sum); only ${SERVER_ONLY[$p]} and cli may"
+			fi
+			if bad=$(awk -v p="$p" '$0 == p || index($0, p "/") == 1' <<<"$deps") && [[ -n $bad ]]; then
+				fail "(k) $mod imports $p (only ${SERVER_ONLY[$p]} and cli may)" "$bad"
+			fi
+		done
 	fi
 
 	# (b) builds and vets on its own; (c) is tidy.

@@ -57,6 +57,17 @@ func newClient(o storage.Options) (*http.Client, error) {
 	return &http.Client{Transport: tr, Timeout: orDefault(o.Timeout, DefaultTimeout)}, nil
 }
 
+// orDefault is d, or def when d is 0, or no limit (0) when d is negative.
+func orDefault(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
+}
+
 // tlsConfig is the client side TLS of o. Verification is on unless
 // o.TrustInsecure is set explicitly.
 func tlsConfig(o storage.Options) (*tls.Config, error) {

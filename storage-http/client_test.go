@@ -22,6 +22,7 @@ import (
 	"github.com/folbricht/desync/chunk"
 	"github.com/folbricht/desync/storage"
 	httpstore "github.com/folbricht/desync/storage-http"
+	"github.com/folbricht/desync/storage/storagetest"
 )
 
 // TestStatusErrors checks how the client maps statuses: 404 is a missing
@@ -91,13 +92,9 @@ func TestStatusErrors(t *testing.T) {
 // TestRetryThroughOpen: a store opened with storage.Open retries 503s and
 // connection failures, but not a 404.
 func TestRetryThroughOpen(t *testing.T) {
-	l := newLocal(t, storage.LocalOptions{})
+	objs := newObjectServer(t)
 	c := randomChunk(t, 5000, chunk.SHA512_256)
-	if err := l.StoreChunk(context.Background(), c); err != nil {
-		t.Fatal(err)
-	}
-	cs, err := httpstore.NewChunkServer(l, httpstore.ChunkServerOptions{})
-	if err != nil {
+	if err := newClient(t, objs.URL, storage.Options{}).StoreChunk(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
 	var calls atomic.Int32
@@ -106,7 +103,7 @@ func TestRetryThroughOpen(t *testing.T) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
-		cs.ServeHTTP(w, r)
+		objs.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
 	s, err := storage.Open(context.Background(), srv.URL, storage.Options{ErrorRetry: 3, ErrorRetryBaseInterval: 1})
@@ -188,17 +185,11 @@ func TestHeaders(t *testing.T) {
 	}
 }
 
-// TestIndexStoreRoundTrip stores and reads an index through our
-// index-server, and through storage.ReadIndex by URL.
+// TestIndexStoreRoundTrip stores and reads an index through an HTTP
+// server, and through storage.ReadIndex by URL. (Our index-server's round
+// trip with this client is tested in module httpserver.)
 func TestIndexStoreRoundTrip(t *testing.T) {
-	dir := t.TempDir()
-	is, err := httpstore.NewIndexServer(dir, httpstore.IndexServerOptions{Writable: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer is.Close()
-	srv := httptest.NewServer(is)
-	defer srv.Close()
+	srv := newObjectServer(t)
 	ix := caindex.New(chunk.SHA512_256, 16<<10, 64<<10, 256<<10)
 	for i := range 3 {
 		c := randomChunk(t, 1000+i, chunk.SHA512_256)
@@ -221,7 +212,10 @@ func TestIndexStoreRoundTrip(t *testing.T) {
 	if _, err := cl.GetIndex(context.Background(), "half.caibx"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a failed WriteIndex stored something: %v", err)
 	}
-	got, err := storage.ReadIndex(context.Background(), srv.URL+"/image.caibx", storage.Options{})
+	if n := srv.Calls(storagetest.OpStore); n != 1 {
+		t.Errorf("%d PUTs, want 1 (a failed WriteIndex sends nothing)", n)
+	}
+	got, err := storage.ReadIndex(context.Background(), srv.URL+"image.caibx", storage.Options{})
 	if err != nil {
 		t.Fatalf("ReadIndex: %v", err)
 	}

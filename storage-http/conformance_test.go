@@ -53,11 +53,48 @@ func checkNoTemp(t *testing.T, l *storage.Local) {
 	})
 }
 
+// servers remembers the object server behind each client under test, so
+// Corrupt and Check can reach it.
+type servers struct {
+	mu sync.Mutex
+	m  map[chunk.Store]*objectServer
+}
+
+func (v *servers) set(s chunk.Store, o *objectServer) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.m == nil {
+		v.m = map[chunk.Store]*objectServer{}
+	}
+	v.m[s] = o
+}
+
+func (v *servers) get(s chunk.Store) *objectServer {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.m[s]
+}
+
+// checkOnlyChunks fails if the server holds an object that is not a chunk
+// named as the layout names it: the client writes nothing else.
+func checkOnlyChunks(t *testing.T, o *objectServer, layout storage.ChunkLayout) {
+	t.Helper()
+	for name, err := range o.List(context.Background(), "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id, ok := layout.Parse(name); !ok || layout.Name(id) != name {
+			t.Errorf("the client left %q on the server, not a chunk", name)
+		}
+	}
+}
+
 // TestConformance runs the chunk store conformance suite on the HTTP
-// client against our chunk-server (writable, backed by a local store, not
-// verifying what it sends) in
-// four configurations, directly and as storage.Open returns it (with
-// retries).
+// client against a writable HTTP object server (objectServer: it stores
+// what is PUT and sends it back as it is, so the suite's corrupt chunks
+// reach the client, whose verification is under test) in four
+// configurations, directly and as storage.Open returns it (with retries).
+// The same suite against our chunk-server is in module httpserver.
 func TestConformance(t *testing.T) {
 	zstd, err := chunk.NewZstd(chunk.ZstdOptions{})
 	if err != nil {
@@ -73,47 +110,44 @@ func TestConformance(t *testing.T) {
 		{"SHA256", storage.Options{Digest: chunk.SHA256}, zstd},
 		{"SkipVerify", storage.Options{SkipVerify: true}, zstd},
 	} {
+		layout := storage.ChunkLayout{Suffix: storage.SuffixCompressed}
+		if tc.o.Uncompressed {
+			layout.Suffix = storage.SuffixPlain
+		}
 		for _, viaOpen := range []bool{false, true} {
 			name := tc.name
 			if viaOpen {
 				name += "/Open"
 			}
 			t.Run(name, func(t *testing.T) {
-				var b backends
+				var v servers
 				storagetest.Run(t, storagetest.Harness{
 					New: func(t *testing.T) chunk.Store {
-						l := newLocal(t, storage.LocalOptions{Digest: tc.o.Digest, Uncompressed: tc.o.Uncompressed})
-						// SkipVerifyRead: the server sends its store's bytes as
-						// they are, so the suite's corrupt chunks reach the
-						// client, whose verification is under test here (the
-						// server's own is TestVerifiedReads').
-						_, base := startChunkServer(t, l, httpstore.ChunkServerOptions{
-							Writable: true, Uncompressed: tc.o.Uncompressed, Digest: tc.o.Digest, SkipVerifyRead: true,
-						})
+						objs := newObjectServer(t)
 						var s chunk.Store
 						if viaOpen {
 							o := tc.o
 							o.ErrorRetry, o.ErrorRetryBaseInterval = 2, 1
 							var err error
-							if s, err = storage.Open(context.Background(), base, o); err != nil {
+							if s, err = storage.Open(context.Background(), objs.URL, o); err != nil {
 								t.Fatal(err)
 							}
 							if _, ok := s.(*storage.Retry); !ok {
-								t.Fatalf("storage.Open(%s) = %T, want a *storage.Retry", base, s)
+								t.Fatalf("storage.Open(%s) = %T, want a *storage.Retry", objs.URL, s)
 							}
 						} else {
-							s = newClient(t, base, tc.o)
+							s = newClient(t, objs.URL, tc.o)
 						}
-						b.set(s, l)
+						v.set(s, objs)
 						return s
 					},
 					Digest:     tc.o.Digest,
 					SkipVerify: tc.o.SkipVerify,
 					Converter:  tc.conv,
 					Corrupt: func(t *testing.T, s chunk.Store, id chunk.ID, stored []byte) {
-						storagetest.CorruptLocal(t, b.get(s), id, stored)
+						v.get(s).SetObject(layout.Name(id), stored)
 					},
-					Check: func(t *testing.T, s chunk.Store) { checkNoTemp(t, b.get(s)) },
+					Check: func(t *testing.T, s chunk.Store) { checkOnlyChunks(t, v.get(s), layout) },
 				})
 			})
 		}
@@ -170,8 +204,10 @@ func TestConformanceStaticServer(t *testing.T) {
 }
 
 // TestIndexConformance runs the index store suite on the HTTP index store
-// against our index-server, directly and as storage.OpenIndexStore returns
-// it (with retries).
+// against an HTTP object server, directly and as storage.OpenIndexStore
+// returns it (with retries). The server takes any name, so names with
+// directories are in the suite too. (The suite against our index-server is
+// in module httpserver.)
 func TestIndexConformance(t *testing.T) {
 	for _, viaOpen := range []bool{false, true} {
 		name := "Direct"
@@ -180,25 +216,18 @@ func TestIndexConformance(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			storagetest.RunIndex(t, storagetest.IndexHarness{
-				Flat: true,
 				New: func(t *testing.T) storage.IndexStore {
-					is, err := httpstore.NewIndexServer(t.TempDir(), httpstore.IndexServerOptions{Writable: true})
-					if err != nil {
-						t.Fatal(err)
-					}
-					t.Cleanup(func() { is.Close() })
-					srv := httptest.NewServer(is)
-					t.Cleanup(srv.Close)
+					objs := newObjectServer(t)
 					if viaOpen {
 						o := storage.DefaultOptions()
 						o.ErrorRetryBaseInterval = 1
-						s, err := storage.OpenIndexStore(context.Background(), srv.URL+"/", o)
+						s, err := storage.OpenIndexStore(context.Background(), objs.URL, o)
 						if err != nil {
 							t.Fatal(err)
 						}
 						return s
 					}
-					s, err := httpstore.NewIndexStore(mustURL(t, srv.URL+"/"), storage.Options{})
+					s, err := httpstore.NewIndexStore(mustURL(t, objs.URL), storage.Options{})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -222,20 +251,14 @@ func TestUnreachableHost(t *testing.T) {
 	storagetest.RunUnreachable(t, newClient(t, "http://"+host+"/store/", storage.Options{}))
 }
 
+// BenchmarkHTTP runs the store benchmarks on the HTTP client against an
+// in-memory object server: the client's and HTTP's own cost. (With our
+// chunk-server, which verifies uploads, see module httpserver.)
 func BenchmarkHTTP(b *testing.B) {
 	storagetest.RunBenchmarks(b, storagetest.BenchHarness{
 		New: func(b *testing.B) chunk.Store {
-			l, err := storage.NewLocal(filepath.Join(b.TempDir(), "store"), storage.LocalOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			cs, err := httpstore.NewChunkServer(l, httpstore.ChunkServerOptions{Writable: true})
-			if err != nil {
-				b.Fatal(err)
-			}
-			srv := httptest.NewServer(cs)
-			b.Cleanup(srv.Close)
-			s, err := httpstore.NewStore(&url.URL{Scheme: "http", Host: srv.Listener.Addr().String(), Path: "/"}, storage.Options{})
+			objs := newObjectServer(b)
+			s, err := httpstore.NewStore(mustURL(b, objs.URL), storage.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -250,7 +273,7 @@ func BenchmarkHTTP(b *testing.B) {
 func TestOpen(t *testing.T) {
 	r := storage.NewRegistry()
 	httpstore.Register(r)
-	_, base := startChunkServer(t, newLocal(t, storage.LocalOptions{}), httpstore.ChunkServerOptions{})
+	base := newObjectServer(t).URL
 	deny := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "bad credentials", http.StatusUnauthorized)
 	}))

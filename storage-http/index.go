@@ -9,7 +9,7 @@ import (
 // IndexStore is an index store on an HTTP(S) server: an index named
 // "x.caibx" is at <base>/x.caibx. It is a storage.ObjectIndexStore over
 // the HTTP [Driver]: GetIndex and CopyIndex are a GET, read as a stream
-// and capped at DefaultMaxIndexSize (a 404 is an error matching
+// and capped at storage.DefaultMaxIndexSize (a 404 is an error matching
 // fs.ErrNotExist, as from a local index store); StoreIndex and WriteIndex
 // a PUT (to an index-server started with -w, or any server that accepts
 // PUT), sent once the index is whole, so a writer that fails sends
@@ -27,7 +27,7 @@ func NewIndexStore(loc *url.URL, o storage.Options) (*IndexStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &IndexStore{ObjectIndexStore: storage.NewObjectIndexStore(d, DefaultMaxIndexSize), d: d}, nil
+	return &IndexStore{ObjectIndexStore: storage.NewObjectIndexStore(d, storage.DefaultMaxIndexSize), d: d}, nil
 }
 
 var (

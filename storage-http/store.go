@@ -117,12 +117,6 @@ func NewStore(loc *url.URL, o storage.Options) (*Store, error) {
 	return &Store{d: d, s: s}, nil
 }
 
-// chunkForm is the format of chunks on the wire, compressed or not; the
-// client and the chunk-server agree on it.
-func chunkForm(uncompressed bool, maxChunk, level int) (*storage.ChunkFormat, error) {
-	return storage.NewChunkFormat(storage.FormatOptions{Uncompressed: uncompressed, MaxChunkSize: maxChunk, CompressionLevel: level})
-}
-
 // URL returns the URL of chunk id.
 func (s *Store) URL(id chunk.ID) string { return s.d.URL(s.s.Name(id)) }
 

@@ -1,4 +1,4 @@
-package httpstore
+package httpserver
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/folbricht/desync/caindex"
+	"github.com/folbricht/desync/storage"
 )
 
 // IndexServerOptions configure [NewIndexServer].
@@ -32,8 +33,9 @@ type IndexServerOptions struct {
 }
 
 // DefaultMaxIndexSize caps index uploads: 1 GiB holds the index of a
-// file of some 1.6 TB at 64 KiB average chunks.
-const DefaultMaxIndexSize = 1 << 30
+// file of some 1.6 TB at 64 KiB average chunks. It is the largest index
+// the HTTP index store client reads (storage.DefaultMaxIndexSize).
+const DefaultMaxIndexSize = storage.DefaultMaxIndexSize
 
 // IndexServer serves the index files of one directory:
 //

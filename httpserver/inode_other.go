@@ -1,6 +1,6 @@
 //go:build !unix
 
-package httpstore
+package httpserver
 
 import "io/fs"
 

@@ -1,4 +1,4 @@
-package httpstore
+package httpserver
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/folbricht/desync/chunk"
@@ -90,7 +91,7 @@ const DefaultMaxUploadBytes = 256 << 20
 type ChunkServer struct {
 	o       ChunkServerOptions
 	conv    chunk.Converter
-	suffix  string
+	layout  storage.ChunkLayout // chunk names: /<4 hex>/<id><suffix>
 	maxBody int64
 	uploads chan struct{} // a token per upload in progress
 	bodies  *budget       // the bytes of upload bodies in memory
@@ -119,11 +120,13 @@ func NewChunkServer(s chunk.Store, o ChunkServerOptions) (*ChunkServer, error) {
 	if cs.log == nil {
 		cs.log = slog.New(slog.DiscardHandler)
 	}
-	f, err := chunkForm(o.Uncompressed, o.MaxChunkSize, o.CompressionLevel)
+	// The format a client of package storage-http uses for the same
+	// options: both take it from storage, so they agree on names and caps.
+	f, err := storage.NewChunkFormat(storage.FormatOptions{Uncompressed: o.Uncompressed, MaxChunkSize: o.MaxChunkSize, CompressionLevel: o.CompressionLevel})
 	if err != nil {
 		return nil, err
 	}
-	cs.conv, cs.suffix, cs.maxBody = f.Conv, f.Layout.Suffix, f.MaxStored
+	cs.conv, cs.layout, cs.maxBody = f.Conv, f.Layout, f.MaxStored
 	if o.MaxUploadBytes <= 0 {
 		o.MaxUploadBytes = DefaultMaxUploadBytes
 	}
@@ -191,33 +194,26 @@ func (cs *ChunkServer) acquire() *storeRef {
 }
 
 // parseChunkPath returns the ID in a request path of the form
-// /<4 hex>/<64 hex><suffix>. Anything else, including escaped characters
-// (rawPath not empty) and upper-case hex, is refused.
-func parseChunkPath(p, rawPath, suffix string) (chunk.ID, bool) {
-	if rawPath != "" || len(p) != 1+4+1+64+len(suffix) || p[0] != '/' || p[5] != '/' || p[6+64:] != suffix {
+// /<4 hex>/<64 hex><suffix>, the name storage.ChunkLayout gives the chunk.
+// Anything else, including escaped characters (rawPath not empty) and
+// upper-case hex, is refused: a path is accepted only if it is exactly the
+// name of the ID it yields.
+func parseChunkPath(p, rawPath string, layout storage.ChunkLayout) (chunk.ID, bool) {
+	name, ok := strings.CutPrefix(p, "/")
+	if rawPath != "" || !ok {
 		return chunk.ID{}, false
 	}
-	h := p[6 : 6+64]
-	if h[:4] != p[1:5] || !isLowerHex(h) {
+	id, ok := layout.Parse(name)
+	if !ok || layout.Name(id) != name {
 		return chunk.ID{}, false
 	}
-	id, err := chunk.ParseID(h)
-	return id, err == nil
-}
-
-func isLowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
+	return id, true
 }
 
 func (cs *ChunkServer) serve(w http.ResponseWriter, r *http.Request) {
-	id, ok := parseChunkPath(r.URL.Path, r.URL.RawPath, cs.suffix)
+	id, ok := parseChunkPath(r.URL.Path, r.URL.RawPath, cs.layout)
 	if !ok {
-		httpError(w, http.StatusBadRequest, "expected /<4 hex>/<chunk id>"+cs.suffix)
+		httpError(w, http.StatusBadRequest, "expected /<4 hex>/<chunk id>"+cs.layout.Suffix)
 		return
 	}
 	ref := cs.acquire()

@@ -1,4 +1,4 @@
-package httpstore_test
+package httpserver_test
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/folbricht/desync/caindex"
 	"github.com/folbricht/desync/chunk"
+	"github.com/folbricht/desync/httpserver"
 	"github.com/folbricht/desync/storage"
 	httpstore "github.com/folbricht/desync/storage-http"
 	"github.com/folbricht/desync/storage/storagetest"
@@ -69,7 +70,7 @@ func countFiles(t *testing.T, dir string) int {
 func TestChunkServerUploads(t *testing.T) {
 	zstd, _ := chunk.NewZstd(chunk.ZstdOptions{})
 	l := newLocal(t, storage.LocalOptions{})
-	_, base := startChunkServer(t, l, httpstore.ChunkServerOptions{Writable: true, MaxChunkSize: 64 << 10})
+	_, base := startChunkServer(t, l, httpserver.ChunkServerOptions{Writable: true, MaxChunkSize: 64 << 10})
 	good := randomChunk(t, 4000, chunk.SHA512_256)
 	other := randomChunk(t, 4000, chunk.SHA512_256)
 	goodZ, _ := good.Stored(zstd)
@@ -126,7 +127,7 @@ func TestChunkServerUploads(t *testing.T) {
 
 	// Read-only.
 	l2 := newLocal(t, storage.LocalOptions{})
-	_, ro := startChunkServer(t, l2, httpstore.ChunkServerOptions{})
+	_, ro := startChunkServer(t, l2, httpserver.ChunkServerOptions{})
 	if code, _ := do(t, http.MethodPut, ro+chunkPath(good.ID(), ".cacnk"), goodZ); code != http.StatusMethodNotAllowed {
 		t.Errorf("PUT to a read-only server: status %d, want 405", code)
 	}
@@ -169,7 +170,7 @@ func TestChunkServerForms(t *testing.T) {
 			l.Flush(ctx)
 			// Behind a Dedup (as the CLI serves), or a Router (no fast path).
 			for _, s := range []chunk.Store{storage.NewDedup(l), storage.NewRouter(l)} {
-				_, base := startChunkServer(t, s, httpstore.ChunkServerOptions{Uncompressed: tc.servePlain})
+				_, base := startChunkServer(t, s, httpserver.ChunkServerOptions{Uncompressed: tc.servePlain})
 				cl := newClient(t, base, storage.Options{Uncompressed: tc.servePlain})
 				got, err := cl.GetChunk(ctx, c.ID())
 				if err != nil {
@@ -219,7 +220,7 @@ func TestAuthorization(t *testing.T) {
 	l := newLocal(t, storage.LocalOptions{})
 	c := randomChunk(t, 100, chunk.SHA512_256)
 	l.StoreChunk(context.Background(), c)
-	_, base := startChunkServer(t, l, httpstore.ChunkServerOptions{Authorization: "Bearer secret", Metrics: httpstore.NewMetrics(), Writable: true})
+	_, base := startChunkServer(t, l, httpserver.ChunkServerOptions{Authorization: "Bearer secret", Metrics: httpserver.NewMetrics(), Writable: true})
 	p := base + chunkPath(c.ID(), ".cacnk")
 	for _, tc := range []struct {
 		name string
@@ -265,7 +266,7 @@ func TestNoErrorDetails(t *testing.T) {
 	os.WriteFile(p, []byte("secret-internal-path-and-garbage"), 0o644)
 	var logbuf bytes.Buffer
 	// A Router: no fast path, so the store's own read (and its error) is used.
-	_, base := startChunkServer(t, storage.NewRouter(l), httpstore.ChunkServerOptions{Logger: newLogger(&logbuf)})
+	_, base := startChunkServer(t, storage.NewRouter(l), httpserver.ChunkServerOptions{Logger: newLogger(&logbuf)})
 	code, body := do(t, http.MethodGet, base+chunkPath(c.ID(), ".cacnk"), nil)
 	if code != 500 || bytes.Contains(body, []byte(l.String())) || bytes.Contains(body, []byte("invalid")) {
 		t.Errorf("GET of a corrupt chunk: %d %q, want 500 without details", code, body)
@@ -279,8 +280,8 @@ func TestNoErrorDetails(t *testing.T) {
 // bytes and latency, and no chunk ID.
 func TestMetrics(t *testing.T) {
 	l := newLocal(t, storage.LocalOptions{})
-	m := httpstore.NewMetrics()
-	_, base := startChunkServer(t, l, httpstore.ChunkServerOptions{Writable: true, Metrics: m})
+	m := httpserver.NewMetrics()
+	_, base := startChunkServer(t, l, httpserver.ChunkServerOptions{Writable: true, Metrics: m})
 	s := newClient(t, base, storage.Options{})
 	c := randomChunk(t, 1000, chunk.SHA512_256)
 	ctx := context.Background()
@@ -327,7 +328,7 @@ func TestIndexServer(t *testing.T) {
 	idx.Chunks = []caindex.Chunk{{ID: randomChunk(t, 10, 0).ID(), Start: 0, Size: 20000}}
 	idx.WriteTo(&ix)
 
-	is, err := httpstore.NewIndexServer(dir, httpstore.IndexServerOptions{Writable: true, Metrics: httpstore.NewMetrics()})
+	is, err := httpserver.NewIndexServer(dir, httpserver.IndexServerOptions{Writable: true, Metrics: httpserver.NewMetrics()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +384,7 @@ func TestIndexServer(t *testing.T) {
 		t.Errorf("files appeared next to the index directory: %v", entries)
 	}
 
-	ro, err := httpstore.NewIndexServer(dir, httpstore.IndexServerOptions{})
+	ro, err := httpserver.NewIndexServer(dir, httpserver.IndexServerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,7 +415,7 @@ func TestIndexServerOnlyIndexes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	is, err := httpstore.NewIndexServer(dir, httpstore.IndexServerOptions{Writable: true, Logger: newLogger(io.Discard)})
+	is, err := httpserver.NewIndexServer(dir, httpserver.IndexServerOptions{Writable: true, Logger: newLogger(io.Discard)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -489,12 +490,12 @@ func TestTLS(t *testing.T) {
 	l := newLocal(t, storage.LocalOptions{})
 	c := randomChunk(t, 500, chunk.SHA512_256)
 	l.StoreChunk(context.Background(), c)
-	cs, err := httpstore.NewChunkServer(l, httpstore.ChunkServerOptions{})
+	cs, err := httpserver.NewChunkServer(l, httpserver.ChunkServerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tlsURL := serveTLS(t, cs, httpstore.ServeOptions{CertFile: p.certFile, KeyFile: p.keyFile})
-	mtlsURL := serveTLS(t, cs, httpstore.ServeOptions{CertFile: p.certFile, KeyFile: p.keyFile, MutualTLS: true, ClientCAFile: p.caFile})
+	tlsURL := serveTLS(t, cs, httpserver.ServeOptions{CertFile: p.certFile, KeyFile: p.keyFile})
+	mtlsURL := serveTLS(t, cs, httpserver.ServeOptions{CertFile: p.certFile, KeyFile: p.keyFile, MutualTLS: true, ClientCAFile: p.caFile})
 	for _, tc := range []struct {
 		name string
 		url  string
@@ -545,7 +546,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- httpstore.Serve(ctx, h, []net.Listener{ln}, httpstore.ServeOptions{}) }()
+	go func() { served <- httpserver.Serve(ctx, h, []net.Listener{ln}, httpserver.ServeOptions{}) }()
 	type result struct {
 		body string
 		err  error
@@ -599,7 +600,7 @@ func TestSetStore(t *testing.T) {
 	ca, cb := randomChunk(t, 100, 0), randomChunk(t, 100, 0)
 	a.StoreChunk(ctx, ca)
 	b.StoreChunk(ctx, cb)
-	cs, base := startChunkServer(t, a, httpstore.ChunkServerOptions{})
+	cs, base := startChunkServer(t, a, httpserver.ChunkServerOptions{})
 	cl := newClient(t, base, storage.Options{})
 	if _, err := cl.GetChunk(ctx, ca.ID()); err != nil {
 		t.Fatal(err)
@@ -638,12 +639,12 @@ func (s *gatedStore) StoreChunk(ctx context.Context, c *chunk.Chunk) error {
 func TestMaxUploads(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		o    httpstore.ChunkServerOptions
+		o    httpserver.ChunkServerOptions
 	}{
-		{"MaxUploads", httpstore.ChunkServerOptions{MaxUploads: 1}},
+		{"MaxUploads", httpserver.ChunkServerOptions{MaxUploads: 1}},
 		// Chunks of 4000 random bytes: about 4020 stored; the budget is
 		// raised to one largest body (4000 + 4000/256 + 62 + 22 bytes, and 1).
-		{"MaxUploadBytes", httpstore.ChunkServerOptions{MaxUploadBytes: 6000, MaxChunkSize: 4000}},
+		{"MaxUploadBytes", httpserver.ChunkServerOptions{MaxUploadBytes: 6000, MaxChunkSize: 4000}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			zstd, _ := chunk.NewZstd(chunk.ZstdOptions{})
@@ -707,13 +708,13 @@ func TestFileFastPath(t *testing.T) {
 	}
 	p := chunkPath(c.ID(), ".cacnk")
 
-	_, base := startChunkServer(t, storage.NewDedup(storage.NewRetry(l, storage.RetryOptions{})), httpstore.ChunkServerOptions{})
+	_, base := startChunkServer(t, storage.NewDedup(storage.NewRetry(l, storage.RetryOptions{})), httpserver.ChunkServerOptions{})
 	if code, body := do(t, http.MethodGet, base+p, nil); code != 200 || !bytes.Equal(body, file) {
 		t.Errorf("GET through Dedup and Retry: %d, %d bytes; want 200 and the chunk file", code, len(body))
 	}
 
 	down := storagetest.NewDown(l, errors.New("store is down"))
-	_, base = startChunkServer(t, down, httpstore.ChunkServerOptions{Logger: newLogger(io.Discard)})
+	_, base = startChunkServer(t, down, httpserver.ChunkServerOptions{Logger: newLogger(io.Discard)})
 	if code, _ := do(t, http.MethodGet, base+p, nil); code != 500 {
 		t.Errorf("GET through a store that is down: %d, want 500", code)
 	}
@@ -775,7 +776,7 @@ func TestVerifiedReads(t *testing.T) {
 			corrupt(t, l.Path(bad.ID()), otherZ)
 			goodFile, _ := os.ReadFile(l.Path(good.ID()))
 
-			_, base := startChunkServer(t, tc.wrap(l), httpstore.ChunkServerOptions{SkipVerifyRead: tc.skipVerify, Logger: newLogger(io.Discard)})
+			_, base := startChunkServer(t, tc.wrap(l), httpserver.ChunkServerOptions{SkipVerifyRead: tc.skipVerify, Logger: newLogger(io.Discard)})
 			code, cc, body := get(t, base+chunkPath(bad.ID(), ".cacnk"))
 			if strings.Contains(cc, "immutable") {
 				t.Errorf("corrupt chunk: Cache-Control %q, want no immutable", cc)
@@ -857,7 +858,7 @@ func TestUploadSizeCap(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cs, base := startChunkServer(t, newLocal(t, storage.LocalOptions{Uncompressed: tc.uncompressed}),
-				httpstore.ChunkServerOptions{Writable: true, MaxChunkSize: maxChunk, Uncompressed: tc.uncompressed})
+				httpserver.ChunkServerOptions{Writable: true, MaxChunkSize: maxChunk, Uncompressed: tc.uncompressed})
 			if got := cs.MaxBody(); got != tc.cap {
 				t.Fatalf("upload cap %d, want %d", got, tc.cap)
 			}

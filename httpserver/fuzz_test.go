@@ -1,9 +1,11 @@
-package httpstore
+package httpserver
 
 import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/folbricht/desync/storage"
 )
 
 // FuzzChunkPath: whatever the request path, an accepted one is exactly
@@ -15,7 +17,7 @@ func FuzzChunkPath(f *testing.F) {
 		f.Add(s, s, "")
 	}
 	f.Fuzz(func(t *testing.T, p, raw, suffix string) {
-		id, ok := parseChunkPath(p, raw, suffix)
+		id, ok := parseChunkPath(p, raw, storage.ChunkLayout{Suffix: suffix})
 		if !ok {
 			return
 		}

@@ -10,5 +10,6 @@ package cli
 // by the files of those commands; it registers no scheme. The imports here
 // are what makes the schemes part of the command.
 import (
-	_ "github.com/folbricht/desync/storage-http" // http://, https://: chunk and index stores over HTTP(S)
+	_ "github.com/folbricht/desync/storage-http"     // http://, https://: chunk and index stores over HTTP(S)
+	_ "github.com/folbricht/desync/storage/sshstore" // ssh://: read-only chunk stores over casync's protocol (casync pull, or desync pull, on the remote)
 )

@@ -133,6 +133,11 @@
 // Package workpool (a sub-package) is the one bounded worker pool of the
 // repository: verify, chop, cache, info and extraction's tasks run on it.
 //
+// Package casyncproto (a sub-package) is casync's remote protocol (the
+// messages of casync pull/push, validated); package sshstore (a
+// sub-package) is the read-only ssh:// chunk store built on it, which
+// registers the "ssh" scheme when imported.
+//
 // Package storagetest (a sub-package) is the conformance suite every store
 // type runs, plus fault-injecting stores to test compositions with.
 package storage

@@ -48,6 +48,7 @@ func (e *Error) Unwrap() error { return e.Err }
 var hints = map[string]string{
 	"AccessDenied":          "access denied to bucket %s (check the credentials and the bucket's policy)",
 	"InvalidAccessKeyId":    "%.0sthe server does not know the access key (wrong access key)",
+	"XAdminUserNotFound":    "%.0sthe server does not know the access key (wrong access key)",
 	"SignatureDoesNotMatch": "%.0sthe request signature does not match (wrong secret key)",
 	"NoSuchBucket":          "bucket %s does not exist",
 	"InvalidBucketName":     "%q is not a valid bucket name",

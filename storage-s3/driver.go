@@ -3,6 +3,7 @@ package s3store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"iter"
 	"log/slog"
@@ -33,7 +34,7 @@ type Driver struct {
 	timeout  time.Duration
 	log      *slog.Logger
 	tr       http.RoundTripper
-	bucketOK atomic.Bool // a HEAD of the bucket found it
+	bucketOK atomic.Bool // a GET said NoSuchKey: the bucket exists
 }
 
 // newDriver returns the driver on the bucket of loc with client c.
@@ -70,29 +71,6 @@ func (d *Driver) fail(op, key string, err error) error {
 	return &Error{Op: op, Bucket: d.loc.Bucket, Key: key, Err: err}
 }
 
-// checkMissing turns a NoSuchKey into NoSuchBucket when the bucket itself
-// is missing: S3 answers a HEAD of an object in a missing bucket with a
-// bare 404, which minio-go reads as NoSuchKey, and a store whose bucket is
-// gone must fail, not look empty. The bucket is asked about once; after it
-// was found the answer stands.
-func (d *Driver) checkMissing(ctx context.Context, err error) error {
-	if d.bucketOK.Load() || classify(err) != storage.KindMissing {
-		return err
-	}
-	ok, berr := d.c.BucketExists(ctx, d.loc.Bucket)
-	switch {
-	case berr != nil:
-		return d.fail("HEAD bucket", "", berr)
-	case !ok:
-		return d.fail("HEAD bucket", "", minio.ErrorResponse{
-			Code: "NoSuchBucket", StatusCode: http.StatusNotFound, BucketName: d.loc.Bucket,
-			Message: "The specified bucket does not exist",
-		})
-	}
-	d.bucketOK.Store(true)
-	return err
-}
-
 // Get fetches an object of at most limit bytes.
 func (d *Driver) Get(ctx context.Context, name string, limit int64) ([]byte, error) {
 	ctx, cancel := d.bound(ctx)
@@ -100,7 +78,7 @@ func (d *Driver) Get(ctx context.Context, name string, limit int64) ([]byte, err
 	key := d.loc.Key(name)
 	body, info, _, err := d.core.GetObject(ctx, d.loc.Bucket, key, minio.GetObjectOptions{})
 	if err != nil {
-		return nil, d.fail("GET", key, d.checkMissing(ctx, err))
+		return nil, d.fail("GET", key, err)
 	}
 	defer body.Close()
 	if info.Size > limit {
@@ -128,7 +106,6 @@ func (d *Driver) Open(ctx context.Context, name string, limit int64) (io.ReadClo
 	key := d.loc.Key(name)
 	body, info, _, err := d.core.GetObject(ctx, d.loc.Bucket, key, minio.GetObjectOptions{})
 	if err != nil {
-		err = d.checkMissing(ctx, err)
 		cancel()
 		return nil, d.fail("GET", key, err)
 	}
@@ -184,10 +161,44 @@ func (d *Driver) Exists(ctx context.Context, name string) (bool, error) {
 	if err == nil {
 		return true, nil
 	}
-	if err = d.checkMissing(ctx, err); classify(err) == storage.KindMissing {
+	if err = d.headError(ctx, key, err); classify(err) == storage.KindMissing {
 		return false, nil
 	}
 	return false, d.fail("HEAD", key, err)
+}
+
+// headError makes the error of a HEAD say what went wrong. The answer to
+// a HEAD has no body, so minio-go reads a 404 as NoSuchKey and a 403 as
+// AccessDenied, whatever the server meant: a missing bucket, an unknown
+// access key, a wrong secret key. So a refused HEAD is asked again as a
+// GET of one byte, whose body has the real code, and a missing object is
+// believed only once such a GET has said NoSuchKey (then the bucket
+// exists, and later misses are taken as they come). This costs a request
+// only on the way to a permanent failure, or once per store.
+func (d *Driver) headError(ctx context.Context, key string, err error) error {
+	var r minio.ErrorResponse
+	if !errors.As(err, &r) || (r.StatusCode != http.StatusNotFound && r.StatusCode != http.StatusForbidden) {
+		return err
+	}
+	if r.StatusCode == http.StatusNotFound && d.bucketOK.Load() {
+		return err
+	}
+	var o minio.GetObjectOptions
+	o.SetRange(0, 0)
+	body, _, _, gerr := d.core.GetObject(ctx, d.loc.Bucket, key, o)
+	if gerr == nil {
+		body.Close()
+		return err
+	}
+	if classify(gerr) == storage.KindMissing {
+		d.bucketOK.Store(true)
+		return err
+	}
+	var g minio.ErrorResponse
+	if errors.As(gerr, &g) && g.Code != "" {
+		return gerr
+	}
+	return err
 }
 
 // Put uploads data in one PUT request.

@@ -19,7 +19,10 @@
 //     the region; without one minio-go asks the bucket's. minio-go's own
 //     retries are off: storage.Retry does that, with --error-retry.
 //   - driver.go: [Driver], the storage.ObjectDriver (and ObjectStreamer):
-//     GET, HEAD, single PUT, DELETE, and a listing that streams
+//     GET, HEAD, a single PUT (its body's SHA-256 signed, computed once,
+//     rather than minio-go's streaming signature over plain HTTP, which
+//     costs client and server a signature per 64 KiB), DELETE, and a
+//     listing that streams
 //     ListObjectsV2 a page at a time. Each request is bounded by the
 //     store's timeout (default [DefaultTimeout]). A HEAD answer has no
 //     body, so a refused or missing HEAD is asked again as a one-byte GET

@@ -65,7 +65,7 @@ func NewDriver(ctx context.Context, u *url.URL, o storage.Options) (*Driver, err
 //   - otherwise minio-go's chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
 //     (and AWS_SESSION_TOKEN), the shared credentials file with
 //     AWS_PROFILE, then IAM (the instance or container role); with none of
-//     them the requests go unsigned.
+//     them the requests go unsigned (decided once: see chainOnce).
 //
 // The region is the credential's "region" attribute (S3_REGION or the
 // config's aws-region on the command line); empty, minio-go asks the
@@ -90,11 +90,11 @@ func signer(ctx context.Context, u *url.URL, loc *Location, o storage.Options) (
 	case file != "" || profile != "":
 		return credentials.NewFileAWSCredentials(file, profile), region, "credentials file", nil
 	}
-	return credentials.NewChainCredentials([]credentials.Provider{
+	return newChainOnce(
 		&credentials.EnvAWS{},
 		&credentials.FileAWSCredentials{},
 		&credentials.IAM{Client: &http.Client{Timeout: 5 * time.Second}},
-	}), region, "environment, shared file or IAM", nil
+	), region, "environment, shared file or IAM", nil
 }
 
 // transport is the HTTP transport of one store: connections kept for its

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/folbricht/desync/storage"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 type credFunc func(*url.URL) (storage.Credential, error)
@@ -90,4 +91,32 @@ func TestSigner(t *testing.T) {
 			t.Errorf("the provider's error is lost: %v", err)
 		}
 	})
+}
+
+// countingProvider finds nothing, and counts how often it was asked.
+type countingProvider struct{ n int }
+
+func (p *countingProvider) RetrieveWithCredContext(*credentials.CredContext) (credentials.Value, error) {
+	p.n++
+	return credentials.Value{}, errors.New("nothing here")
+}
+func (p *countingProvider) Retrieve() (credentials.Value, error) {
+	return p.RetrieveWithCredContext(nil)
+}
+func (p *countingProvider) IsExpired() bool { return true }
+
+// TestChainOnce: a chain that finds no keys is walked once, not before
+// every request (its IAM step may wait for a timeout each time).
+func TestChainOnce(t *testing.T) {
+	p := &countingProvider{}
+	c := newChainOnce(p)
+	for range 3 {
+		v, err := c.GetWithContext(nil)
+		if err != nil || !v.SignerType.IsAnonymous() {
+			t.Fatalf("got %+v, %v; want anonymous", v, err)
+		}
+	}
+	if p.n != 1 {
+		t.Errorf("the chain was walked %d times, want 1", p.n)
+	}
 }

@@ -237,9 +237,8 @@ func (d *Driver) Delete(ctx context.Context, name string) error {
 
 // List yields the names under prefix as ListObjectsV2 returns them, one
 // page of up to 1000 keys at a time, so a store of millions of chunks is
-// streamed, never collected. Each page is a request bounded by the
-// store's timeout only through the caller's context (a listing may take
-// long in all).
+// streamed, never collected. The store's timeout does not bound a
+// listing, which may take long in all: the caller's context ends it.
 func (d *Driver) List(ctx context.Context, prefix string) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)

@@ -119,7 +119,7 @@ func TestBadInput(t *testing.T) {
 		{"index is the input", []string{"make", "testdata/blob1.bin", "testdata/blob1.bin"}, 2, []string{"is the input"}},
 		{"store fails during make", []string{"make", "-s", broken, precious, "testdata/blob1.bin"}, 1, []string{blocked.ID.String(), fmt.Sprintf("offset %d", blocked.Start)}},
 		{"extract without store", []string{"extract", idx, precious}, 2, []string{"no store"}},
-		{"remote store", []string{"extract", "-s", "s3+http://x/y", idx, precious}, 1, []string{`unknown scheme "s3+http"`, "known schemes"}},
+		{"remote store of an unknown scheme", []string{"extract", "-s", "nosuch+http://x/y", idx, precious}, 1, []string{`unknown scheme "nosuch+http"`, "known schemes", "s3+http"}},
 		{"output is the index", []string{"extract", "-s", store, idx, idx}, 2, []string{"is the index"}},
 		{"missing chunk", []string{"extract", "-s", store, idx, precious}, 1, []string{victim, "missing", store}},
 		{"corrupt index", []string{"extract", "-s", store, corrupt, precious}, 1, []string{corrupt, "offset 32"}},

@@ -11,4 +11,5 @@ package cli
 // what makes the schemes part of the command whatever those files do.
 import (
 	_ "github.com/folbricht/desync/storage-http" // http://, https://: chunk and index stores over HTTP(S)
+	_ "github.com/folbricht/desync/storage-sftp" // sftp://: chunk and index stores over SFTP (the ssh program)
 )

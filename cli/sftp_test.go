@@ -127,3 +127,30 @@ func TestSFTP(t *testing.T) {
 		})
 	}
 }
+
+// TestSFTPHostile: store locations that ssh could read as options run
+// nothing, whatever the command.
+func TestSFTPHostile(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	pwned := filepath.Join(dir, "pwned")
+	input := writeFile(t, filepath.Join(dir, "in"), genRandom(t, 64<<10, 1))
+	for _, loc := range []string{
+		"sftp://-oProxyCommand=touch%20" + pwned + "@localhost/x/",
+		"sftp://-oProxyCommand=touch%20" + pwned + "/x/", // not even a URL
+		"sftp://-oProxyCommand=sh/x/",
+		"sftp://-lroot@localhost/x/",
+	} {
+		r := runWithin(t, 25*time.Second, "make", "-s", loc, loc+"x.caibx", input)
+		if r.code == 0 || !strings.Contains(r.stderr, "refused") && !strings.Contains(r.stderr, "bad store location") {
+			t.Errorf("make into %s: exit %d, stderr %q; want a refusal", loc, r.code, r.stderr)
+		}
+		r = runWithin(t, 25*time.Second, "extract", "-s", loc, loc+"x.caibx", filepath.Join(dir, "out"))
+		if r.code == 0 {
+			t.Errorf("extract from %s succeeded", loc)
+		}
+	}
+	if _, err := os.Stat(pwned); err == nil {
+		t.Error("a hostile location ran a command")
+	}
+}

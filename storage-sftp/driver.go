@@ -94,7 +94,8 @@ func lost(s *session, err error) bool {
 }
 
 // Get reads the whole file of name; one of more than limit bytes is
-// storage.ErrTooLarge.
+// storage.ErrTooLarge. The file is closed in the background: its reply is
+// not waited for.
 func (d *Driver) Get(ctx context.Context, name string, limit int64) ([]byte, error) {
 	var b []byte
 	err := d.with(ctx, "get", name, func(s *session) error {
@@ -102,7 +103,7 @@ func (d *Driver) Get(ctx context.Context, name string, limit int64) ([]byte, err
 		if err != nil {
 			return err
 		}
-		defer f.Close()
+		defer func() { go f.Close() }()
 		fi, err := f.Stat()
 		if err != nil {
 			return err
@@ -224,11 +225,17 @@ func (d *Driver) Put(ctx context.Context, name string, data []byte) error {
 			return err
 		}
 		_, err = f.Write(data)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
+		if err != nil {
+			f.Close()
+		} else {
+			// The server has the data once the write is acknowledged: the
+			// file can be closed and renamed at the same time.
+			closed := make(chan error, 1)
+			go func() { closed <- f.Close() }()
 			err = d.rename(s, tmp, final)
+			if cerr := <-closed; err == nil {
+				err = cerr
+			}
 		}
 		if err != nil && !s.dead.Load() {
 			s.client.Remove(tmp)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -32,6 +33,28 @@ type Driver struct {
 	// noPosixRename makes Put rename as on a server without
 	// posix-rename@openssh.com (for tests).
 	noPosixRename bool
+	// newDirs leans positive while uploads mostly land in directories
+	// that do not exist yet (a new store: most chunks are the first of
+	// their 4-hex directory), and Put then makes the directory before it
+	// tries the file, one round trip less than failing first.
+	newDirs atomic.Int32
+}
+
+// newDirsCap bounds newDirs, so that the guess follows a change soon.
+const newDirsCap = 8
+
+// lean moves newDirs one step toward up (true) or down, within its bounds.
+func (d *Driver) lean(up bool) {
+	for {
+		v := d.newDirs.Load()
+		n := v - 1
+		if up {
+			n = v + 1
+		}
+		if n > newDirsCap || n < -newDirsCap || d.newDirs.CompareAndSwap(v, n) {
+			return
+		}
+	}
 }
 
 // NewDriver returns the driver for the store at loc, an
@@ -214,12 +237,24 @@ func (d *Driver) Put(ctx context.Context, name string, data []byte) error {
 	tmp := path.Join(dir, fmt.Sprintf(".%s.desync-%016x.tmp", path.Base(final), rand.Uint64()))
 	return d.with(ctx, "put", name, func(s *session) error {
 		const flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
+		if dir != d.t.dir && d.newDirs.Load() > 0 {
+			// Most directories are new: make it first. If it was there,
+			// that was a round trip lost, and the guess leans the other way.
+			made, err := d.mkdir(s, dir)
+			if err != nil {
+				return err
+			}
+			d.lean(made)
+		}
 		f, err := s.client.OpenFile(tmp, flags)
 		if errors.Is(err, os.ErrNotExist) {
 			if err := d.mkdirs(s, dir); err != nil {
 				return err
 			}
+			d.lean(true)
 			f, err = s.client.OpenFile(tmp, flags)
+		} else if err == nil && d.newDirs.Load() <= 0 {
+			d.lean(false)
 		}
 		if err != nil {
 			return err
@@ -281,6 +316,17 @@ func (d *Driver) mkdirs(s *session, dir string) error {
 		}
 	}
 	return err
+}
+
+// mkdir makes dir, whose parent should exist, and reports whether it was
+// new. A failure other than the lost connection is left for the upload
+// to meet (a missing parent is made then).
+func (d *Driver) mkdir(s *session, dir string) (made bool, err error) {
+	err = s.client.Mkdir(dir)
+	if err != nil && lost(s, err) {
+		return false, err
+	}
+	return err == nil, nil
 }
 
 // Delete removes the file of name.

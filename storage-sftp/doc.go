@@ -41,15 +41,16 @@
 //
 // Errors: a file that does not exist is missing (a missing chunk, a
 // missing index). Refused authentication, a host key that does not match,
-// a host that refuses the connection or does not resolve, a store
+// a host that refuses the connection, does not resolve or does not start
+// a session in time, a store
 // directory that does not exist or may not be read, and permission denied
 // are permanent, and their message says which, with ssh's own line of
 // explanation (never a secret: ssh prints none). A connection lost during
 // a session is transient (storage.Retry tries again, on a new session).
 //
-// Time: the store's Timeout option bounds every call and the start of a
-// session; if it is 0, calls are bounded by the caller's context only and
-// a session must start within DefaultConnectTimeout (an ssh that prompts
+// Time: the store's Timeout option bounds every call and, separately, the
+// start of a session; if it is 0, calls are bounded by the caller's
+// context only and a session must start within DefaultConnectTimeout (an ssh that prompts
 // for a passphrase needs an agent instead). When a caller's context ends,
 // its session's ssh is killed, so the call returns at once.
 package sftpstore

@@ -81,14 +81,15 @@ func NewDriver(loc *url.URL, o storage.Options) (*Driver, error) {
 // returned; a call that fails because the connection is lost is a
 // transient error, and its session is replaced.
 func (d *Driver) with(ctx context.Context, op, name string, call func(*session) error) error {
+	// Starting a session has its own bound (dial's timeout).
+	s, err := d.pool.get(ctx)
+	if err != nil {
+		return err
+	}
 	if d.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d.timeout)
 		defer cancel()
-	}
-	s, err := d.pool.get(ctx)
-	if err != nil {
-		return err
 	}
 	stop := context.AfterFunc(ctx, s.kill)
 	err = call(s)

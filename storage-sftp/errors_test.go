@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/folbricht/desync/chunk"
 	"github.com/folbricht/desync/storage"
@@ -56,6 +57,23 @@ func TestUnreachable(t *testing.T) {
 	})
 	t.Run("ClosedPort", func(t *testing.T) {
 		storagetest.RunUnreachable(t, openStore(t, withPort(srv.Location(""), closedPort(t)), storage.Options{}))
+	})
+	t.Run("SilentHost", func(t *testing.T) {
+		// A port that takes connections and never answers, as a host
+		// behind a firewall that drops packets: the session's start is
+		// bounded by the store's timeout.
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+		s := openStore(t, withPort(srv.Location(""), port), storage.Options{Timeout: 500 * time.Millisecond})
+		_, err = s.GetChunk(context.Background(), chunk.SHA512_256.Sum(nil))
+		if err == nil || !strings.Contains(err.Error(), "host unreachable") {
+			t.Errorf("GetChunk from a silent host: %v, want host unreachable", err)
+		}
+		storagetest.RunUnreachable(t, s)
 	})
 }
 

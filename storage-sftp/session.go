@@ -153,7 +153,7 @@ func dial(ctx context.Context, t target, timeout time.Duration, opts []sftp.Clie
 			return nil, ctx.Err()
 		}
 		if expired.Load() {
-			return nil, storage.Transient(fmt.Errorf("ssh session not started within %v", timeout))
+			return nil, storage.Permanent(fmt.Errorf("host unreachable: no ssh session within %v", timeout))
 		}
 		return nil, s.setupError(err)
 	}
@@ -186,9 +186,9 @@ func dial(ctx context.Context, t target, timeout time.Duration, opts []sftp.Clie
 
 // setupError says why a session did not start: ssh's exit and the line
 // of its stderr that explains it, marked permanent (refused login, a host
-// key that does not match, a host that does not answer or resolve, no
-// sftp subsystem) or transient (a connection dropped during the
-// handshake, as sshd does when too many start at once).
+// key that does not match, a host that refuses, does not answer or does
+// not resolve, no sftp subsystem) or transient (a connection dropped
+// during the handshake, as sshd does when too many start at once).
 func (s *session) setupError(err error) error {
 	// Wait for ssh to exit so that its stderr is complete.
 	exited := false
@@ -231,9 +231,9 @@ var setupReasons = []struct {
 }{
 	{[]string{"Permission denied", "Too many authentication failures"}, "authentication failed", storage.KindPermanent},
 	{[]string{"Host key verification failed", "HOST IDENTIFICATION HAS CHANGED", "No ED25519 host key is known", "host key is known"}, "host key verification failed", storage.KindPermanent},
-	{[]string{"Connection refused", "Could not resolve", "Name or service not known", "No route to host", "Network is unreachable"}, "host unreachable", storage.KindPermanent},
+	{[]string{"Connection refused", "Could not resolve", "Name or service not known", "No route to host", "Network is unreachable", "Connection timed out"}, "host unreachable", storage.KindPermanent},
 	{[]string{"subsystem request failed"}, "no sftp subsystem on the server", storage.KindPermanent},
-	{[]string{"kex_exchange_identification", "Connection closed", "Connection reset", "timed out", "Broken pipe"}, "connection lost while starting the session", storage.KindTransient},
+	{[]string{"kex_exchange_identification", "Connection closed", "Connection reset", "Broken pipe"}, "connection lost while starting the session", storage.KindTransient},
 }
 
 // kill ends the ssh process at once; every call in flight on the session

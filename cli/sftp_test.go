@@ -68,6 +68,17 @@ func TestSFTP(t *testing.T) {
 		}
 	})
 
+	// Prune and verify list the remote store: a second file's chunks go,
+	// the index's stay, and what stays verifies.
+	other := writeFile(t, filepath.Join(t.TempDir(), "other"), genRandom(t, 1<<20, 15))
+	mustRun(t, nil, "make", "-s", store, filepath.Join(t.TempDir(), "other.caibx"), other)
+	if n := len(storeChunks(t, srv.Dir("store"))); n <= len(ids) {
+		t.Fatalf("the store holds %d chunks after a second make, want more than %d", n, len(ids))
+	}
+	mustRun(t, nil, "prune", "-s", store, "-y", index)
+	assertSameIDs(t, "the server's store directory after prune", storeChunks(t, srv.Dir("store")), ids)
+	mustRun(t, nil, "verify", "-s", store)
+
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -12,5 +12,6 @@ package cli
 import (
 	_ "github.com/folbricht/desync/storage-http"     // http://, https://: chunk and index stores over HTTP(S)
 	_ "github.com/folbricht/desync/storage-s3"       // s3+http://, s3+https://: chunk and index stores in S3 buckets
+	_ "github.com/folbricht/desync/storage-sftp"     // sftp://: chunk and index stores over SFTP (the ssh program)
 	_ "github.com/folbricht/desync/storage/sshstore" // ssh://: read-only chunk stores over casync's protocol (casync pull, or desync pull, on the remote)
 )

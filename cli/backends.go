@@ -10,5 +10,6 @@ package cli
 // (chunk-server and index-server serve with storage-http); the imports here are
 // what makes the schemes part of the command whatever those files do.
 import (
+	_ "github.com/folbricht/desync/storage-gcs"  // gs://: chunk and index stores in Google Cloud Storage
 	_ "github.com/folbricht/desync/storage-http" // http://, https://: chunk and index stores over HTTP(S)
 )

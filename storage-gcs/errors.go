@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"syscall"
 
 	"cloud.google.com/go/auth"
@@ -127,7 +128,17 @@ func (d *Driver) bucketMissing() error {
 }
 
 // opErr names the object of a failed call. A storage.ErrTooLarge and the
-// library's errors stay matchable.
+// library's errors stay matchable. A failed request's *url.Error shows
+// only its cause: its URL repeats the object, with query parameters.
 func (d *Driver) opErr(op, object string, err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		err = quietURLError{ue}
+	}
 	return fmt.Errorf("%s gs://%s/%s: %w", op, d.loc.bucket, object, err)
 }
+
+// quietURLError is a *url.Error that prints only its cause.
+type quietURLError struct{ ue *url.Error }
+
+func (e quietURLError) Error() string { return e.ue.Err.Error() }
+func (e quietURLError) Unwrap() error { return e.ue }

@@ -108,7 +108,8 @@ var gcsChunkName = regexp.MustCompile(`^([0-9a-f]{4})/([0-9a-f]{64})\.cacnk$`)
 // TestGCS: make with chunks and index in a GCS bucket (fake-gcs-server),
 // extract with the index read back from it, exact; extract -c fills the
 // cache with every chunk; the objects are casync's layout, which casync
-// itself extracts from as a local store.
+// itself extracts from as a local store; prune removes exactly the chunks
+// no index given names.
 func TestGCS(t *testing.T) {
 	isolate(t)
 	addr, root := fakeGCS(t)
@@ -153,6 +154,20 @@ func TestGCS(t *testing.T) {
 	} else {
 		t.Log("casync is not installed: the bucket's layout is checked by name only")
 	}
+
+	// A second file's chunks join the store; prune with the first index
+	// (read back from the bucket) takes exactly them out again.
+	in2 := writeFile(t, filepath.Join(dir, "in2"), genRandom(t, 2<<20, 16))
+	mustRun(t, nil, "make", "-s", store, "gs://bkt/indexes/in2.caibx", in2)
+	if n := len(files(t, storeDir)); n <= len(chunks) {
+		t.Fatalf("%d objects after a second make, want more than %d", n, len(chunks))
+	}
+	mustRun(t, nil, "prune", "-s", store, "-y", index)
+	if after := files(t, storeDir); strings.Join(after, "\n") != strings.Join(chunks, "\n") {
+		t.Errorf("after prune: %d objects, want the first file's %d", len(after), len(chunks))
+	}
+	mustRun(t, nil, "extract", "-s", store, index, filepath.Join(dir, "out4"))
+	sameFiles(t, filepath.Join(dir, "out4"), in)
 }
 
 // serviceAccountFile writes application default credentials of a service
@@ -180,7 +195,7 @@ func serviceAccountFile(t *testing.T, tokenURL string) (path, secret string) {
 // the store, in well under 30 s, writing nothing.
 func TestGCSFailures(t *testing.T) {
 	isolate(t)
-	addr, _ := fakeGCS(t)
+	addr, root := fakeGCS(t)
 	createBucket(t, addr, "bkt")
 	dir := t.TempDir()
 	in := writeFile(t, filepath.Join(dir, "in"), genRandom(t, 1<<20, 15))
@@ -241,6 +256,9 @@ func TestGCSFailures(t *testing.T) {
 					t.Errorf("%v wrote %s", args, out)
 				}
 				t.Logf("%v: exit %d after %v: %s", args, r.code, took.Round(time.Millisecond), strings.TrimSpace(r.stderr))
+			}
+			if written := files(t, filepath.Join(root, "bkt")); len(written) > 0 {
+				t.Errorf("objects written to the bucket: %v", written)
 			}
 		})
 	}

@@ -10,6 +10,7 @@ package cli
 // by the files of those commands; it registers no scheme. The imports here
 // are what makes the schemes part of the command.
 import (
+	_ "github.com/folbricht/desync/storage-gcs"      // gs://: chunk and index stores in Google Cloud Storage
 	_ "github.com/folbricht/desync/storage-http"     // http://, https://: chunk and index stores over HTTP(S)
 	_ "github.com/folbricht/desync/storage-s3"       // s3+http://, s3+https://: chunk and index stores in S3 buckets
 	_ "github.com/folbricht/desync/storage-sftp"     // sftp://: chunk and index stores over SFTP (the ssh program)

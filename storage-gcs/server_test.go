@@ -1,0 +1,167 @@
+package gcsstore_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	gcs "cloud.google.com/go/storage"
+	"google.golang.org/api/option"
+
+	gcsstore "github.com/folbricht/desync/storage-gcs"
+)
+
+// serverName is the test server: github.com/fsouza/fake-gcs-server (CI
+// installs a pinned version, see .ci/run).
+const serverName = "fake-gcs-server"
+
+// findServer looks for the test server in PATH, $GOBIN, then
+// $(go env GOPATH)/bin; missing, it skips the test, or fails it in CI.
+func findServer(t testing.TB) string {
+	t.Helper()
+	if p, err := exec.LookPath(serverName); err == nil {
+		return p
+	}
+	dirs := []string{os.Getenv("GOBIN")}
+	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
+		for _, p := range filepath.SplitList(strings.TrimSpace(string(out))) {
+			dirs = append(dirs, filepath.Join(p, "bin"))
+		}
+	}
+	for _, d := range dirs {
+		if d == "" {
+			continue
+		}
+		if p := filepath.Join(d, serverName); isExecutable(p) {
+			return p
+		}
+	}
+	const install = "go install github.com/fsouza/fake-gcs-server@v1.56.1"
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s not found in PATH, $GOBIN or $(go env GOPATH)/bin, and CI requires it (%s)", serverName, install)
+	}
+	t.Skipf("%s not found; %s to run the tests against it", serverName, install)
+	return ""
+}
+
+func isExecutable(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
+}
+
+// server is a fake-gcs-server on loopback with the filesystem backend:
+// object <name> of bucket <b> is the plain file <Root>/<b>/<name>.
+type server struct {
+	Addr   string // host:port, for STORAGE_EMULATOR_HOST
+	Root   string
+	client *gcs.Client
+}
+
+var bucketSeq atomic.Int64
+
+// startServer starts the test server on a free loopback port with a
+// temporary root, killed when the test ends, and points the client
+// library at it (STORAGE_EMULATOR_HOST, for the test's duration).
+func startServer(t testing.TB) *server {
+	t.Helper()
+	bin := findServer(t)
+	root := t.TempDir()
+	var lastErr error
+	for range 5 { // another process may take the free port first
+		addr := freePort(t)
+		_, port, _ := net.SplitHostPort(addr)
+		cmd := exec.Command(bin, "-scheme", "http", "-host", "127.0.0.1", "-port", port,
+			"-backend", "filesystem", "-filesystem-root", root, "-log-level", "error")
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		if err := waitReady(addr, exited); err != nil {
+			cmd.Process.Kill()
+			<-exited
+			lastErr = fmt.Errorf("%w; its output:\n%s", err, out.String())
+			continue
+		}
+		t.Cleanup(func() {
+			cmd.Process.Kill()
+			<-exited
+		})
+		if s, ok := t.(interface{ Setenv(string, string) }); ok {
+			s.Setenv(gcsstore.EmulatorEnv, addr)
+		}
+		client, err := gcs.NewClient(context.Background(), option.WithoutAuthentication(),
+			option.WithEndpoint("http://"+addr+"/storage/v1/"), gcs.WithJSONReads())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { client.Close() })
+		return &server{Addr: addr, Root: root, client: client}
+	}
+	t.Fatalf("%s did not start: %v", serverName, lastErr)
+	return nil
+}
+
+func freePort(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// waitReady polls the server's bucket list until it answers; the bound
+// only stops a server that never comes up.
+func waitReady(addr string, exited <-chan struct{}) error {
+	c := &http.Client{Timeout: time.Second}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		select {
+		case <-exited:
+			return fmt.Errorf("%s exited", serverName)
+		default:
+		}
+		resp, err := c.Get("http://" + addr + "/storage/v1/b")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not answer on %s", serverName, addr)
+}
+
+// Bucket creates a new, empty bucket and returns its name.
+func (s *server) Bucket(t testing.TB) string {
+	t.Helper()
+	name := fmt.Sprintf("bkt-%d", bucketSeq.Add(1))
+	if err := s.client.Bucket(name).Create(context.Background(), "desync-test", nil); err != nil {
+		t.Fatalf("creating bucket %s: %v", name, err)
+	}
+	return name
+}
+
+// Put writes an object as it is, bypassing the store.
+func (s *server) Put(t testing.TB, bucket, name string, b []byte) {
+	t.Helper()
+	w := s.client.Bucket(bucket).Object(name).NewWriter(context.Background())
+	if _, err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("writing %s/%s: %v", bucket, name, err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -215,13 +216,13 @@ func (c *config) effective() (any, error) {
 // s3CredentialsFor returns the S3 credentials for a store URL, as desync
 // finds them: S3_ACCESS_KEY / S3_SECRET_KEY / S3_SESSION_TOKEN (else the
 // AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN) from the
-// environment win; otherwise the s3-credentials entry for the URL's
-// scheme (without "s3+") and host. S3_REGION overrides the region.
-func (c *config) s3CredentialsFor(u *url.URL, getenv func(string) string) s3Credentials {
-	var cr s3Credentials
-	key := (&url.URL{Scheme: strings.TrimPrefix(u.Scheme, "s3+"), Host: u.Host}).String()
-	if e, ok := c.S3Credentials[key]; ok {
-		cr = e
+// environment win (the original desync does the same, checked against it);
+// otherwise the s3-credentials entry for the URL's endpoint (scheme without
+// "s3+", and host). S3_REGION overrides the region.
+func (c *config) s3CredentialsFor(u *url.URL, getenv func(string) string) (s3Credentials, error) {
+	cr, err := c.s3CredentialsEntry(u)
+	if err != nil {
+		return s3Credentials{}, err
 	}
 	access, secret, token := getenv("S3_ACCESS_KEY"), getenv("S3_SECRET_KEY"), getenv("S3_SESSION_TOKEN")
 	if access == "" && secret == "" {
@@ -233,7 +234,32 @@ func (c *config) s3CredentialsFor(u *url.URL, getenv func(string) string) s3Cred
 	if r := getenv("S3_REGION"); r != "" {
 		cr.AwsRegion = r
 	}
-	return cr
+	return cr, nil
+}
+
+// s3CredentialsEntry returns the s3-credentials entry for u's endpoint
+// ("http://host:port"): the entry of exactly that key (desync's only
+// lookup), else the one entry whose key is a glob matching it
+// ("https://*.example.com"). Two globs matching is an error naming them.
+func (c *config) s3CredentialsEntry(u *url.URL) (s3Credentials, error) {
+	endpoint := (&url.URL{Scheme: strings.TrimPrefix(u.Scheme, "s3+"), Host: u.Host}).String()
+	if e, ok := c.S3Credentials[endpoint]; ok {
+		return e, nil
+	}
+	var keys []string
+	for k := range c.S3Credentials {
+		if ok, err := path.Match(strings.TrimSuffix(k, "/"), endpoint); err == nil && ok {
+			keys = append(keys, k)
+		}
+	}
+	switch len(keys) {
+	case 0:
+		return s3Credentials{}, nil
+	case 1:
+		return c.S3Credentials[keys[0]], nil
+	}
+	slices.Sort(keys)
+	return s3Credentials{}, fmt.Errorf("%s: s3-credentials entries %q all match the endpoint %s; make one of them its exact key", c.path, keys, endpoint)
 }
 
 // credentials is the one path by which the config's "s3-credentials" (and
@@ -248,7 +274,10 @@ type credentials struct {
 // matching storage.ErrNoCredential when neither the config nor the
 // environment has one.
 func (c credentials) Credential(_ context.Context, loc *url.URL) (storage.Credential, error) {
-	cr := c.cfg.s3CredentialsFor(loc, c.getenv)
+	cr, err := c.cfg.s3CredentialsFor(loc, c.getenv)
+	if err != nil {
+		return storage.Credential{}, err
+	}
 	if cr == (s3Credentials{}) {
 		return storage.Credential{}, fmt.Errorf("store %s: %w", loc.Redacted(), storage.ErrNoCredential)
 	}

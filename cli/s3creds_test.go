@@ -15,6 +15,9 @@ func TestS3CredentialsFor(t *testing.T) {
 	cfg := &config{S3Credentials: map[string]s3Credentials{
 		"https://s3.example.com": {AccessKey: "cfg-key", SecretKey: "cfg-secret", AwsRegion: "eu-1"},
 		"http://127.0.0.1:9000":  {AwsCredentialsFile: "/creds", AwsProfile: "p"},
+		"https://*.example.org":  {AccessKey: "glob-key", SecretKey: "glob-secret"},
+		"http*://s3.example.org": {AccessKey: "exact-wins", SecretKey: "no"},
+		"https://s3.example.org": {AccessKey: "exact", SecretKey: "exact-secret"},
 	}}
 	for _, tc := range []struct {
 		loc  string
@@ -24,6 +27,9 @@ func TestS3CredentialsFor(t *testing.T) {
 		{"s3+https://s3.example.com/bucket/prefix", nil, s3Credentials{AccessKey: "cfg-key", SecretKey: "cfg-secret", AwsRegion: "eu-1"}},
 		{"s3+http://127.0.0.1:9000/b", nil, s3Credentials{AwsCredentialsFile: "/creds", AwsProfile: "p"}},
 		{"s3+https://other.example.com/b", nil, s3Credentials{}},
+		{"s3+https://eu.example.org/b", nil, s3Credentials{AccessKey: "glob-key", SecretKey: "glob-secret"}},
+		{"s3+https://s3.example.org/b", nil, s3Credentials{AccessKey: "exact", SecretKey: "exact-secret"}},
+		{"s3+http://127.0.0.1:9001/b", nil, s3Credentials{}},
 		{"s3+https://s3.example.com/b", map[string]string{"S3_ACCESS_KEY": "e", "S3_SECRET_KEY": "s", "S3_SESSION_TOKEN": "t"},
 			s3Credentials{AccessKey: "e", SecretKey: "s", SessionToken: "t", AwsRegion: "eu-1"}},
 		{"s3+https://s3.example.com/b", map[string]string{"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b", "S3_REGION": "us-2"},
@@ -32,10 +38,32 @@ func TestS3CredentialsFor(t *testing.T) {
 			s3Credentials{AccessKey: "e", AwsRegion: "eu-1"}},
 	} {
 		u, _ := url.Parse(tc.loc)
-		got := cfg.s3CredentialsFor(u, func(k string) string { return tc.env[k] })
-		if got != tc.want {
-			t.Errorf("%s %v: %+v, want %+v", tc.loc, tc.env, got, tc.want)
+		got, err := cfg.s3CredentialsFor(u, func(k string) string { return tc.env[k] })
+		if err != nil || got != tc.want {
+			t.Errorf("%s %v: %+v, %v, want %+v", tc.loc, tc.env, got, err, tc.want)
 		}
+	}
+}
+
+// TestS3CredentialsAmbiguous: two glob keys matching one endpoint is an
+// error naming both keys and the config file, never a guess.
+func TestS3CredentialsAmbiguous(t *testing.T) {
+	cfg := &config{path: "config.json", S3Credentials: map[string]s3Credentials{
+		"http://*:9000":         {AccessKey: "a", SecretKey: "secret-one"},
+		"http://127.0.0.1:900?": {AccessKey: "b", SecretKey: "secret-two"},
+	}}
+	u, _ := url.Parse("s3+http://127.0.0.1:9000/bucket")
+	_, err := cfg.s3CredentialsFor(u, func(string) string { return "" })
+	if err == nil {
+		t.Fatal("two matching globs: no error")
+	}
+	for _, want := range []string{"config.json", "http://*:9000", "http://127.0.0.1:900?", "http://127.0.0.1:9000"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "secret-") {
+		t.Errorf("error %q shows a secret", err)
 	}
 }
 

@@ -48,7 +48,7 @@ Example:
 			if err != nil {
 				return err
 			}
-			s, err := sf.openWrite(ctx, cfg, a.setup(storeSetup{digest: a.digest.d, maxChunk: f.params.p.Max, level: level, concurrency: f.concurrency}))
+			s, err := sf.openWrite(ctx, cfg, a.setup(storeSetup{digest: a.digest.d, maxChunk: f.params.p.Max, level: level, concurrency: f.concurrency, uploads: true}))
 			if err != nil {
 				return err
 			}

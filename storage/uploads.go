@@ -16,8 +16,11 @@ const (
 	// it writes to (see [UploaderCount]).
 	MinUploaders = 8
 	// DefaultUploadBytes bounds what an [Uploads] queue holds (queued and
-	// being uploaded) unless its options say otherwise.
-	DefaultUploadBytes = 16 << 20
+	// being uploaded) unless its options say otherwise; more when the
+	// chunks may be large (see UploadOptions.MaxBytes). Measured on
+	// loopback (bench/remote.sh), 4 MiB keeps 10 uploaders busy, and a
+	// larger queue only adds to make's peak RSS.
+	DefaultUploadBytes = 4 << 20
 )
 
 // UploaderCount is the number of uploaders for a command with n workers
@@ -30,15 +33,16 @@ type UploadOptions struct {
 	// Uploaders is how many chunks are uploaded at once (0: MinUploaders).
 	Uploaders int
 	// MaxBytes bounds the bytes the queue holds, queued and being
-	// uploaded, counted by the capacity of the buffers holding them (0:
-	// DefaultUploadBytes). A chunk larger than the bound is accepted when
-	// the queue is empty.
+	// uploaded (0:
+	// DefaultUploadBytes, or room for two chunks of the largest size per
+	// uploader if that is more and the store's chunk size cap is known).
+	// A chunk larger than the bound is accepted when the queue is empty.
 	MaxBytes int64
 }
 
 // Uploads is a write-behind queue in front of a remote chunk store:
 // StoreChunk encodes the chunk in the caller (so compression runs on the
-// caller's CPU workers) into a buffer the queue owns, queues it and
+// caller's CPU workers) into bytes the queue owns, queues it and
 // returns; a pool of uploaders of its own writes the queue to the wrapped
 // store. See the package documentation for the rules it keeps.
 type Uploads struct {
@@ -72,8 +76,8 @@ type UploadStats struct {
 // upload is one queued chunk, in the form the wrapped store takes.
 type upload struct {
 	c    *chunk.Chunk
-	buf  *[]byte // the pooled buffer c's bytes live in
-	size int64   // counted against the bound
+	b    []byte // c's bytes, owned by the queue, never changed
+	size int64  // counted against the bound
 }
 
 var uploadBufs = sync.Pool{New: func() any { return new([]byte) }}
@@ -86,12 +90,15 @@ func NewUploads(ctx context.Context, s chunk.WriteStore, o UploadOptions) *Uploa
 	if o.Uploaders <= 0 {
 		o.Uploaders = MinUploaders
 	}
-	if o.MaxBytes <= 0 {
-		o.MaxBytes = DefaultUploadBytes
-	}
 	u := &Uploads{s: s, max: o.MaxBytes, name: s.String(), pending: map[chunk.ID]*upload{}, changed: make(chan struct{})}
 	if os, ok := As[*ObjectStore](s); ok {
 		u.f = os.Format()
+	}
+	if u.max <= 0 {
+		u.max = DefaultUploadBytes
+		if u.f != nil && u.f.MaxChunk < chunk.MaxSize {
+			u.max = max(u.max, 2*int64(o.Uploaders)*u.f.MaxStored)
+		}
 	}
 	u.more = sync.NewCond(&u.mu)
 	u.ctx, u.cancel = context.WithCancel(ctx)
@@ -120,17 +127,12 @@ func (u *Uploads) stop(err error) {
 	u.more.Broadcast()
 }
 
-// done forgets up and gives its buffer back. mu is held.
+// done forgets up and wakes those waiting for a change. mu is held.
 func (u *Uploads) done(up *upload) {
 	if u.pending[up.c.ID()] == up {
 		delete(u.pending, up.c.ID())
 	}
 	u.bytes -= up.size
-	if up.buf != nil {
-		*up.buf = (*up.buf)[:0]
-		uploadBufs.Put(up.buf)
-		up.buf = nil
-	}
 	close(u.changed)
 	u.changed = make(chan struct{})
 }
@@ -172,30 +174,34 @@ func uploadError(store string, id chunk.ID, err error) error {
 	return fmt.Errorf("upload failed: %w", &ChunkError{Store: store, Op: "writing", ID: id, Err: err})
 }
 
-// prepare makes the queued form of c in a buffer of the queue's.
+// prepare makes the queued form of c: its stored form (encoded into a
+// pooled scratch buffer, then copied to one of its exact size, so the
+// queue holds no more than it counts), or a copy of its plain form.
 func (u *Uploads) prepare(c *chunk.Chunk) (*upload, error) {
-	buf := uploadBufs.Get().(*[]byte)
 	var b []byte
 	var err error
 	if u.f == nil {
 		var plain []byte
 		if plain, err = c.Plain(); err == nil {
-			b = append((*buf)[:0], plain...)
+			b = slices.Clone(plain)
 		}
 	} else if stored, ok := c.StoredAs(u.f.Conv); ok {
-		b = append((*buf)[:0], stored...)
+		b = slices.Clone(stored)
 	} else {
 		var plain []byte
 		if plain, err = c.Plain(); err == nil {
-			b, err = u.f.Conv.Encode((*buf)[:0], plain)
+			scratch := uploadBufs.Get().(*[]byte)
+			if *scratch, err = u.f.Conv.Encode((*scratch)[:0], plain); err == nil {
+				b = slices.Clone(*scratch)
+			}
+			*scratch = (*scratch)[:0]
+			uploadBufs.Put(scratch)
 		}
 	}
 	if err != nil {
-		uploadBufs.Put(buf)
 		return nil, &ChunkError{Store: u.name, Op: "writing", ID: c.ID(), Err: err}
 	}
-	*buf = b
-	up := &upload{buf: buf, size: int64(cap(b))}
+	up := &upload{b: b, size: int64(len(b))}
 	if u.f == nil {
 		up.c = chunk.New(c.ID(), b)
 	} else {
@@ -228,13 +234,11 @@ func (u *Uploads) StoreChunk(ctx context.Context, c *chunk.Chunk) error {
 	for {
 		switch {
 		case u.err != nil || u.stopped:
-			u.release(up)
 			if u.err == nil {
 				return fmt.Errorf("store %s: uploads stopped", u.name)
 			}
 			return u.err
 		case u.pending[c.ID()] != nil:
-			u.release(up)
 			return nil
 		case u.bytes == 0 || u.bytes+up.size <= u.max:
 			u.pending[c.ID()] = up
@@ -250,7 +254,6 @@ func (u *Uploads) StoreChunk(ctx context.Context, c *chunk.Chunk) error {
 		select {
 		case <-ctx.Done():
 			u.mu.Lock()
-			u.release(up)
 			return ctx.Err()
 		case <-changed:
 		}
@@ -258,21 +261,14 @@ func (u *Uploads) StoreChunk(ctx context.Context, c *chunk.Chunk) error {
 	}
 }
 
-// release gives back the buffer of an upload that was not queued.
-func (u *Uploads) release(up *upload) {
-	*up.buf = (*up.buf)[:0]
-	uploadBufs.Put(up.buf)
-	up.buf = nil
-}
-
-// pendingChunk returns a copy of chunk id if it is queued or being
-// uploaded.
+// pendingChunk returns chunk id if it is queued or being uploaded (its
+// bytes are never changed, so the chunk may keep them).
 func (u *Uploads) pendingChunk(id chunk.ID) (*chunk.Chunk, bool, error) {
 	u.mu.Lock()
 	up, ok := u.pending[id]
 	var b []byte
 	if ok {
-		b = slices.Clone(*up.buf)
+		b = up.b
 	}
 	u.mu.Unlock()
 	if !ok {

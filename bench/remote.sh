@@ -23,8 +23,9 @@
 # sftp), at zstd level 3 (the original's; ours gets --compression-level 3 when it has the
 # flag). Every extract reads the store and index of the same tool's latest make; with
 # -c the cache is a fresh empty directory. Outputs are compared with cmp against the input.
-# Reported per run: wall seconds, MB/s (input MiB / wall), peak RSS (/usr/bin/time %M) and
-# S3 requests (access log lines), then medians per tool and operation and the ratio of
+# Reported per run: wall seconds, MB/s (input MiB / wall), peak RSS (/usr/bin/time %M),
+# S3 requests (access log lines), and CPU seconds of the tool (user+sys) and of the server
+# (versitygw, or sshd with its sessions: on a small box the two share the cores), then medians per tool and operation and the ratio of
 # each tool to the last one in TOOLS.
 set -euo pipefail
 
@@ -86,6 +87,7 @@ ACCESS_LOG=$WORK/s3-access.log
 versitygw --access "$S3_ACCESS_KEY" --secret "$S3_SECRET_KEY" --port "127.0.0.1:$S3PORT" \
 	--keep-alive --quiet --access-log "$ACCESS_LOG" posix "$WORK/s3" >"$WORK/versitygw.out" 2>&1 &
 PIDS+=($!)
+S3PID=$!
 wait_port "$S3PORT"
 curl -sf -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" \
 	"http://127.0.0.1:$S3PORT/bench" >/dev/null || true # a directory may already serve as the bucket
@@ -114,6 +116,7 @@ Subsystem sftp internal-sftp
 EOF
 /usr/sbin/sshd -D -e -f "$ETC/sshd_config" 2>"$WORK/sshd.log" &
 PIDS+=($!)
+SSHPID=$!
 wait_port "$SSHPORT"
 echo "[127.0.0.1]:$SSHPORT $(cat "$ETC/host.pub")" >"$ETC/known_hosts"
 # The original desync passes host:port to ssh as one host name: both tools get a Host alias.
@@ -142,23 +145,33 @@ has_level() { "$1" make -h 2>&1 | grep -q -- "compression-level"; }
 
 RESULTS=$WORK/results
 : >"$RESULTS"
-# timed TOOL OP ROUND CMD...: runs CMD under /usr/bin/time, records wall, RSS, requests.
+# cpu PID: CPU seconds of the process and its reaped children (sshd's sessions).
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15 + $16 + $17) / hz }' "/proc/$1/stat"; }
+# timed TOOL OP ROUND CMD...: runs CMD under /usr/bin/time, records wall, RSS, requests,
+# the tool's CPU seconds and the server's.
 timed() {
 	local tool=$1 op=$2 round=$3; shift 3
-	local before after
+	local before after spid=$S3PID s0 s1
+	[[ $op == sftp-* ]] && spid=$SSHPID
 	before=$(wc -l <"$ACCESS_LOG" 2>/dev/null || echo 0)
 	sync
-	if ! /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >"$WORK/out" 2>&1; then
+	s0=$(cpu "$spid")
+	if ! /usr/bin/time -f "%e %M %U %S" -o "$WORK/time" "$@" >"$WORK/out" 2>&1; then
 		cat "$WORK/out" >&2
 		die "$tool $op failed: $*"
 	fi
 	after=$(wc -l <"$ACCESS_LOG" 2>/dev/null || echo 0)
-	read -r wall rss <"$WORK/time"
+	s1=$(cpu "$spid")
+	read -r wall rss usr sys <"$WORK/time"
+	local tcpu scpu
+	tcpu=$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.1f", u + s }')
+	scpu=$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.1f", b - a }')
 	local req=$((after - before))
 	[[ $op == s3-* ]] || req=-
 	local mbs
 	mbs=$(awk -v m="$MIB" -v w="$wall" 'BEGIN { printf "%.1f", (w > 0 ? m / w : 0) }')
-	printf "%-6s %-20s round %d: %7.2fs %7s MB/s %6d KiB RSS %8s requests\n" "$tool" "$op" "$round" "$wall" "$mbs" "$rss" "$req"
+	printf "%-6s %-20s round %d: %7.2fs %7s MB/s %6d KiB RSS %8s requests  CPU s: tool %5s server %5s\n" \
+		"$tool" "$op" "$round" "$wall" "$mbs" "$rss" "$req" "$tcpu" "$scpu"
 	echo "$tool $op $wall $rss $req" >>"$RESULTS"
 }
 

@@ -128,9 +128,11 @@ type storeSetup struct {
 	concurrency int          // -n, for stores whose config file entry sets no "n"
 	// uploads: chunks written to a remote store (or a remote -c cache) go
 	// through a storage.Uploads queue with storage.UploaderCount(n)
-	// uploaders of its own, and the store is opened for that many
-	// concurrent calls (make, chop, cache). Local stores batch their
-	// writes already and are never wrapped.
+	// uploaders of its own (make, chop, cache). The store keeps the N of
+	// -n: an sftp:// store opens no more ssh sessions than that (each
+	// costs a login's CPU; measured, more sessions were slower on a small
+	// box), and uploaders beyond them wait for one. Local stores batch
+	// their writes already and are never wrapped.
 	uploads bool
 	log     *slog.Logger // where store warnings go; app.setup fills it in
 }
@@ -232,9 +234,6 @@ func (f *storeFlags) openWrite(ctx context.Context, cfg *config, s storeSetup) (
 		return nil, usageErr("%d stores given; chunks are written to one store (-s)", len(f.stores))
 	}
 	queue := s.uploads && isRemote(f.stores[0])
-	if queue {
-		s.concurrency = storage.UploaderCount(s.concurrency)
-	}
 	st, err := storage.OpenWith(ctx, f.stores[0], f.options(cfg, s))
 	if err != nil {
 		return nil, err
@@ -245,7 +244,7 @@ func (f *storeFlags) openWrite(ctx context.Context, cfg *config, s storeSetup) (
 		return nil, fmt.Errorf("store %s does not accept chunks", f.stores[0])
 	}
 	if queue {
-		w = storage.NewUploads(ctx, w, storage.UploadOptions{Uploaders: s.concurrency})
+		w = storage.NewUploads(ctx, w, storage.UploadOptions{Uploaders: storage.UploaderCount(s.concurrency)})
 	}
 	return w, nil
 }

@@ -69,7 +69,7 @@ Example:
 		}
 		// Without the index (no NullChunk): the zero chunk is fetched and
 		// cached like any other, as desync's cache does.
-		s, err := openReadOnly(ctx, &sf, cfg, a.setup(storeSetup{digest: first.Digest(), maxChunk: first.Max, concurrency: f.concurrency}), nil)
+		s, err := openReadOnly(ctx, &sf, cfg, a.setup(storeSetup{digest: first.Digest(), maxChunk: first.Max, concurrency: f.concurrency, uploads: true}), nil)
 		if err != nil {
 			return err
 		}

@@ -52,7 +52,7 @@ Example:
 		if err != nil {
 			return err
 		}
-		s, err := sf.openWrite(ctx, cfg, a.setup(storeSetup{digest: ix.Digest(), maxChunk: ix.Max, concurrency: f.concurrency}))
+		s, err := sf.openWrite(ctx, cfg, a.setup(storeSetup{digest: ix.Digest(), maxChunk: ix.Max, concurrency: f.concurrency, uploads: true}))
 		if err != nil {
 			return err
 		}

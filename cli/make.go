@@ -24,6 +24,10 @@ one only the index is made) and writes the index to <index> ("-" for
 stdout, or an index store URL). The index is byte-identical to casync make's with the same chunk
 sizes and digest.
 
+Into a remote store the chunks are compressed by the -n workers and uploaded
+in the background by max(-n, 8) uploaders (at most a few MiB queued); the
+index is written only once every upload succeeded.
+
 Example:
   desync make -s /var/store -m 16:64:256 image.caibx image.raw`,
 	})
@@ -48,7 +52,7 @@ Example:
 			if err != nil {
 				return err
 			}
-			s, err := sf.openWrite(ctx, cfg, a.setup(storeSetup{digest: a.digest.d, maxChunk: f.params.p.Max, level: level, concurrency: f.concurrency}))
+			s, err := sf.openWrite(ctx, cfg, a.setup(storeSetup{digest: a.digest.d, maxChunk: f.params.p.Max, level: level, concurrency: f.concurrency, uploads: true}))
 			if err != nil {
 				return err
 			}

@@ -126,7 +126,15 @@ type storeSetup struct {
 	maxChunk    uint64       // caps decoded chunks (the index's max); 0: chunk.MaxSize
 	level       int          // zstd level of written chunks; 0: chunk.DefaultLevel
 	concurrency int          // -n, for stores whose config file entry sets no "n"
-	log         *slog.Logger // where store warnings go; app.setup fills it in
+	// uploads: chunks written to a remote store (or a remote -c cache) go
+	// through a storage.Uploads queue with storage.UploaderCount(n)
+	// uploaders of its own (make, chop, cache). The store keeps the N of
+	// -n: an sftp:// store opens no more ssh sessions than that (each
+	// costs a login's CPU; measured, more sessions were slower on a small
+	// box), and uploaders beyond them wait for one. Local stores batch
+	// their writes already and are never wrapped.
+	uploads bool
+	log     *slog.Logger // where store warnings go; app.setup fills it in
 }
 
 // options returns the options of one store location: config, then flags.
@@ -202,6 +210,9 @@ func (f *storeFlags) openRead(ctx context.Context, cfg *config, s storeSetup, ix
 			c.Close()
 			return nil, fmt.Errorf("cache %s does not accept chunks", f.cache)
 		}
+		if s.uploads && isRemote(f.cache) {
+			w = storage.NewUploads(ctx, w, storage.UploadOptions{Uploaders: storage.UploaderCount(s.concurrency)})
+		}
 		st = storage.NewCache(st, w, storage.CacheOptions{Repair: f.cacheRepair, Logger: s.log})
 	}
 	st = storage.NewDedup(st)
@@ -222,6 +233,7 @@ func (f *storeFlags) openWrite(ctx context.Context, cfg *config, s storeSetup) (
 	case len(f.stores) > 1:
 		return nil, usageErr("%d stores given; chunks are written to one store (-s)", len(f.stores))
 	}
+	queue := s.uploads && isRemote(f.stores[0])
 	st, err := storage.OpenWith(ctx, f.stores[0], f.options(cfg, s))
 	if err != nil {
 		return nil, err
@@ -231,7 +243,21 @@ func (f *storeFlags) openWrite(ctx context.Context, cfg *config, s storeSetup) (
 		st.Close()
 		return nil, fmt.Errorf("store %s does not accept chunks", f.stores[0])
 	}
+	if queue {
+		w = storage.NewUploads(ctx, w, storage.UploadOptions{Uploaders: storage.UploaderCount(s.concurrency)})
+	}
 	return w, nil
+}
+
+// isRemote reports whether a store location (or a member of a "|" group)
+// is not a local directory.
+func isRemote(location string) bool {
+	for _, loc := range strings.Split(location, "|") {
+		if _, local := storage.LocalPath(loc); !local {
+			return true
+		}
+	}
+	return false
 }
 
 // skipsVerify reports whether any store or the cache of f reads chunks

@@ -63,6 +63,37 @@
 //     --error-retry: 3 means 3 requests, 0 and 1 mean one).
 //   - [Dedup]: concurrent requests for one chunk share one fetch (or write).
 //   - [NullChunk]: answers for the all-zero chunk of one size without asking.
+//   - [Uploads]: a write-behind queue for a remote store that is written
+//     to (make, chop, cache -c): StoreChunk returns once the chunk is
+//     queued, and U uploaders of its own (not the caller's workers; the
+//     CLI gives max(-n, 8), [UploaderCount]) write it to the wrapped store.
+//     Decision: the chunk is encoded in the caller, into a pooled buffer
+//     the queue owns, when an [ObjectStore] is found under the queue (its
+//     ChunkFormat says how): so compression stays on make's CPU workers,
+//     the caller may reuse its data buffer at once, and the queue holds
+//     the (smaller) stored form; the uploader hands the wrapped store a
+//     chunk already in its stored form, which ObjectStore puts as it is.
+//     Over any other store it keeps a copy of the plain data. The queue is
+//     bounded by bytes (the capacity of the buffers it holds, queued and
+//     being uploaded; [DefaultUploadBytes]); a StoreChunk that does not
+//     fit waits, and a chunk larger than the bound goes in alone. A chunk
+//     queued or being uploaded is pending: HasChunk says true and GetChunk
+//     returns a copy without asking the store, and storing it again queues
+//     nothing. It sits above [Retry], so a failed upload is one that
+//     failed after the retries; the first failure (a [ChunkError] naming
+//     chunk and store) is returned by every later StoreChunk and by Flush,
+//     what is still queued is dropped and no upload is started any more.
+//     Flush waits for every pending upload, then flushes the wrapped
+//     store; Close flushes, stops the uploaders and closes it. The context
+//     given to [NewUploads] bounds the uploaders: once it is done, uploads
+//     in flight are cancelled and Flush reports it. HasChunk of a chunk not
+//     pending still asks the store on the caller's path (make's HEAD before
+//     a PUT). Measured: on loopback (bench/remote.sh, 2 cores) make is
+//     bound by the CPU of client and server, and moving the HEAD would not
+//     remove a request; with a 1 ms round trip (BenchmarkUploadsLatency, 2
+//     workers) the queue halves the time per chunk and the HEAD is then
+//     what bounds it, so a "store if missing" run by the uploaders is the
+//     next step for high-latency stores.
 //
 // Optional capabilities are small interfaces found by type assertion
 // ([Lister], [Remover], chunk.PruneStore, chunk.Flusher); [As] finds one

@@ -1,0 +1,359 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/folbricht/desync/chunk"
+)
+
+// Defaults of an [Uploads] queue.
+const (
+	// MinUploaders is the fewest uploaders the CLI gives a remote store
+	// it writes to (see [UploaderCount]).
+	MinUploaders = 8
+	// DefaultUploadBytes bounds what an [Uploads] queue holds (queued and
+	// being uploaded) unless its options say otherwise; more when the
+	// chunks may be large (see UploadOptions.MaxBytes). Measured on
+	// loopback (bench/remote.sh), 4 MiB keeps 10 uploaders busy, and a
+	// larger queue only adds to make's peak RSS.
+	DefaultUploadBytes = 4 << 20
+)
+
+// UploaderCount is the number of uploaders for a command with n workers
+// (-n): max(n, MinUploaders), so a command with few CPU workers still keeps
+// enough requests in flight to hide a remote store's latency.
+func UploaderCount(n int) int { return max(n, MinUploaders) }
+
+// UploadOptions configure an [Uploads] queue.
+type UploadOptions struct {
+	// Uploaders is how many chunks are uploaded at once (0: MinUploaders).
+	Uploaders int
+	// MaxBytes bounds the bytes the queue holds, queued and being
+	// uploaded (0:
+	// DefaultUploadBytes, or room for two chunks of the largest size per
+	// uploader if that is more and the store's chunk size cap is known).
+	// A chunk larger than the bound is accepted when the queue is empty.
+	MaxBytes int64
+}
+
+// Uploads is a write-behind queue in front of a remote chunk store:
+// StoreChunk encodes the chunk in the caller (so compression runs on the
+// caller's CPU workers) into bytes the queue owns, queues it and
+// returns; a pool of uploaders of its own writes the queue to the wrapped
+// store. See the package documentation for the rules it keeps.
+type Uploads struct {
+	s    chunk.WriteStore
+	f    *ChunkFormat // the stored form to encode to; nil: keep a plain copy
+	max  int64
+	name string
+
+	ctx    context.Context // the uploaders'; cancelled by Close or the creator's context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	more    *sync.Cond // signalled when work is queued or the queue stops
+	queue   []*upload
+	pending map[chunk.ID]*upload // queued or being uploaded
+	bytes   int64                // held by pending uploads
+	err     error                // the first failure; sticky
+	stopped bool                 // no upload is started any more
+	changed chan struct{}        // closed (and replaced) when an upload ends or the queue stops
+	stats   UploadStats
+}
+
+// UploadStats count what a queue did.
+type UploadStats struct {
+	Queued   int   // chunks queued
+	Uploaded int   // chunks the wrapped store accepted
+	MaxBytes int64 // the most bytes held at once
+}
+
+// upload is one queued chunk, in the form the wrapped store takes.
+type upload struct {
+	c    *chunk.Chunk
+	b    []byte // c's bytes, owned by the queue, never changed
+	size int64  // counted against the bound
+}
+
+var uploadBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// NewUploads starts the uploaders of a queue in front of s. ctx bounds
+// their life: once it is done, uploads stop, and StoreChunk and Flush
+// report why. If s (or a store it wraps, see [As]) is an [ObjectStore],
+// chunks are queued in its stored form.
+func NewUploads(ctx context.Context, s chunk.WriteStore, o UploadOptions) *Uploads {
+	if o.Uploaders <= 0 {
+		o.Uploaders = MinUploaders
+	}
+	u := &Uploads{s: s, max: o.MaxBytes, name: s.String(), pending: map[chunk.ID]*upload{}, changed: make(chan struct{})}
+	if os, ok := As[*ObjectStore](s); ok {
+		u.f = os.Format()
+	}
+	if u.max <= 0 {
+		u.max = DefaultUploadBytes
+		if u.f != nil && u.f.MaxChunk < chunk.MaxSize {
+			u.max = max(u.max, 2*int64(o.Uploaders)*u.f.MaxStored)
+		}
+	}
+	u.more = sync.NewCond(&u.mu)
+	u.ctx, u.cancel = context.WithCancel(ctx)
+	context.AfterFunc(u.ctx, func() {
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		u.stop(fmt.Errorf("store %s: uploads stopped: %w", u.name, context.Cause(u.ctx)))
+	})
+	for range o.Uploaders {
+		u.wg.Go(u.uploader)
+	}
+	return u
+}
+
+// stop records err (unless a failure is recorded already), drops what is
+// queued and wakes everyone. mu is held.
+func (u *Uploads) stop(err error) {
+	if u.err == nil && err != nil {
+		u.err = err
+	}
+	u.stopped = true
+	for _, up := range u.queue {
+		u.done(up)
+	}
+	u.queue = nil
+	u.more.Broadcast()
+}
+
+// done forgets up and wakes those waiting for a change. mu is held.
+func (u *Uploads) done(up *upload) {
+	if u.pending[up.c.ID()] == up {
+		delete(u.pending, up.c.ID())
+	}
+	u.bytes -= up.size
+	close(u.changed)
+	u.changed = make(chan struct{})
+}
+
+// uploader takes chunks off the queue and writes them to the wrapped store
+// until the queue stops.
+func (u *Uploads) uploader() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for {
+		for len(u.queue) == 0 && !u.stopped {
+			u.more.Wait()
+		}
+		if u.stopped {
+			return
+		}
+		up := u.queue[0]
+		u.queue[0] = nil
+		u.queue = u.queue[1:]
+		u.mu.Unlock()
+		err := u.s.StoreChunk(u.ctx, up.c)
+		u.mu.Lock()
+		u.done(up)
+		if err != nil {
+			u.stop(uploadError(u.name, up.c.ID(), err))
+		} else {
+			u.stats.Uploaded++
+		}
+	}
+}
+
+// uploadError names the store and chunk of a failed upload (the stores'
+// own errors do already).
+func uploadError(store string, id chunk.ID, err error) error {
+	var ce *ChunkError
+	if errors.As(err, &ce) && ce.ID == id {
+		return fmt.Errorf("upload failed: %w", err)
+	}
+	return fmt.Errorf("upload failed: %w", &ChunkError{Store: store, Op: "writing", ID: id, Err: err})
+}
+
+// prepare makes the queued form of c: its stored form (encoded into a
+// pooled scratch buffer, then copied to one of its exact size, so the
+// queue holds no more than it counts), or a copy of its plain form.
+func (u *Uploads) prepare(c *chunk.Chunk) (*upload, error) {
+	var b []byte
+	var err error
+	if u.f == nil {
+		var plain []byte
+		if plain, err = c.Plain(); err == nil {
+			b = slices.Clone(plain)
+		}
+	} else if stored, ok := c.StoredAs(u.f.Conv); ok {
+		b = slices.Clone(stored)
+	} else {
+		var plain []byte
+		if plain, err = c.Plain(); err == nil {
+			scratch := uploadBufs.Get().(*[]byte)
+			if *scratch, err = u.f.Conv.Encode((*scratch)[:0], plain); err == nil {
+				b = slices.Clone(*scratch)
+			}
+			*scratch = (*scratch)[:0]
+			uploadBufs.Put(scratch)
+		}
+	}
+	if err != nil {
+		return nil, &ChunkError{Store: u.name, Op: "writing", ID: c.ID(), Err: err}
+	}
+	up := &upload{b: b, size: int64(len(b))}
+	if u.f == nil {
+		up.c = chunk.New(c.ID(), b)
+	} else {
+		up.c = chunk.NewStored(c.ID(), b, u.f.Conv)
+	}
+	return up, nil
+}
+
+// StoreChunk queues c and returns; c's data may be reused once it returns.
+// It waits while the queue is full. A chunk queued already is not queued
+// again. It returns the failure of an earlier upload, if any: after one,
+// nothing more is queued or started.
+func (u *Uploads) StoreChunk(ctx context.Context, c *chunk.Chunk) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	u.mu.Lock()
+	_, dup := u.pending[c.ID()]
+	err := u.err
+	u.mu.Unlock()
+	if err != nil || dup {
+		return err
+	}
+	up, err := u.prepare(c)
+	if err != nil {
+		return err
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for {
+		switch {
+		case u.err != nil || u.stopped:
+			if u.err == nil {
+				return fmt.Errorf("store %s: uploads stopped", u.name)
+			}
+			return u.err
+		case u.pending[c.ID()] != nil:
+			return nil
+		case u.bytes == 0 || u.bytes+up.size <= u.max:
+			u.pending[c.ID()] = up
+			u.bytes += up.size
+			u.stats.MaxBytes = max(u.stats.MaxBytes, u.bytes)
+			u.stats.Queued++
+			u.queue = append(u.queue, up)
+			u.more.Signal()
+			return nil
+		}
+		changed := u.changed
+		u.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			u.mu.Lock()
+			return ctx.Err()
+		case <-changed:
+		}
+		u.mu.Lock()
+	}
+}
+
+// pendingChunk returns chunk id if it is queued or being uploaded (its
+// bytes are never changed, so the chunk may keep them).
+func (u *Uploads) pendingChunk(id chunk.ID) (*chunk.Chunk, bool, error) {
+	u.mu.Lock()
+	up, ok := u.pending[id]
+	var b []byte
+	if ok {
+		b = up.b
+	}
+	u.mu.Unlock()
+	if !ok {
+		return nil, false, nil
+	}
+	if u.f == nil {
+		return chunk.New(id, b), true, nil
+	}
+	c, err := u.f.Decode(u.name, id, b, true)
+	return c, true, err
+}
+
+// GetChunk returns a chunk that is still queued from the queue, others
+// from the wrapped store.
+func (u *Uploads) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if c, ok, err := u.pendingChunk(id); ok {
+		return c, err
+	}
+	return u.s.GetChunk(ctx, id)
+}
+
+// HasChunk is true for a chunk that is queued, else asks the wrapped store.
+func (u *Uploads) HasChunk(ctx context.Context, id chunk.ID) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	u.mu.Lock()
+	_, ok := u.pending[id]
+	u.mu.Unlock()
+	if ok {
+		return true, nil
+	}
+	return u.s.HasChunk(ctx, id)
+}
+
+// Flush waits until every queued chunk is uploaded, then flushes the
+// wrapped store. It returns the first failed upload, naming chunk and
+// store, or why the uploads stopped.
+func (u *Uploads) Flush(ctx context.Context) error {
+	u.mu.Lock()
+	for u.err == nil && len(u.pending) > 0 {
+		changed := u.changed
+		u.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("store %s: waiting for uploads: %w", u.name, ctx.Err())
+		case <-changed:
+		}
+		u.mu.Lock()
+	}
+	err := u.err
+	u.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return flush(ctx, u.s)
+}
+
+// Stats returns the queue's counts so far.
+func (u *Uploads) Stats() UploadStats {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.stats
+}
+
+// Close waits for the queued uploads (unless the queue's context is done),
+// stops the uploaders and closes the wrapped store. It returns what Flush
+// would.
+func (u *Uploads) Close() error {
+	err := u.Flush(u.ctx)
+	u.cancel()
+	u.wg.Wait()
+	return errors.Join(err, u.s.Close())
+}
+
+// Unwrap returns the wrapped store.
+func (u *Uploads) Unwrap() chunk.Store { return u.s }
+
+// String names the wrapped store.
+func (u *Uploads) String() string { return u.name }
+
+var (
+	_ chunk.WriteStore = (*Uploads)(nil)
+	_ chunk.Flusher    = (*Uploads)(nil)
+)

@@ -38,12 +38,7 @@ func NewStore(ctx context.Context, loc *url.URL, o storage.Options) (*storage.Ob
 	if err != nil {
 		return nil, err
 	}
-	s, err := storage.NewObjectStore(d, o)
-	if err != nil {
-		d.Close()
-		return nil, err
-	}
-	return s, nil
+	return storage.NewObjectStore(d, o)
 }
 
 // NewIndexStore returns the index store at loc (gs://bucket/prefix):

@@ -15,12 +15,7 @@ func NewStore(ctx context.Context, u *url.URL, o storage.Options) (*storage.Obje
 	if err != nil {
 		return nil, err
 	}
-	s, err := storage.NewObjectStore(d, o)
-	if err != nil {
-		d.Close()
-		return nil, err
-	}
-	return s, nil
+	return storage.NewObjectStore(d, o)
 }
 
 // NewIndexStore returns the index store at u: index "x.caibx" is the

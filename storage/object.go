@@ -87,13 +87,14 @@ type ObjectStore struct {
 
 // NewObjectStore returns the chunk store on d with the chunk settings of o
 // (Uncompressed, MaxChunkSize, CompressionLevel, Digest, SkipVerify,
-// Logger).
+// Logger). The store owns d: if the settings are refused, d is closed.
 func NewObjectStore(d ObjectDriver, o Options) (*ObjectStore, error) {
 	f, err := NewChunkFormat(FormatOptions{
 		Uncompressed: o.Uncompressed, MaxChunkSize: o.MaxChunkSize, CompressionLevel: o.CompressionLevel,
 		Digest: o.Digest, SkipVerify: o.SkipVerify,
 	})
 	if err != nil {
+		d.Close()
 		return nil, fmt.Errorf("store %s: %w", d, err)
 	}
 	return NewObjectStoreFormat(d, f, o.Logger), nil

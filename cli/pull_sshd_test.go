@@ -98,7 +98,7 @@ func TestSSHDStoreDesyncPull(t *testing.T) {
 
 	missing := sshLocation(srv, srv.Dir("no such dir"))
 	out2 := filepath.Join(dir, "out2")
-	expect(t, 1, nil, []string{missing}, "extract", "-s", missing, index, out2)
+	expect(t, 1, nil, []string{missing, "no such directory"}, "extract", "-s", missing, index, out2)
 	if _, err := os.Stat(out2); err == nil {
 		t.Errorf("extract from a missing remote directory wrote %s", out2)
 	}

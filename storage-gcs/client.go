@@ -57,7 +57,7 @@ func newClient(ctx context.Context, o storage.Options) (*gcs.Client, error) {
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("credentials: %w", err)
+		return nil, err // "credentials: could not find default credentials…"
 	}
 	return gcs.NewClient(ctx, option.WithHTTPClient(hc), gcs.WithJSONReads(), gcs.WithDisabledClientMetrics(), option.WithTelemetryDisabled())
 }

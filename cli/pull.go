@@ -38,8 +38,8 @@ drop-in for casync on the remote host: point CASYNC_REMOTE_PATH at desync.
 The arguments are casync's: the first (a base) must be "-"; <archive>
 must be "-" (archives are not served); <index> is "-" or a local index
 file, sent to a client that asks for it; the stores (a "-" is skipped)
-are read in order, like -s. Exits 0 when the client says GOODBYE or
-closes the connection.
+are read in order, like -s. Exits 0 when the client says GOODBYE,
+closes the connection or goes away mid-reply.
 
 Example:
   desync pull - - - /srv/store

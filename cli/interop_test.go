@@ -35,6 +35,9 @@ func casyncPath(t *testing.T) string {
 }
 
 var (
+	// startHome is HOME as the test process started.
+	startHome = os.Getenv("HOME")
+
 	binOnce sync.Once
 	binPath string
 	binErr  error
@@ -50,7 +53,11 @@ func desyncBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "desync")
-		out, err := exec.Command("go", "build", "-o", binPath, "./cmd/desync").CombinedOutput()
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/desync")
+		// With the HOME of the process (isolate changes it), so that the
+		// build cache under it is used, not an empty one.
+		cmd.Env = append(os.Environ(), "HOME="+startHome)
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 
 	"github.com/folbricht/desync/chunk"
 	"github.com/folbricht/desync/storage"
@@ -36,8 +38,8 @@ drop-in for casync on the remote host: point CASYNC_REMOTE_PATH at desync.
 The arguments are casync's: the first (a base) must be "-"; <archive>
 must be "-" (archives are not served); <index> is "-" or a local index
 file, sent to a client that asks for it; the stores (a "-" is skipped)
-are read in order, like -s. Exits 0 when the client says GOODBYE or
-closes the connection.
+are read in order, like -s. Exits 0 when the client says GOODBYE,
+closes the connection or goes away mid-reply.
 
 Example:
   desync pull - - - /srv/store
@@ -79,9 +81,37 @@ Example:
 			defer st.Close()
 			srv.store = st
 		}
-		return srv.serve(ctx)
+		// A client that goes away mid-reply makes writes fail: with
+		// SIGPIPE caught for the command, a write to a closed stdout
+		// fails with EPIPE instead of killing the process, and pull ends
+		// as when the client hangs up (status 0, nothing said).
+		sigpipe := make(chan os.Signal, 1)
+		signal.Notify(sigpipe, syscall.SIGPIPE)
+		defer signal.Stop(sigpipe)
+		out := &clientWriter{w: srv.out}
+		srv.out = out
+		err := srv.serve(ctx)
+		if out.err != nil {
+			return nil // the client is gone: nobody to tell
+		}
+		return err
 	}
 	return c
+}
+
+// clientWriter is pull's output to the client; err is its first failed
+// write, which means the client has gone away.
+type clientWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *clientWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return n, err
 }
 
 // pullServer answers one client of casync's protocol.

@@ -16,7 +16,11 @@
 //   - location.go: gs://bucket/prefix parsed; String() shows only that.
 //   - client.go: the client library's client: application default
 //     credentials, or none when STORAGE_EMULATOR_HOST names an emulator
-//     (fake-gcs-server in the tests); its own retries are off.
+//     (fake-gcs-server in the tests); its own retries are off. Its HTTP
+//     transport is the store's own: HTTP/1.1, idle connections kept for
+//     the store's concurrency (-n, at least 16), and the connection setup
+//     (dial, TLS handshake) bounded by [ConnectTimeout], so that an
+//     endpoint that does not answer fails in seconds, retries included.
 //   - driver.go: the object operations. Uploads are one request with a
 //     CRC32C; listings stream page by page (1000 names a page), nothing is
 //     collected.
@@ -36,7 +40,11 @@
 //
 // Credentials: only the environment's (application default credentials:
 // GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login,
-// the metadata server of a GCE/GKE machine). They never appear in a
-// location, in String() or in errors; a location with a user or password
-// is refused.
+// the metadata server of a GCE/GKE machine), as in desync. They never
+// appear in a location, in String() or in errors; a location with a user
+// or password is refused. storage.Options.Credentials is not consulted:
+// what the command line puts there are S3 keys (config.json's
+// s3-credentials, S3_* and AWS_* variables), which mean nothing to GCS,
+// and desync has no GCS credential setting to carry; ADC already covers
+// every way to name a service account or a user.
 package gcsstore

@@ -145,3 +145,21 @@ func TestBlackholeCallerDeadline(t *testing.T) {
 		return context.WithTimeout(context.Background(), time.Second)
 	}, "gs://bkt/store", o, "context deadline exceeded")
 }
+
+// TestDroppedConnections: an endpoint where connections are never set up
+// (SYNs dropped) fails every call in seconds, at the connect timeout,
+// not the store's (a minute by default), saying it is unreachable.
+func TestDroppedConnections(t *testing.T) {
+	t.Setenv(gcsstore.EmulatorEnv, dropper(t))
+	o := storage.Options{ErrorRetry: 1}
+	checkUnreachable(t, nil, "gs://bkt/store", o, "unreachable: no connection within 3s")
+}
+
+// TestSilentTLS: an HTTPS endpoint that accepts connections but never
+// answers the TLS handshake fails every call at the handshake timeout,
+// not the store's.
+func TestSilentTLS(t *testing.T) {
+	t.Setenv(gcsstore.EmulatorEnv, "https://"+blackhole(t))
+	o := storage.Options{ErrorRetry: 1}
+	checkUnreachable(t, nil, "gs://bkt/store", o, "TLS handshake timeout")
+}

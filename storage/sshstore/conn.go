@@ -40,7 +40,7 @@ type conn struct {
 	err     error                 // why the connection died
 	dead    chan struct{}         // closed when err is set
 	exited  chan struct{}         // closed when the process has been waited for
-	closing bool
+	closing error                 // why close was called (errClosed, errRetired); nil while open
 }
 
 type call struct {
@@ -58,6 +58,11 @@ type answer struct {
 // (a repeated REQUEST is never answered), so the store asks on a fresh
 // connection instead.
 var errAsked = errors.New("chunk already requested on this connection")
+
+// errRetired is the answer to a call that reached a connection the store
+// had retired (to ask an ID again elsewhere) before the call's REQUEST
+// went out: the store asks on the slot's new connection.
+var errRetired = errors.New("connection retired")
 
 // dial starts the ssh command and does the HELLO exchange, bounded by ctx
 // and timeout.
@@ -202,7 +207,7 @@ func (c *conn) fail(err error) {
 	}
 	c.err = c.describe(err)
 	close(c.dead)
-	if !c.closing {
+	if c.closing == nil {
 		go c.kill()
 	}
 }
@@ -231,8 +236,8 @@ func (c *conn) readLoop() {
 			closing := c.closing
 			c.mu.Unlock()
 			switch {
-			case closing:
-				c.fail(errClosed)
+			case closing != nil:
+				c.fail(closing)
 			case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 				c.fail(storage.Transient(fmt.Errorf("the ssh connection ended: %w", err)))
 			default:
@@ -307,6 +312,10 @@ func (c *conn) writeLoop() {
 			continue
 		}
 		c.wmu.Lock()
+		if c.giveBack(ids) {
+			c.wmu.Unlock()
+			continue
+		}
 		err := c.w.Request(0, ids)
 		if err == nil {
 			err = c.w.Flush()
@@ -317,6 +326,25 @@ func (c *conn) writeLoop() {
 			return
 		}
 	}
+}
+
+// giveBack answers the calls for ids with why the connection is closing
+// and forgets them, if it is: their REQUEST must not go out. wmu is held,
+// so close cannot start between this check and the write.
+func (c *conn) giveBack(ids []chunk.ID) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing == nil {
+		return false
+	}
+	for _, id := range ids {
+		for _, cl := range c.pending[id] {
+			cl.res <- answer{err: c.closing}
+		}
+		delete(c.pending, id)
+		delete(c.asked, id)
+	}
+	return true
 }
 
 // get asks for chunk id and returns the server's answer: a CHUNK or a
@@ -358,29 +386,32 @@ func (c *conn) retire() {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	c.close()
+	c.closeWith(errRetired)
 }
 
 // close says GOODBYE, closes the server's input and waits a while for it
 // to end, then kills it.
-func (c *conn) close() {
+func (c *conn) close() { c.closeWith(errClosed) }
+
+// closeWith is close, with why for the calls still on the connection.
+// Closing is marked under wmu, so a REQUEST is either out before the
+// GOODBYE or not sent at all (see giveBack).
+func (c *conn) closeWith(why error) {
+	c.wmu.Lock()
 	c.mu.Lock()
-	c.closing = true
+	c.closing = why
 	c.mu.Unlock()
-	if c.alive() {
-		c.wmu.Lock()
-		if c.w.Goodbye() == nil {
-			c.w.Flush()
-		}
-		c.wmu.Unlock()
+	if c.alive() && c.w.Goodbye() == nil {
+		c.w.Flush()
 	}
+	c.wmu.Unlock()
 	c.stdin.Close()
 	select {
 	case <-c.exited:
 	case <-time.After(10 * time.Second):
 	}
 	c.kill()
-	c.fail(errClosed)
+	c.fail(why)
 }
 
 // tail keeps the last 2 KiB written to it: the remote's stderr, for error

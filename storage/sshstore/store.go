@@ -147,7 +147,9 @@ func (s *Store) fetch(ctx context.Context, id chunk.ID) (*casyncproto.Message, e
 	if err == nil {
 		m, err = c.get(ctx, id)
 	}
-	for tries := 0; errors.Is(err, errAsked) && tries < 3; tries++ {
+	// An ID this connection was asked for already, or a connection
+	// retired under the call, is asked on the slot's next connection.
+	for tries := 0; (errors.Is(err, errAsked) || errors.Is(err, errRetired)) && tries < 3; tries++ {
 		s.replace(i, c)
 		if c, err = s.conn(ctx, i); err == nil {
 			m, err = c.get(ctx, id)

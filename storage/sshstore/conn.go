@@ -59,6 +59,10 @@ type answer struct {
 // connection instead.
 var errAsked = errors.New("chunk already requested on this connection")
 
+// testHookDequeued, when set by a test, runs in writeLoop between taking
+// a call off the queue and sending its REQUEST.
+var testHookDequeued func(*conn)
+
 // errRetired is the answer to a call that reached a connection the store
 // had retired (to ask an ID again elsewhere) before the call's REQUEST
 // went out: the store asks on the slot's new connection.
@@ -282,6 +286,9 @@ func (c *conn) writeLoop() {
 		case first = <-c.queue:
 		case <-c.dead:
 			return
+		}
+		if testHookDequeued != nil {
+			testHookDequeued(c)
 		}
 		ids = ids[:0]
 		c.mu.Lock()

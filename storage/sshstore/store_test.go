@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -311,5 +312,51 @@ func TestCasyncRepeat(t *testing.T) {
 		} else if err != nil {
 			t.Errorf("chunk %s: %v", id, err)
 		}
+	}
+}
+
+// TestRetiredUnderCall: a connection retired while a call sits between the
+// queue and its REQUEST (the store retires connections to ask casync for
+// an ID again) must not fail the call: it is asked on the slot's next
+// connection. The hook holds the writer at that point until the
+// connection is closing.
+func TestRetiredUnderCall(t *testing.T) {
+	dir := t.TempDir()
+	cs := fillStore(t, dir, 2)
+	useFake(t, "serve", dir)
+	s := mustOpen(t, "ssh://host/srv/store", 1)
+	// A first call dials the slot's connection.
+	if _, err := s.GetChunk(context.Background(), cs[0].ID()); err != nil {
+		t.Fatal(err)
+	}
+	c := s.slots[0].c
+	reached, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	testHookDequeued = func(hc *conn) {
+		if hc == c {
+			once.Do(func() { close(reached); <-release })
+		}
+	}
+	t.Cleanup(func() { testHookDequeued = nil })
+
+	got := make(chan error, 1)
+	go func() {
+		_, err := s.GetChunk(context.Background(), cs[1].ID())
+		got <- err
+	}()
+	<-reached
+	s.replace(0, c) // nothing pending yet: retire closes at once
+	for {
+		c.mu.Lock()
+		closing := c.closing
+		c.mu.Unlock()
+		if closing != nil {
+			break
+		}
+		runtime.Gosched()
+	}
+	close(release)
+	if err := <-got; err != nil {
+		t.Fatalf("call on a retired connection: %v", err)
 	}
 }

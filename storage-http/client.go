@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 	"unicode"
@@ -27,7 +26,7 @@ const DefaultTimeout = time.Minute
 // reuse their connections), the request timeout, and the TLS settings
 // (CA file, client certificate, trust-insecure).
 func newClient(o storage.Options) (*http.Client, error) {
-	tc, err := tlsConfig(o)
+	tc, err := storage.ClientTLS(o)
 	if err != nil {
 		return nil, err
 	}
@@ -66,34 +65,6 @@ func orDefault(d, def time.Duration) time.Duration {
 		return 0
 	}
 	return d
-}
-
-// tlsConfig is the client side TLS of o. Verification is on unless
-// o.TrustInsecure is set explicitly.
-func tlsConfig(o storage.Options) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.TrustInsecure}
-	if o.CACert != "" {
-		pem, err := os.ReadFile(o.CACert)
-		if err != nil {
-			return nil, fmt.Errorf("ca-cert: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca-cert %s: no PEM certificate found", o.CACert)
-		}
-		tc.RootCAs = pool
-	}
-	if (o.ClientCert == "") != (o.ClientKey == "") {
-		return nil, errors.New("client-cert and client-key go together")
-	}
-	if o.ClientCert != "" {
-		cert, err := tls.LoadX509KeyPair(o.ClientCert, o.ClientKey)
-		if err != nil {
-			return nil, fmt.Errorf("client certificate %s / key %s: %w", o.ClientCert, o.ClientKey, err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
 }
 
 // baseURL checks a store location and returns it with a trailing slash.

@@ -2,14 +2,11 @@ package s3store
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"time"
 
 	"github.com/folbricht/desync/storage"
@@ -114,24 +111,9 @@ func transport(loc *Location, o storage.Options) (*http.Transport, error) {
 	if !loc.Secure {
 		return tr, nil
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.TrustInsecure}
-	if o.CACert != "" {
-		pem, err := os.ReadFile(o.CACert)
-		if err != nil {
-			return nil, fmt.Errorf("store %s: ca-cert: %w", loc, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("store %s: ca-cert %s: no certificate found", loc, o.CACert)
-		}
-		cfg.RootCAs = pool
-	}
-	if o.ClientCert != "" || o.ClientKey != "" {
-		cert, err := tls.LoadX509KeyPair(o.ClientCert, o.ClientKey)
-		if err != nil {
-			return nil, fmt.Errorf("store %s: client certificate: %w", loc, err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
+	cfg, err := storage.ClientTLS(o)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", loc, err)
 	}
 	tr.TLSClientConfig = cfg
 	return tr, nil

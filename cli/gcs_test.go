@@ -21,6 +21,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/folbricht/desync/storage/storagetest"
 )
 
 // fakeGCS starts github.com/fsouza/fake-gcs-server (filesystem backend:
@@ -221,7 +223,7 @@ func TestGCSFailures(t *testing.T) {
 	}
 	closedAddr := closed.Addr().String()
 	closed.Close()
-	silent := silentPeer(t)
+	silent := storagetest.SilentEndpoint(t)
 
 	for _, tc := range []struct {
 		name, store string
@@ -236,7 +238,7 @@ func TestGCSFailures(t *testing.T) {
 			return map[string]string{"STORAGE_EMULATOR_HOST": closedAddr}
 		}, "connection refused"},
 		{"DroppedConnections", "gs://bkt/store", func() map[string]string {
-			return map[string]string{"STORAGE_EMULATOR_HOST": dropper(t)}
+			return map[string]string{"STORAGE_EMULATOR_HOST": storagetest.DroppingEndpoint(t)}
 		}, "unreachable: no connection within"},
 		{"SilentTLS", "gs://bkt/store", func() map[string]string {
 			return map[string]string{"STORAGE_EMULATOR_HOST": "https://" + silent}
@@ -295,36 +297,4 @@ func TestGCSFailures(t *testing.T) {
 			}
 		})
 	}
-}
-
-// silentPeer listens on loopback and accepts connections it never
-// answers (closed at the end).
-func silentPeer(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().String()
 }

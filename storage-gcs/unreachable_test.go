@@ -5,49 +5,18 @@ import (
 	"errors"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/folbricht/desync/chunk"
 	"github.com/folbricht/desync/storage"
 	gcsstore "github.com/folbricht/desync/storage-gcs"
+	"github.com/folbricht/desync/storage/storagetest"
 )
 
 // generous bounds a call to an unreachable endpoint: far above what it
 // takes (a second or so), far below "forever".
 const generous = 30 * time.Second
-
-// blackhole listens on loopback and accepts connections it never answers.
-func blackhole(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().String()
-}
 
 func closedPort(t *testing.T) string {
 	t.Helper()
@@ -131,7 +100,7 @@ func TestClosedPort(t *testing.T) {
 // fails every call at the store's timeout (each of the retries), instead
 // of hanging as the original desync did.
 func TestBlackhole(t *testing.T) {
-	t.Setenv(gcsstore.EmulatorEnv, blackhole(t))
+	t.Setenv(gcsstore.EmulatorEnv, storagetest.SilentEndpoint(t))
 	o := storage.Options{Timeout: time.Second, ErrorRetry: 2, ErrorRetryBaseInterval: 10 * time.Millisecond}
 	checkUnreachable(t, nil, "gs://bkt/store", o, "no answer within 1s")
 }
@@ -139,7 +108,7 @@ func TestBlackhole(t *testing.T) {
 // TestBlackholeCallerDeadline: without a store timeout the caller's
 // context still bounds every call.
 func TestBlackholeCallerDeadline(t *testing.T) {
-	t.Setenv(gcsstore.EmulatorEnv, blackhole(t))
+	t.Setenv(gcsstore.EmulatorEnv, storagetest.SilentEndpoint(t))
 	o := storage.Options{Timeout: -1, ErrorRetry: 1}
 	checkUnreachable(t, func() (context.Context, context.CancelFunc) {
 		return context.WithTimeout(context.Background(), time.Second)
@@ -150,7 +119,7 @@ func TestBlackholeCallerDeadline(t *testing.T) {
 // (SYNs dropped) fails every call in seconds, at the connect timeout,
 // not the store's (a minute by default), saying it is unreachable.
 func TestDroppedConnections(t *testing.T) {
-	t.Setenv(gcsstore.EmulatorEnv, dropper(t))
+	t.Setenv(gcsstore.EmulatorEnv, storagetest.DroppingEndpoint(t))
 	o := storage.Options{ErrorRetry: 1}
 	checkUnreachable(t, nil, "gs://bkt/store", o, "unreachable: no connection within 3s")
 }
@@ -159,7 +128,7 @@ func TestDroppedConnections(t *testing.T) {
 // answers the TLS handshake fails every call at the handshake timeout,
 // not the store's.
 func TestSilentTLS(t *testing.T) {
-	t.Setenv(gcsstore.EmulatorEnv, "https://"+blackhole(t))
+	t.Setenv(gcsstore.EmulatorEnv, "https://"+storagetest.SilentEndpoint(t))
 	o := storage.Options{ErrorRetry: 1}
 	checkUnreachable(t, nil, "gs://bkt/store", o, "TLS handshake timeout")
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package gcsstore_test
+package storagetest
 
 import (
 	"fmt"
@@ -10,12 +10,12 @@ import (
 	"time"
 )
 
-// dropper returns a loopback address where connections are never set
+// DroppingEndpoint returns a loopback address where connections are never set
 // up: a socket listens with the smallest backlog and never accepts, and
 // its queue is filled first, so the kernel drops every further SYN, as
 // a firewall that drops packets or a host that is down does. The dials
 // that filled the queue are closed at the end.
-func dropper(t *testing.T) string {
+func DroppingEndpoint(t testing.TB) string {
 	t.Helper()
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	if err != nil {

@@ -3,11 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io/fs"
 	"net"
@@ -17,82 +12,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/folbricht/desync/storage-gcs/gcstest"
 	"github.com/folbricht/desync/storage/storagetest"
 )
-
-// fakeGCS starts github.com/fsouza/fake-gcs-server (filesystem backend:
-// object <name> of bucket <b> is the file <root>/<b>/<name>) on a free
-// loopback port, killed when the test ends, and points the GCS client at
-// it with STORAGE_EMULATOR_HOST. Missing, it skips (fails in CI).
-func fakeGCS(t *testing.T) (addr, root string) {
-	t.Helper()
-	bin, err := exec.LookPath("fake-gcs-server")
-	for _, d := range []string{os.Getenv("GOBIN"), goPathBin()} {
-		if err != nil && d != "" {
-			bin = filepath.Join(d, "fake-gcs-server")
-			_, err = os.Stat(bin)
-		}
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("fake-gcs-server is not installed, and CI requires it (go install github.com/fsouza/fake-gcs-server@v1.56.1)")
-		}
-		t.Skip("fake-gcs-server is not installed (go install github.com/fsouza/fake-gcs-server@v1.56.1)")
-	}
-	root = t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr = l.Addr().String()
-	l.Close()
-	_, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command(bin, "-scheme", "http", "-host", "127.0.0.1", "-port", port,
-		"-backend", "filesystem", "-filesystem-root", root, "-log-level", "error")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		resp, err := http.Get("http://" + addr + "/storage/v1/b")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("fake-gcs-server did not answer on %s", addr)
-		}
-	}
-	t.Setenv("STORAGE_EMULATOR_HOST", addr)
-	return addr, root
-}
-
-func goPathBin() string {
-	out, err := exec.Command("go", "env", "GOPATH").Output()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(strings.TrimSpace(string(out)), "bin")
-}
-
-// createBucket makes a bucket through the server's JSON API.
-func createBucket(t *testing.T, addr, name string) {
-	t.Helper()
-	resp, err := http.Post("http://"+addr+"/storage/v1/b?project=desync-test", "application/json",
-		strings.NewReader(`{"name":"`+name+`"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("creating bucket %s: %s", name, resp.Status)
-	}
-}
 
 // files lists the files under dir, relative, with "/" separators.
 func files(t *testing.T, dir string) []string {
@@ -117,8 +45,9 @@ var gcsChunkName = regexp.MustCompile(`^([0-9a-f]{4})/([0-9a-f]{64})\.cacnk$`)
 // no index given names.
 func TestGCS(t *testing.T) {
 	isolate(t)
-	addr, root := fakeGCS(t)
-	createBucket(t, addr, "bkt")
+	srv := gcstest.Start(t)
+	srv.CreateBucket(t, "bkt")
+	root := srv.Root
 	dir := t.TempDir()
 	in := writeFile(t, filepath.Join(dir, "in"), genRandom(t, 6<<20, 14))
 	const store, index = "gs://bkt/store", "gs://bkt/indexes/in.caibx"
@@ -175,26 +104,6 @@ func TestGCS(t *testing.T) {
 	sameFiles(t, filepath.Join(dir, "out4"), in)
 }
 
-// serviceAccountFile writes application default credentials of a service
-// account whose token endpoint (tokenURL) refuses it.
-func serviceAccountFile(t *testing.T, tokenURL string) (path, secret string) {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	b, _ := json.Marshal(map[string]string{
-		"type": "service_account", "project_id": "desync-test", "private_key_id": "k1", "private_key": pemKey,
-		"client_email": "desync@desync-test.iam.gserviceaccount.com", "client_id": "1", "token_uri": tokenURL,
-	})
-	path = filepath.Join(t.TempDir(), "adc.json")
-	writeFile(t, path, b)
-	// Any line of the key's base64 is a piece of the secret.
-	return path, strings.Split(pemKey, "\n")[2]
-}
-
 // TestGCSFailures: a missing bucket, refused credentials and an
 // unreachable endpoint (refusing connections, dropping them, or silent
 // in the TLS handshake) each fail make and extract with a message naming
@@ -203,8 +112,9 @@ func serviceAccountFile(t *testing.T, tokenURL string) (path, secret string) {
 // bound of its own. The commands of a case run side by side.
 func TestGCSFailures(t *testing.T) {
 	isolate(t)
-	addr, root := fakeGCS(t)
-	createBucket(t, addr, "bkt")
+	srv := gcstest.Start(t)
+	srv.CreateBucket(t, "bkt")
+	root := srv.Root
 	dir := t.TempDir()
 	in := writeFile(t, filepath.Join(dir, "in"), genRandom(t, 1<<20, 15))
 	localIndex := filepath.Join(dir, "in.caibx")
@@ -216,7 +126,7 @@ func TestGCSFailures(t *testing.T) {
 		fmt.Fprint(w, `{"error":"invalid_grant","error_description":"Invalid JWT Signature."}`)
 	}))
 	defer refuser.Close()
-	adc, secret := serviceAccountFile(t, refuser.URL)
+	adc, keyLines := gcstest.ServiceAccountFile(t, refuser.URL)
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -282,7 +192,7 @@ func TestGCSFailures(t *testing.T) {
 					t.Errorf("%v: the message does not name the store: %s", args, r.stderr)
 				case !strings.Contains(r.stderr, tc.want):
 					t.Errorf("%v: the message does not say %q: %s", args, tc.want, r.stderr)
-				case strings.Contains(r.stderr, secret):
+				case slices.ContainsFunc(keyLines, func(l string) bool { return strings.Contains(r.stderr, l) }):
 					t.Errorf("%v: the message shows the credential's key: %s", args, r.stderr)
 				}
 				if args[0] == "extract" {

@@ -14,6 +14,7 @@ import (
 	"github.com/folbricht/desync/chunk"
 	"github.com/folbricht/desync/storage"
 	gcsstore "github.com/folbricht/desync/storage-gcs"
+	"github.com/folbricht/desync/storage-gcs/gcstest"
 	"github.com/folbricht/desync/storage/storagetest"
 )
 
@@ -44,7 +45,7 @@ var chunkFile = regexp.MustCompile(`^([0-9a-f]{4})/([0-9a-f]{64})(\.cacnk)?$`)
 
 // checkLayout walks the server's files of the store and wants nothing but
 // chunk objects named as casync names them (and with the right suffix).
-func checkLayout(t *testing.T, srv *server, w where) {
+func checkLayout(t *testing.T, srv *gcstest.Server, w where) {
 	t.Helper()
 	dir := filepath.Join(srv.Root, w.bucket, filepath.FromSlash(w.prefix))
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -73,7 +74,7 @@ var prefixSeq atomic.Int64
 // retries). Verification and SkipVerify are the shared code's, run on
 // every store by the storage module's own tests.
 func TestConformance(t *testing.T) {
-	srv := startServer(t)
+	srv := gcstest.Start(t)
 	zstd, err := chunk.NewZstd(chunk.ZstdOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +143,7 @@ func TestConformance(t *testing.T) {
 
 // TestIndexConformance runs the index store suite against fake-gcs-server.
 func TestIndexConformance(t *testing.T) {
-	srv := startServer(t)
+	srv := gcstest.Start(t)
 	bucket := srv.Bucket(t)
 	storagetest.RunIndex(t, storagetest.IndexHarness{
 		New: func(t *testing.T) storage.IndexStore {
@@ -159,7 +160,7 @@ func TestIndexConformance(t *testing.T) {
 // TestMissingBucket: a store in a bucket that does not exist fails
 // permanently at once, never as a missing chunk.
 func TestMissingBucket(t *testing.T) {
-	startServer(t)
+	gcstest.Start(t)
 	u, _ := url.Parse("gs://no-such-bucket/store")
 	s, err := gcsstore.NewStore(context.Background(), u, storage.Options{})
 	if err != nil {
@@ -172,7 +173,7 @@ func TestMissingBucket(t *testing.T) {
 // or in errors (the backend takes no secret from Options.Credentials;
 // the suite hands one to it anyway).
 func TestOpen(t *testing.T) {
-	srv := startServer(t)
+	srv := gcstest.Start(t)
 	r := storage.NewRegistry()
 	gcsstore.Register(r)
 	storagetest.RunOpen(t, storagetest.OpenHarness{
@@ -187,7 +188,7 @@ func TestOpen(t *testing.T) {
 // BenchmarkStore measures Get and Store of 64 KiB chunks against
 // fake-gcs-server on loopback.
 func BenchmarkStore(b *testing.B) {
-	srv := startServer(b)
+	srv := gcstest.Start(b)
 	storagetest.RunBenchmarks(b, storagetest.BenchHarness{
 		New: func(b *testing.B) chunk.Store {
 			u, _ := url.Parse(fmt.Sprintf("gs://%s/bench%d", srv.Bucket(b), prefixSeq.Add(1)))

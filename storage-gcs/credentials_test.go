@@ -2,23 +2,17 @@ package gcsstore_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/folbricht/desync/storage"
 	gcsstore "github.com/folbricht/desync/storage-gcs"
+	"github.com/folbricht/desync/storage-gcs/gcstest"
 	"github.com/folbricht/desync/storage/storagetest"
 )
 
@@ -35,20 +29,7 @@ func TestRefusedCredentials(t *testing.T) {
 		fmt.Fprint(w, `{"error":"invalid_grant","error_description":"Invalid JWT Signature."}`)
 	}))
 	defer refuser.Close()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	b, _ := json.Marshal(map[string]string{
-		"type": "service_account", "project_id": "desync-test", "private_key_id": "k1", "private_key": pemKey,
-		"client_email": "desync@desync-test.iam.gserviceaccount.com", "client_id": "1", "token_uri": refuser.URL,
-	})
-	adc := filepath.Join(t.TempDir(), "adc.json")
-	if err := os.WriteFile(adc, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	adc, keyLines := gcstest.ServiceAccountFile(t, refuser.URL)
 	t.Setenv(gcsstore.EmulatorEnv, "")
 	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", adc)
 
@@ -61,7 +42,7 @@ func TestRefusedCredentials(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "invalid_grant") {
 		t.Errorf("GetChunk with refused credentials: %v, want the token endpoint's refusal", err)
 	}
-	for _, line := range strings.Split(pemKey, "\n")[1:4] {
+	for _, line := range keyLines {
 		if err != nil && strings.Contains(err.Error(), line) {
 			t.Errorf("the error shows the private key: %v", err)
 		}

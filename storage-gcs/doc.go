@@ -47,4 +47,7 @@
 // s3-credentials, S3_* and AWS_* variables), which mean nothing to GCS,
 // and desync has no GCS credential setting to carry; ADC already covers
 // every way to name a service account or a user.
+//
+// Package gcstest (a sub-package) starts fake-gcs-server for the tests of
+// this module and of cli.
 package gcsstore

@@ -16,6 +16,7 @@ import (
 	"github.com/folbricht/desync/chunk"
 	"github.com/folbricht/desync/storage"
 	gcsstore "github.com/folbricht/desync/storage-gcs"
+	"github.com/folbricht/desync/storage-gcs/gcstest"
 )
 
 // faultProxy stands between the client and fake-gcs-server: it answers
@@ -34,7 +35,7 @@ func (p *faultProxy) fail(status, n int) {
 }
 
 // startProxy puts a faultProxy in front of srv and points the client at it.
-func startProxy(t *testing.T, srv *server) *faultProxy {
+func startProxy(t *testing.T, srv *gcstest.Server) *faultProxy {
 	t.Helper()
 	p := &faultProxy{}
 	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: srv.Addr})
@@ -66,7 +67,7 @@ func startProxy(t *testing.T, srv *server) *faultProxy {
 // 503 and 429 are retried (a call through storage.Open succeeds on its
 // second attempt), 403 and 401 are permanent and not retried.
 func TestServerAnswers(t *testing.T) {
-	srv := startServer(t)
+	srv := gcstest.Start(t)
 	bucket := srv.Bucket(t)
 	p := startProxy(t, srv)
 	ctx := context.Background()
@@ -111,7 +112,7 @@ func TestServerAnswers(t *testing.T) {
 // TestListPages: a listing crosses pages (a page size of 3 over 20
 // chunks: several list requests), and yields each chunk once.
 func TestListPages(t *testing.T) {
-	srv := startServer(t)
+	srv := gcstest.Start(t)
 	bucket := srv.Bucket(t)
 	p := startProxy(t, srv)
 	ctx := context.Background()

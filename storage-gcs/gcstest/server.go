@@ -1,7 +1,18 @@
-package gcsstore_test
+// Package gcstest starts a real GCS emulator for tests:
+// github.com/fsouza/fake-gcs-server with its filesystem backend (object
+// <name> of bucket <b> is the plain file <Root>/<b>/<name>), on a free
+// loopback port, killed when the test ends. Missing, it skips the test,
+// or fails it when CI=true. It also writes service account credentials
+// for refused-credential tests. The tests of storage-gcs and cli use it.
+package gcstest
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
@@ -15,8 +26,6 @@ import (
 
 	gcs "cloud.google.com/go/storage"
 	"google.golang.org/api/option"
-
-	gcsstore "github.com/folbricht/desync/storage-gcs"
 )
 
 // serverName is the test server: github.com/fsouza/fake-gcs-server (CI
@@ -57,9 +66,9 @@ func isExecutable(p string) bool {
 	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
 }
 
-// server is a fake-gcs-server on loopback with the filesystem backend:
+// Server is a fake-gcs-server on loopback with the filesystem backend:
 // object <name> of bucket <b> is the plain file <Root>/<b>/<name>.
-type server struct {
+type Server struct {
 	Addr   string // host:port, for STORAGE_EMULATOR_HOST
 	Root   string
 	client *gcs.Client
@@ -67,10 +76,10 @@ type server struct {
 
 var bucketSeq atomic.Int64
 
-// startServer starts the test server on a free loopback port with a
+// Start starts the test server on a free loopback port with a
 // temporary root, killed when the test ends, and points the client
 // library at it (STORAGE_EMULATOR_HOST, for the test's duration).
-func startServer(t testing.TB) *server {
+func Start(t testing.TB) *Server {
 	t.Helper()
 	bin := findServer(t)
 	root := t.TempDir()
@@ -98,7 +107,7 @@ func startServer(t testing.TB) *server {
 			<-exited
 		})
 		if s, ok := t.(interface{ Setenv(string, string) }); ok {
-			s.Setenv(gcsstore.EmulatorEnv, addr)
+			s.Setenv("STORAGE_EMULATOR_HOST", addr)
 		}
 		client, err := gcs.NewClient(context.Background(), option.WithoutAuthentication(),
 			option.WithEndpoint("http://"+addr+"/storage/v1/"), gcs.WithJSONReads())
@@ -106,7 +115,7 @@ func startServer(t testing.TB) *server {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { client.Close() })
-		return &server{Addr: addr, Root: root, client: client}
+		return &Server{Addr: addr, Root: root, client: client}
 	}
 	t.Fatalf("%s did not start: %v", serverName, lastErr)
 	return nil
@@ -145,17 +154,23 @@ func waitReady(addr string, exited <-chan struct{}) error {
 }
 
 // Bucket creates a new, empty bucket and returns its name.
-func (s *server) Bucket(t testing.TB) string {
+func (s *Server) Bucket(t testing.TB) string {
 	t.Helper()
 	name := fmt.Sprintf("bkt-%d", bucketSeq.Add(1))
-	if err := s.client.Bucket(name).Create(context.Background(), "desync-test", nil); err != nil {
-		t.Fatalf("creating bucket %s: %v", name, err)
-	}
+	s.CreateBucket(t, name)
 	return name
 }
 
+// CreateBucket creates the bucket name.
+func (s *Server) CreateBucket(t testing.TB, name string) {
+	t.Helper()
+	if err := s.client.Bucket(name).Create(context.Background(), "desync-test", nil); err != nil {
+		t.Fatalf("creating bucket %s: %v", name, err)
+	}
+}
+
 // Put writes an object as it is, bypassing the store.
-func (s *server) Put(t testing.TB, bucket, name string, b []byte) {
+func (s *Server) Put(t testing.TB, bucket, name string, b []byte) {
 	t.Helper()
 	w := s.client.Bucket(bucket).Object(name).NewWriter(context.Background())
 	if _, err := w.Write(b); err != nil {
@@ -164,4 +179,27 @@ func (s *server) Put(t testing.TB, bucket, name string, b []byte) {
 	if err := w.Close(); err != nil {
 		t.Fatalf("writing %s/%s: %v", bucket, name, err)
 	}
+}
+
+// ServiceAccountFile writes application default credentials of a service
+// account with a new private key and tokenURL as its token endpoint. It
+// returns the file and three lines of the key's base64, each a piece of
+// the secret that no message may show.
+func ServiceAccountFile(t testing.TB, tokenURL string) (path string, keyLines []string) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	b, _ := json.Marshal(map[string]string{
+		"type": "service_account", "project_id": "desync-test", "private_key_id": "k1", "private_key": pemKey,
+		"client_email": "desync@desync-test.iam.gserviceaccount.com", "client_id": "1", "token_uri": tokenURL,
+	})
+	path = filepath.Join(t.TempDir(), "adc.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, strings.Split(pemKey, "\n")[1:4]
 }

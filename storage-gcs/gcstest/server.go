@@ -26,45 +26,13 @@ import (
 
 	gcs "cloud.google.com/go/storage"
 	"google.golang.org/api/option"
+
+	"github.com/folbricht/desync/storage/storagetest"
 )
 
 // serverName is the test server: github.com/fsouza/fake-gcs-server (CI
 // installs a pinned version, see .ci/run).
 const serverName = "fake-gcs-server"
-
-// findServer looks for the test server in PATH, $GOBIN, then
-// $(go env GOPATH)/bin; missing, it skips the test, or fails it in CI.
-func findServer(t testing.TB) string {
-	t.Helper()
-	if p, err := exec.LookPath(serverName); err == nil {
-		return p
-	}
-	dirs := []string{os.Getenv("GOBIN")}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		for _, p := range filepath.SplitList(strings.TrimSpace(string(out))) {
-			dirs = append(dirs, filepath.Join(p, "bin"))
-		}
-	}
-	for _, d := range dirs {
-		if d == "" {
-			continue
-		}
-		if p := filepath.Join(d, serverName); isExecutable(p) {
-			return p
-		}
-	}
-	const install = "go install github.com/fsouza/fake-gcs-server@v1.56.1"
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not found in PATH, $GOBIN or $(go env GOPATH)/bin, and CI requires it (%s)", serverName, install)
-	}
-	t.Skipf("%s not found; %s to run the tests against it", serverName, install)
-	return ""
-}
-
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
-}
 
 // Server is a fake-gcs-server on loopback with the filesystem backend:
 // object <name> of bucket <b> is the plain file <Root>/<b>/<name>.
@@ -81,7 +49,7 @@ var bucketSeq atomic.Int64
 // library at it (STORAGE_EMULATOR_HOST, for the test's duration).
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin := findServer(t)
+	bin := storagetest.GoProgram(t, serverName, "go install github.com/fsouza/fake-gcs-server@v1.56.1")
 	root := t.TempDir()
 	var lastErr error
 	for range 5 { // another process may take the free port first

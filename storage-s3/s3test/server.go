@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -18,6 +17,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/folbricht/desync/storage/storagetest"
 )
 
 // Binary is the server's command name; Version the one CI installs
@@ -35,42 +36,11 @@ type Server struct {
 	Secret   string // and its secret key
 }
 
-// Find returns the path of the versitygw binary: in PATH, else in $GOBIN,
-// else in $(go env GOPATH)/bin; "" if none.
-func Find() string {
-	if p, err := exec.LookPath(Binary); err == nil {
-		return p
-	}
-	var dirs []string
-	if d := os.Getenv("GOBIN"); d != "" {
-		dirs = append(dirs, d)
-	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		for _, p := range filepath.SplitList(strings.TrimSpace(string(out))) {
-			dirs = append(dirs, filepath.Join(p, "bin"))
-		}
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, Binary)
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-			return p
-		}
-	}
-	return ""
-}
-
 // Start starts a server for t, or skips t when versitygw is not installed
 // (fails it instead when the environment has CI=true: CI installs it).
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin := Find()
-	if bin == "" {
-		msg := fmt.Sprintf("%s not found in PATH, $GOBIN or $(go env GOPATH)/bin (go install github.com/versity/versitygw/cmd/versitygw@%s)", Binary, Version)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	bin := storagetest.GoProgram(t, Binary, "go install github.com/versity/versitygw/cmd/versitygw@"+Version)
 	s := &Server{Dir: t.TempDir(), Access: "desynctestkey", Secret: "desync-test-secret-0123456789"}
 	var last error
 	for range 5 { // the free port may be taken between probe and start

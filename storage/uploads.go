@@ -60,8 +60,7 @@ type Uploads struct {
 	queue   []*upload
 	pending map[chunk.ID]*upload // queued or being uploaded
 	bytes   int64                // held by pending uploads
-	err     error                // the first failure; sticky
-	stopped bool                 // no upload is started any more
+	err     error                // the first failure, or why the queue stopped; sticky: once set, no upload starts
 	changed chan struct{}        // closed (and replaced) when an upload ends or the queue stops
 	stats   UploadStats
 }
@@ -75,12 +74,11 @@ type UploadStats struct {
 
 // upload is one queued chunk, in the form the wrapped store takes.
 type upload struct {
-	c    *chunk.Chunk
-	b    []byte // c's bytes, owned by the queue, never changed
-	size int64  // counted against the bound
+	c *chunk.Chunk
+	b []byte // c's bytes, owned by the queue, never changed; counted against the bound
 }
 
-var uploadBufs = sync.Pool{New: func() any { return new([]byte) }}
+func (up *upload) size() int64 { return int64(len(up.b)) }
 
 // NewUploads starts the uploaders of a queue in front of s. ctx bounds
 // their life: once it is done, uploads stop, and StoreChunk and Flush
@@ -113,13 +111,12 @@ func NewUploads(ctx context.Context, s chunk.WriteStore, o UploadOptions) *Uploa
 	return u
 }
 
-// stop records err (unless a failure is recorded already), drops what is
-// queued and wakes everyone. mu is held.
+// stop records err (not nil) unless a failure is recorded already, drops
+// what is queued and wakes everyone. mu is held.
 func (u *Uploads) stop(err error) {
-	if u.err == nil && err != nil {
+	if u.err == nil {
 		u.err = err
 	}
-	u.stopped = true
 	for _, up := range u.queue {
 		u.done(up)
 	}
@@ -132,7 +129,7 @@ func (u *Uploads) done(up *upload) {
 	if u.pending[up.c.ID()] == up {
 		delete(u.pending, up.c.ID())
 	}
-	u.bytes -= up.size
+	u.bytes -= up.size()
 	close(u.changed)
 	u.changed = make(chan struct{})
 }
@@ -143,10 +140,10 @@ func (u *Uploads) uploader() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for {
-		for len(u.queue) == 0 && !u.stopped {
+		for len(u.queue) == 0 && u.err == nil {
 			u.more.Wait()
 		}
-		if u.stopped {
+		if u.err != nil {
 			return
 		}
 		up := u.queue[0]
@@ -174,40 +171,28 @@ func uploadError(store string, id chunk.ID, err error) error {
 	return fmt.Errorf("upload failed: %w", &ChunkError{Store: store, Op: "writing", ID: id, Err: err})
 }
 
-// prepare makes the queued form of c: its stored form (encoded into a
-// pooled scratch buffer, then copied to one of its exact size, so the
-// queue holds no more than it counts), or a copy of its plain form.
+// prepare makes the queued form of c in bytes of its exact size (so the
+// queue holds no more than it counts): its stored form, encoded by the
+// format, or a copy of its plain form.
 func (u *Uploads) prepare(c *chunk.Chunk) (*upload, error) {
-	var b []byte
-	var err error
-	if u.f == nil {
-		var plain []byte
-		if plain, err = c.Plain(); err == nil {
-			b = slices.Clone(plain)
-		}
-	} else if stored, ok := c.StoredAs(u.f.Conv); ok {
-		b = slices.Clone(stored)
-	} else {
-		var plain []byte
-		if plain, err = c.Plain(); err == nil {
-			scratch := uploadBufs.Get().(*[]byte)
-			if *scratch, err = u.f.Conv.Encode((*scratch)[:0], plain); err == nil {
-				b = slices.Clone(*scratch)
-			}
-			*scratch = (*scratch)[:0]
-			uploadBufs.Put(scratch)
-		}
-	}
-	if err != nil {
+	fail := func(err error) (*upload, error) {
 		return nil, &ChunkError{Store: u.name, Op: "writing", ID: c.ID(), Err: err}
 	}
-	up := &upload{b: b, size: int64(len(b))}
 	if u.f == nil {
-		up.c = chunk.New(c.ID(), b)
-	} else {
-		up.c = chunk.NewStored(c.ID(), b, u.f.Conv)
+		plain, err := c.Plain()
+		if err != nil {
+			return fail(err)
+		}
+		b := slices.Clone(plain)
+		return &upload{c: chunk.New(c.ID(), b), b: b}, nil
 	}
-	return up, nil
+	stored, release, err := u.f.Encode(c)
+	if err != nil {
+		return fail(err)
+	}
+	b := slices.Clone(stored)
+	release()
+	return &upload{c: chunk.NewStored(c.ID(), b, u.f.Conv), b: b}, nil
 }
 
 // StoreChunk queues c and returns; c's data may be reused once it returns.
@@ -233,16 +218,13 @@ func (u *Uploads) StoreChunk(ctx context.Context, c *chunk.Chunk) error {
 	defer u.mu.Unlock()
 	for {
 		switch {
-		case u.err != nil || u.stopped:
-			if u.err == nil {
-				return fmt.Errorf("store %s: uploads stopped", u.name)
-			}
+		case u.err != nil:
 			return u.err
 		case u.pending[c.ID()] != nil:
 			return nil
-		case u.bytes == 0 || u.bytes+up.size <= u.max:
+		case u.bytes == 0 || u.bytes+up.size() <= u.max:
 			u.pending[c.ID()] = up
-			u.bytes += up.size
+			u.bytes += up.size()
 			u.stats.MaxBytes = max(u.stats.MaxBytes, u.bytes)
 			u.stats.Queued++
 			u.queue = append(u.queue, up)

@@ -2,15 +2,10 @@ package gcsstore
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"syscall"
 
 	"cloud.google.com/go/auth"
 	gcs "cloud.google.com/go/storage"
@@ -30,10 +25,8 @@ import (
 //   - unknown: anything else, and a call the caller cancelled.
 func (d *Driver) Classify(err error) storage.ErrorKind {
 	var (
-		ge  *googleapi.Error
-		ae  *auth.Error
-		dns *net.DNSError
-		ne  net.Error
+		ge *googleapi.Error
+		ae *auth.Error
 	)
 	switch {
 	case err == nil:
@@ -43,48 +36,14 @@ func (d *Driver) Classify(err error) storage.ErrorKind {
 	case errors.Is(err, gcs.ErrObjectNotExist):
 		return storage.KindMissing
 	case errors.As(err, &ge):
-		return classifyStatus(ge.Code)
+		return storage.ClassifyStatus(ge.Code)
 	case errors.As(err, &ae) && ae.Response != nil:
 		// The token endpoint refused the credentials, or is failing.
-		return classifyStatus(ae.Response.StatusCode)
+		return storage.ClassifyStatus(ae.Response.StatusCode)
 	case errors.As(err, new(*TimeoutError)):
 		return storage.KindTransient
-	case errors.Is(err, context.Canceled):
-		return storage.KindUnknown
-	case errors.As(err, &dns) && dns.IsNotFound:
-		return storage.KindPermanent
-	case isTLSFailure(err):
-		return storage.KindPermanent
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
-		errors.As(err, &ne), storage.IsTransient(err):
-		return storage.KindTransient
 	}
-	return storage.KindUnknown
-}
-
-// classifyStatus classifies an HTTP status of an error answer.
-func classifyStatus(code int) storage.ErrorKind {
-	switch {
-	case code == http.StatusNotFound:
-		return storage.KindMissing
-	case code == http.StatusRequestTimeout, code == http.StatusTooManyRequests, code >= 500:
-		return storage.KindTransient
-	case code >= 400:
-		return storage.KindPermanent
-	}
-	return storage.KindUnknown
-}
-
-// isTLSFailure reports a certificate the client does not trust.
-func isTLSFailure(err error) bool {
-	var (
-		ua x509.UnknownAuthorityError
-		he x509.HostnameError
-		ci x509.CertificateInvalidError
-		cv *tls.CertificateVerificationError
-	)
-	return errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) || errors.As(err, &cv)
+	return storage.ClassifyNetwork(err)
 }
 
 // checkBucket is called when an object is not found: GCS answers a read

@@ -2,8 +2,6 @@ package httpstore
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -123,7 +121,7 @@ func (e *StatusError) Error() string {
 
 // Transient reports whether repeating the request may succeed.
 func (e *StatusError) Transient() bool {
-	return e.Code >= 500 || e.Code == http.StatusRequestTimeout || e.Code == http.StatusTooManyRequests
+	return storage.ClassifyStatus(e.Code) == storage.KindTransient
 }
 
 // maxDetail is how much of an error response's body a StatusError quotes.
@@ -188,35 +186,22 @@ func (e *requestFailure) Error() string {
 
 func (e *requestFailure) Unwrap() error { return e.err }
 
-// requestError wraps the failure of a request that got no response. TLS
-// failures (an untrusted or mismatched certificate, or the server refusing
-// ours) are permanent: repeating the request cannot fix them. A host that
-// does not resolve is permanent too. The caller's cancelled context is
-// left unmarked. Anything else (refused or reset connections, timeouts) is
-// marked transient.
+// requestError wraps the failure of a request that got no response. What
+// storage.ClassifyNetwork calls permanent (TLS failures: an untrusted or
+// mismatched certificate, the server refusing ours; a host that does not
+// resolve) is marked permanent: repeating the request cannot fix it. The
+// caller's cancelled context is left unmarked. Anything else (refused or
+// reset connections, timeouts) is marked transient.
 func requestError(what string, err error) error {
-	var cv *tls.CertificateVerificationError
-	var alert tls.AlertError
-	var ua x509.UnknownAuthorityError
-	var hn x509.HostnameError
-	var ci x509.CertificateInvalidError
-	var op *net.OpError
 	if ue, ok := err.(*url.Error); ok {
 		err = &requestFailure{what: what, err: ue}
 	} else if what != "" {
 		err = fmt.Errorf("%s: %w", what, err)
 	}
-	// A TLS alert from the server (such as "certificate required") comes
-	// as a net.OpError with Op "remote error".
-	remoteAlert := errors.As(err, &op) && op.Op == "remote error"
-	if remoteAlert || errors.As(err, &cv) || errors.As(err, &alert) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) {
+	switch {
+	case storage.ClassifyNetwork(err) == storage.KindPermanent:
 		return storage.Permanent(err)
-	}
-	var dns *net.DNSError
-	if errors.As(err, &dns) && dns.IsNotFound {
-		return storage.Permanent(err)
-	}
-	if errors.Is(err, context.Canceled) {
+	case errors.Is(err, context.Canceled):
 		return err
 	}
 	return storage.Transient(err)

@@ -1,15 +1,9 @@
 package s3store
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"syscall"
 
 	"github.com/folbricht/desync/storage"
 	"github.com/minio/minio-go/v7"
@@ -101,49 +95,12 @@ func classify(err error) storage.ErrorKind {
 			return storage.KindTransient
 		case permanentCodes[r.Code]:
 			return storage.KindPermanent
-		case r.StatusCode >= 500, r.StatusCode == http.StatusTooManyRequests, r.StatusCode == http.StatusRequestTimeout:
-			return storage.KindTransient
-		case r.StatusCode >= 400:
-			return storage.KindPermanent
+		case r.StatusCode == http.StatusNotFound:
+			return storage.KindPermanent // not NoSuchKey: a missing bucket or endpoint
+		}
+		if k := storage.ClassifyStatus(r.StatusCode); k != storage.KindUnknown {
+			return k
 		}
 	}
-	switch {
-	case storage.IsPermanent(err):
-		return storage.KindPermanent
-	case errors.Is(err, context.Canceled):
-		return storage.KindUnknown
-	case storage.IsTransient(err), errors.Is(err, context.DeadlineExceeded):
-		return storage.KindTransient
-	}
-	var dns *net.DNSError
-	if errors.As(err, &dns) {
-		if dns.IsNotFound {
-			return storage.KindPermanent
-		}
-		return storage.KindTransient
-	}
-	var (
-		unknownAuthority x509.UnknownAuthorityError
-		hostname         x509.HostnameError
-		invalid          x509.CertificateInvalidError
-		verify           *tls.CertificateVerificationError
-		recordHeader     tls.RecordHeaderError
-	)
-	if errors.As(err, &unknownAuthority) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
-		errors.As(err, &verify) || errors.As(err, &recordHeader) {
-		return storage.KindPermanent
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return storage.KindTransient
-	}
-	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
-		return storage.KindTransient
-	}
-	var op *net.OpError
-	if errors.As(err, &op) {
-		return storage.KindTransient
-	}
-	return storage.KindUnknown
+	return storage.ClassifyNetwork(err)
 }

@@ -39,6 +39,10 @@
 //   - [ObjectDriver] is a remote backend: Get(name, limit), Exists, Put,
 //     Delete, List(prefix), and Classify(err) → [ErrorKind] (missing,
 //     permanent, transient, unknown), String, Close.
+//     A driver classifies its protocol's own errors and leaves the rest to
+//     [ClassifyStatus] (an HTTP status) and [ClassifyNetwork] (TLS, DNS,
+//     timeouts, connections), so every backend means the same by them;
+//     [ClientTLS] is the client TLS of Options for those that speak TLS.
 //   - [ObjectStore] makes any driver a full chunk store (GetChunk,
 //     HasChunk, StoreChunk, RemoveChunk, ListChunks, Prune): context
 //     checks, names, format, and the driver's errors turned into missing

@@ -80,7 +80,7 @@ fail() {
 	FAILS+=("$1")
 	echo "FAIL: $1"
 	if [[ -n ${2:-} ]]; then
-		printf '%s\n' "$2" | head -n 40 | sed 's/^/      /'
+		printf '%s\n' "$2" | sed -n '1,40s/^/      /p'
 	fi
 }
 

@@ -717,3 +717,24 @@ func TestVerifyIndexMismatch(t *testing.T) {
 		t.Errorf("a byte set in a null chunk and in the last: %v", err)
 	}
 }
+
+// TestMakeArchiveFlags: an archive index carries the archive's feature
+// flags, and flags that contradict the digest are refused.
+func TestMakeArchiveFlags(t *testing.T) {
+	const archive = 0xb0000001ffeffe26 // casync's default for a tree
+	var buf bytes.Buffer
+	ix, _, err := Make(context.Background(), bytes.NewReader(make([]byte, 100000)), MakeOptions{Digest: chunk.SHA512_256, Flags: archive, IndexTo: &buf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := caindex.Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ix.Flags != archive || back.Flags != archive {
+		t.Fatalf("flags %#x, written %#x, want %#x", ix.Flags, back.Flags, uint64(archive))
+	}
+	if _, _, err := Make(context.Background(), bytes.NewReader(nil), MakeOptions{Digest: chunk.SHA256, Flags: archive}); err == nil || !strings.Contains(err.Error(), "digest") {
+		t.Fatalf("SHA-256 make with SHA-512/256 archive flags: %v", err)
+	}
+}

@@ -30,6 +30,11 @@ type MakeOptions struct {
 	// however long the input is. On error IndexTo holds an incomplete
 	// index: write it to a temporary file.
 	IndexTo io.Writer
+	// Flags are the feature flags of the index header; 0 means a blob
+	// index (.caibx, caindex.BlobFlags for Digest). An archive index
+	// (.caidx) carries the archive's feature flags; their SHA512_256 bit
+	// must agree with Digest.
+	Flags uint64
 	// CountUnique makes Make count the distinct chunk IDs
 	// (MakeStats.UniqueChunks), at about ten bytes of memory per distinct
 	// chunk. Without it, MakeStats.InStore also counts the repeats that
@@ -161,6 +166,12 @@ func newMaker(o MakeOptions) (*maker, error) {
 		full:      make(chan *page, 2),
 		freePages: make(chan *page, 2),
 		indexDone: make(chan struct{}),
+	}
+	if o.Flags != 0 {
+		if o.Flags&caindex.FlagSHA512_256 != m.hdr.Flags&caindex.FlagSHA512_256 {
+			return nil, fmt.Errorf("index feature flags %#x do not match the digest %s", o.Flags, o.Digest)
+		}
+		m.hdr.Flags = o.Flags
 	}
 	if o.IndexTo != nil {
 		m.iw, err = caindex.NewWriter(o.IndexTo, m.hdr.Flags, m.hdr.Min, m.hdr.Avg, m.hdr.Max)

@@ -27,7 +27,9 @@
 //     parallel with bounded memory (1 MiB pieces of seed runs, one chunk per
 //     fetch). Seeds are files or block
 //     devices with an index, or without one (chunked on the fly with the
-//     index's sizes). Seed data is hashed once: as it is copied, or, for a
+//     index's sizes), or, with an index, data that is only a reader
+//     (Seed.Data: the archive an earlier tree encodes to, for untar),
+//     copied and verified but never cloned. Seed data is hashed once: as it is copied, or, for a
 //     seed chunked by this run, while it is chunked (a change to that file
 //     during the run is caught by its size and times, and what came from it
 //     is then verified in the output). On Linux, whole blocks of seed runs

@@ -293,14 +293,14 @@ func (x *extraction) seedTask(s *seedFile, first, seedFirst, n int) task {
 		}
 		var err error
 		if mid == 0 {
-			err = readFull(s.f, buf, sOff)
+			err = readFull(s.data, buf, sOff)
 		} else {
 			// Only the partial blocks at the ends are copied. Unless
 			// the seed is trusted, what was cloned is read back from
 			// the output to be verified: the data the output now holds.
-			err = readFull(s.f, buf[:head], sOff)
+			err = readFull(s.data, buf[:head], sOff)
 			if err == nil {
-				err = readFull(s.f, buf[head+mid:], sOff+head+mid)
+				err = readFull(s.data, buf[head+mid:], sOff+head+mid)
 			}
 			if err == nil && !s.trusted {
 				err = readFull(x.out, buf[head:head+mid], tOff+head)
@@ -400,7 +400,7 @@ func (x *extraction) fillEachFromStore(ctx context.Context, first, n int) error 
 
 func (x *extraction) canClone(s *seedFile, tOff, sOff, length uint64) bool {
 	bs := x.blockSize
-	return reflinkSupported && !x.o.NoReflink && !s.noClone.Load() &&
+	return reflinkSupported && !x.o.NoReflink && s.f != nil && !s.noClone.Load() &&
 		tOff%bs == sOff%bs && length >= 2*bs
 }
 

@@ -27,6 +27,17 @@ type Seed struct {
 	// IndexPath is the file Index was read from; messages name it. An
 	// extraction never writes it.
 	IndexPath string
+	// Data, when not nil, is the seed's data instead of the file at Path:
+	// a stream that exists only as a reader, such as the archive an
+	// earlier tree encodes to (untar's seeds). It needs Index; it is read,
+	// verified like any seed, and never cloned from; Path only names it.
+	Data SeedData
+}
+
+// SeedData is seed data that is not a file: its bytes and its length.
+type SeedData interface {
+	io.ReaderAt
+	Size() int64
 }
 
 // InvalidSeedAction is what an extraction does when a seed's data does not
@@ -69,7 +80,8 @@ func (e *SeedError) Error() string {
 // seedFile is an open seed during one extraction.
 type seedFile struct {
 	Seed
-	f       *os.File
+	f       *os.File       // the seed's file; nil for Seed.Data
+	data    io.ReaderAt    // f, or Seed.Data
 	name    string         // for messages: "data" or "data (index x.caibx)"
 	ix      *caindex.Index // its chunks; never nil once opened
 	size    int64          // of its data when opened
@@ -103,6 +115,9 @@ func stampOf(fi os.FileInfo) fileStamp {
 
 // changed reports whether the seed's file changed since it was chunked.
 func (s *seedFile) changed() bool {
+	if s.f == nil {
+		return false // never trusted
+	}
 	fi, err := s.f.Stat()
 	return err != nil || stampOf(fi) != s.stamp
 }
@@ -116,6 +131,21 @@ func openSeeds(ctx context.Context, target *caindex.Index, o ExtractOptions) ([]
 		return nil, err
 	}
 	for i, s := range o.Seeds {
+		if s.Data != nil {
+			if s.Index == nil {
+				return fail(fmt.Errorf("seed %s: data without an index", s.name()))
+			}
+			sf := &seedFile{Seed: s, data: s.Data, name: s.name(), ix: s.Index, size: s.Data.Size()}
+			out = append(out, sf)
+			if err := sf.checkIndex(ctx, target, o, i+1); err != nil {
+				return fail(err)
+			}
+			if sf.ix == nil { // not made again from data that is not a file: not used
+				sf.ix, sf.rebuilt = s.Index, false
+				sf.invalid.Store(true)
+			}
+			continue
+		}
 		f, err := os.Open(s.Path)
 		if err != nil {
 			if s.IndexPath != "" {
@@ -123,7 +153,7 @@ func openSeeds(ctx context.Context, target *caindex.Index, o ExtractOptions) ([]
 			}
 			return fail(fmt.Errorf("seed: %w", err))
 		}
-		sf := &seedFile{Seed: s, f: f, name: s.name(), ix: s.Index}
+		sf := &seedFile{Seed: s, f: f, data: f, name: s.name(), ix: s.Index}
 		out = append(out, sf)
 		if sf.size, err = f.Seek(0, io.SeekEnd); err != nil {
 			return fail(fmt.Errorf("seed %s: %w", sf.name, err))
@@ -166,6 +196,13 @@ func (s *seedFile) checkIndex(ctx context.Context, target *caindex.Index, o Extr
 	}
 	if o.InvalidSeeds != InvalidSeedRegenerate {
 		return nil
+	}
+	if s.f == nil {
+		ok, err := s.matches(ctx, target, o, n)
+		if err == nil && !ok {
+			s.ix, s.rebuilt = nil, true
+		}
+		return err
 	}
 	fi, err := s.f.Stat()
 	if err != nil {
@@ -217,7 +254,7 @@ func (s *seedFile) matches(ctx context.Context, target *caindex.Index, o Extract
 		size := int64(part[k-1].End() - part[0].Start)
 		total += size
 		tasks = append(tasks, func(ctx context.Context) error {
-			bad, err := mismatchesAt(s.f, bufs, d, seedNull, part)
+			bad, err := mismatchesAt(s.data, bufs, d, seedNull, part)
 			if err != nil {
 				return fmt.Errorf("seed %s: %w", s.name, err)
 			}
@@ -270,7 +307,9 @@ func seedNames(seeds []*seedFile, pick func(*seedFile) bool) []string {
 
 func closeSeeds(seeds []*seedFile) {
 	for _, s := range seeds {
-		s.f.Close()
+		if s.f != nil {
+			s.f.Close()
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -617,5 +618,59 @@ func TestSeedIndexOtherDigest(t *testing.T) {
 	_, err := SeedIndex(context.Background(), s, target, 1)
 	if err == nil || !strings.Contains(err.Error(), "old.img.caibx") {
 		t.Errorf("seed index of another digest: %v, want an error naming old.img.caibx", err)
+	}
+}
+
+// memData is seed data that is not a file.
+type memData struct{ *bytes.Reader }
+
+func (m memData) Size() int64 { return m.Reader.Size() }
+
+// TestSeedData extracts with a seed whose data is a reader, not a file: the
+// chunks it holds come from it, verified; a reader whose bytes differ from its
+// index fails, or is skipped, as a file seed is.
+func TestSeedData(t *testing.T) {
+	ctx := context.Background()
+	old := randomBytes(1, 2<<20)
+	f := newSeedFixture(t, old, concat(old[:1<<20], randomBytes(3, 5000), old[1<<20:]))
+	shared := sharedBytes(f.oldIx, f.ix)
+	seed := Seed{Path: "old (in memory)", Index: f.oldIx, Data: memData{bytes.NewReader(old)}}
+	for _, toFile := range []bool{false, true} {
+		var stats ExtractStats
+		var got []byte
+		var err error
+		o := ExtractOptions{Store: f.store, Seeds: []Seed{seed}}
+		if toFile {
+			out := filepath.Join(t.TempDir(), "out")
+			stats, err = ExtractFile(ctx, f.ix, out, o)
+			got, _ = os.ReadFile(out)
+		} else {
+			var b bytes.Buffer
+			stats, err = ExtractWriter(ctx, f.ix, &b, o)
+			got = b.Bytes()
+		}
+		if err != nil {
+			t.Fatalf("file %v: %v", toFile, err)
+		}
+		if !bytes.Equal(got, f.new) {
+			t.Fatalf("file %v: output differs", toFile)
+		}
+		if stats.BytesCopiedFromSeeds+stats.BytesClonedFromSeeds < shared*9/10 {
+			t.Errorf("file %v: %d bytes from the seed, %d shared", toFile, stats.BytesCopiedFromSeeds+stats.BytesClonedFromSeeds, shared)
+		}
+	}
+	changed := concat(old[:100], []byte{^old[100]}, old[101:])
+	bad := Seed{Path: "changed (in memory)", Index: f.oldIx, Data: memData{bytes.NewReader(changed)}}
+	if _, err := ExtractWriter(ctx, f.ix, io.Discard, ExtractOptions{Store: f.store, Seeds: []Seed{bad}}); err == nil || !strings.Contains(err.Error(), "changed (in memory)") {
+		t.Fatalf("changed reader seed: %v", err)
+	}
+	for _, action := range []InvalidSeedAction{InvalidSeedSkip, InvalidSeedRegenerate} {
+		var b bytes.Buffer
+		if _, err := ExtractWriter(ctx, f.ix, &b, ExtractOptions{Store: f.store, Seeds: []Seed{bad}, InvalidSeeds: action}); err != nil || !bytes.Equal(b.Bytes(), f.new) {
+			t.Fatalf("changed reader seed, action %v: %v", action, err)
+		}
+	}
+	if _, err := ExtractWriter(ctx, f.ix, io.Discard, ExtractOptions{Store: f.store, Seeds: []Seed{{Path: "x", Data: memData{bytes.NewReader(old)}}}}); err == nil {
+		t.Fatal("reader seed without an index accepted")
 	}
 }

@@ -48,7 +48,7 @@ func (s *seedStore) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, er
 	if l, ok := s.locs[id]; ok && !l.seed.invalid.Load() {
 		c := l.seed.ix.Chunks[l.chunk]
 		b := make([]byte, c.Size)
-		if err := readFull(l.seed.f, b, c.Start); err != nil {
+		if err := readFull(l.seed.data, b, c.Start); err != nil {
 			return nil, fmt.Errorf("seed %s at offset %d: %w", l.seed.name, c.Start, err)
 		}
 		if s.digest.Sum(b) == id {

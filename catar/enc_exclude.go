@@ -13,9 +13,10 @@ const excludeFileName = ".caexclude"
 // excludePattern is one line of a .caexclude file, gitignore-like:
 //
 //	*.tmp     a name anywhere below the file's directory
-//	cache/    directories only
-//	/top      anchored: relative to the file's directory only (as is any
-//	          pattern with a slash inside)
+//	/top      anchored: relative to the file's directory only, as is any
+//	          pattern with a slash (sub/*.txt, and cache/ too)
+//	cache/    a trailing slash: directories only (and anchored, as above;
+//	          checked against casync 2)
 //	!keep     re-includes what an earlier pattern excluded
 //	# …       comment; blank lines are ignored
 //
@@ -43,14 +44,13 @@ func parseExclude(base string, data []byte) []excludePattern {
 		if line[0] == '!' {
 			p.negate, line = true, line[1:]
 		}
+		// Any slash anchors the pattern, a trailing one too (unlike
+		// gitignore: casync excludes "cache/" only at the top).
+		p.anchored = strings.Contains(line, "/")
 		if strings.HasSuffix(line, "/") {
 			p.dirOnly, line = true, strings.TrimRight(line, "/")
 		}
-		if strings.HasPrefix(line, "/") {
-			p.anchored, line = true, strings.TrimLeft(line, "/")
-		} else if strings.Contains(line, "/") {
-			p.anchored = true
-		}
+		line = strings.TrimLeft(line, "/")
 		if line == "" {
 			continue
 		}

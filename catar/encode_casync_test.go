@@ -79,10 +79,10 @@ func writeFile(t *testing.T, p, data string, mode os.FileMode) {
 // CAP_NET_BIND_SERVICE (bit 10) permitted and effective.
 func vfsCapV2() []byte {
 	b := binary.LittleEndian.AppendUint32(nil, 0x02000000|1) // revision 2, effective
-	b = binary.LittleEndian.AppendUint32(b, 1<<10)          // permitted[0]
-	b = binary.LittleEndian.AppendUint32(b, 0)              // inheritable[0]
-	b = binary.LittleEndian.AppendUint32(b, 0)              // permitted[1]
-	return binary.LittleEndian.AppendUint32(b, 0)           // inheritable[1]
+	b = binary.LittleEndian.AppendUint32(b, 1<<10)           // permitted[0]
+	b = binary.LittleEndian.AppendUint32(b, 0)               // inheritable[0]
+	b = binary.LittleEndian.AppendUint32(b, 0)               // permitted[1]
+	return binary.LittleEndian.AppendUint32(b, 0)            // inheritable[1]
 }
 
 var casyncTrees = []struct {

@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-func dirEntry(p string) *Entry  { return &Entry{Path: p, Mode: ModeDir | 0o755} }
+func dirEntry(p string) *Entry { return &Entry{Path: p, Mode: ModeDir | 0o755} }
 func fileEntry(p string, size int64) *Entry {
 	return &Entry{Path: p, Mode: ModeRegular | 0o644, Size: size}
 }

@@ -121,13 +121,6 @@ func openNoatime(p string, flags int) (int, error) {
 	}
 }
 
-func join(rel, name string) string {
-	if rel == "" {
-		return name
-	}
-	return rel + "/" + name
-}
-
 // dir archives the directory open as fd (which it closes) and its subtree.
 // chattr are the directory's FS_*_FL flags (read by the caller to test
 // nodump; 0 for the root, read here).

@@ -480,6 +480,14 @@ func (w *Writer) emit(b []byte) error {
 	return err
 }
 
+// join returns the archive path of name below the directory rel.
+func join(rel, name string) string {
+	if rel == "" {
+		return name
+	}
+	return rel + "/" + name
+}
+
 func splitPath(p string) (parent, name string) {
 	i := strings.LastIndexByte(p, '/')
 	if i < 0 {

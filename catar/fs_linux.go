@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/user"
@@ -108,17 +109,43 @@ func encodeTree(ctx context.Context, out io.Writer, root string, o EncodeOptions
 // openNoatime opens p read-only without updating its atime where the
 // caller may (owner or CAP_FOWNER), never following a final symlink.
 func openNoatime(p string, flags int) (int, error) {
-	flags |= syscall.O_RDONLY | syscall.O_CLOEXEC | syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+	return openatNoatime(atFDCWD, p, flags)
+}
+
+const atFDCWD = -100
+
+// openatNoatime is openNoatime relative to the directory dirfd.
+func openatNoatime(dirfd int, name string, flags int) (int, error) {
+	flags |= syscall.O_RDONLY | syscall.O_CLOEXEC | syscall.O_NOFOLLOW
 	for {
-		fd, err := syscall.Open(p, flags|oNoatime, 0)
+		fd, err := syscall.Openat(dirfd, name, flags|oNoatime, 0)
 		if err == syscall.EPERM {
-			fd, err = syscall.Open(p, flags, 0)
+			fd, err = syscall.Openat(dirfd, name, flags, 0)
 		}
 		if err == syscall.EINTR {
 			continue
 		}
 		return fd, err
 	}
+}
+
+// sysType maps a directory entry's type to the S_IFMT bits.
+func sysType(m fs.FileMode) uint32 {
+	switch {
+	case m&fs.ModeDir != 0:
+		return syscall.S_IFDIR
+	case m&fs.ModeSymlink != 0:
+		return syscall.S_IFLNK
+	case m&fs.ModeNamedPipe != 0:
+		return syscall.S_IFIFO
+	case m&fs.ModeSocket != 0:
+		return syscall.S_IFSOCK
+	case m&fs.ModeCharDevice != 0:
+		return syscall.S_IFCHR
+	case m&fs.ModeDevice != 0:
+		return syscall.S_IFBLK
+	}
+	return syscall.S_IFREG
 }
 
 // dir archives the directory open as fd (which it closes) and its subtree.
@@ -144,15 +171,15 @@ func (e *treeEncoder) dir(fd int, rel, full string, st *syscall.Stat_t, chattr u
 		e.log.Debug("catar: not descending into an API file system", "path", full)
 		return nil
 	}
-	names, err := f.Readdirnames(-1)
+	ents, err := f.ReadDir(-1)
 	if err != nil {
 		return fmt.Errorf("catar: reading directory %s: %w", full, err)
 	}
-	slices.Sort(names) // bytewise, as strcmp
+	slices.SortFunc(ents, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) }) // bytewise, as strcmp
 	saved := e.excl
 	defer func() { e.excl = saved }()
 	if e.f&ExcludeFile != 0 {
-		if _, ok := slices.BinarySearch(names, excludeFileName); ok {
+		if _, ok := slices.BinarySearchFunc(ents, excludeFileName, func(d fs.DirEntry, n string) int { return strings.Compare(d.Name(), n) }); ok {
 			data, err := os.ReadFile(full + "/" + excludeFileName)
 			if err != nil {
 				return fmt.Errorf("catar: %w", err)
@@ -160,47 +187,82 @@ func (e *treeEncoder) dir(fd int, rel, full string, st *syscall.Stat_t, chattr u
 			e.excl = append(slices.Clip(e.excl), parseExclude(rel, data)...)
 		}
 	}
-	for _, name := range names {
+	for _, de := range ents {
 		if err := e.ctx.Err(); err != nil {
 			return err
 		}
-		if err := e.child(rel, full, name, uint64(st.Dev)); err != nil {
+		if err := e.child(fd, rel, full, de.Name(), sysType(de.Type()), uint64(st.Dev)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// child archives one directory entry, or leaves it out.
-func (e *treeEncoder) child(parentRel, parentFull, name string, parentDev uint64) error {
+// child archives one directory entry, or leaves it out. typ is its type as
+// the directory listing gave it; regular files and directories are opened
+// relative to the directory (dirfd) and fstat'ed, others lstat'ed.
+func (e *treeEncoder) child(dirfd int, parentRel, parentFull, name string, typ uint32, parentDev uint64) error {
 	rel, full := join(parentRel, name), parentFull+"/"+name
-	var st syscall.Stat_t
-	if err := syscall.Lstat(full, &st); err != nil {
-		if err == syscall.ENOENT {
-			e.skip(full, "vanished")
-			return nil
-		}
-		return &os.PathError{Op: "lstat", Path: full, Err: err}
-	}
-	typ := uint32(st.Mode) & syscall.S_IFMT
 	if !e.f.CarriesType(typ) {
 		e.skip(full, "type not in the archive's features")
-		return nil
-	}
-	if (e.o.OneFileSystem || e.f&ExcludeSubmounts != 0) && uint64(st.Dev) != parentDev {
-		e.skip(full, "on another file system")
 		return nil
 	}
 	if len(e.excl) > 0 && excluded(e.excl, rel, typ == syscall.S_IFDIR) {
 		e.skip(full, ".caexclude")
 		return nil
 	}
-	switch typ {
-	case syscall.S_IFDIR:
-		fd, err := openNoatime(full, syscall.O_DIRECTORY)
-		if err != nil {
+	var st syscall.Stat_t
+	fd := -1
+	if typ == syscall.S_IFREG || typ == syscall.S_IFDIR {
+		flags := 0
+		if typ == syscall.S_IFDIR {
+			flags = syscall.O_DIRECTORY
+		}
+		var err error
+		fd, err = openatNoatime(dirfd, name, flags)
+		switch err {
+		case nil:
+			if err := syscall.Fstat(fd, &st); err != nil {
+				syscall.Close(fd)
+				return &os.PathError{Op: "fstat", Path: full, Err: err}
+			}
+		case syscall.ENOENT:
+			e.skip(full, "vanished")
+			return nil
+		case syscall.ELOOP, syscall.ENOTDIR, syscall.ENXIO:
+			fd = -1 // replaced by another type since the listing
+		default:
 			return &os.PathError{Op: "open", Path: full, Err: err}
 		}
+	}
+	if fd < 0 {
+		if err := syscall.Lstat(full, &st); err != nil {
+			if err == syscall.ENOENT {
+				e.skip(full, "vanished")
+				return nil
+			}
+			return &os.PathError{Op: "lstat", Path: full, Err: err}
+		}
+		if t := uint32(st.Mode) & syscall.S_IFMT; t != typ {
+			if t == syscall.S_IFREG || t == syscall.S_IFDIR {
+				return fmt.Errorf("catar: %s changed type while being archived", full)
+			}
+			typ = t
+			if !e.f.CarriesType(typ) {
+				e.skip(full, "type not in the archive's features")
+				return nil
+			}
+		}
+	}
+	if (e.o.OneFileSystem || e.f&ExcludeSubmounts != 0) && uint64(st.Dev) != parentDev {
+		if fd >= 0 {
+			syscall.Close(fd)
+		}
+		e.skip(full, "on another file system")
+		return nil
+	}
+	switch typ {
+	case syscall.S_IFDIR:
 		chattr := e.chattr(fd)
 		if e.nodump(chattr) {
 			syscall.Close(fd)
@@ -209,7 +271,8 @@ func (e *treeEncoder) child(parentRel, parentFull, name string, parentDev uint64
 		}
 		return e.dir(fd, rel, full, &st, chattr)
 	case syscall.S_IFREG:
-		return e.file(rel, full, &st)
+		defer syscall.Close(fd)
+		return e.file(fd, rel, full, &st)
 	default:
 		ent, err := e.metadata(-1, rel, full, &st, 0)
 		if err != nil {
@@ -228,13 +291,8 @@ func (e *treeEncoder) child(parentRel, parentFull, name string, parentDev uint64
 	}
 }
 
-func (e *treeEncoder) file(rel, full string, st *syscall.Stat_t) error {
-	fd, err := openNoatime(full, 0)
-	if err != nil {
-		return &os.PathError{Op: "open", Path: full, Err: err}
-	}
-	f := os.NewFile(uintptr(fd), full)
-	defer f.Close()
+// file archives the regular file open as fd.
+func (e *treeEncoder) file(fd int, rel, full string, st *syscall.Stat_t) error {
 	chattr := e.chattr(fd)
 	if e.nodump(chattr) {
 		e.skip(full, "nodump")
@@ -247,7 +305,7 @@ func (e *treeEncoder) file(rel, full string, st *syscall.Stat_t) error {
 	if err := e.w.WriteEntry(ent); err != nil {
 		return err
 	}
-	n, err := e.w.ReadFrom(io.LimitReader(f, ent.Size))
+	n, err := e.w.ReadFrom(io.LimitReader(fdReader(fd), ent.Size))
 	e.stats.Bytes += n
 	if err != nil {
 		var fe *FormatError
@@ -259,6 +317,26 @@ func (e *treeEncoder) file(rel, full string, st *syscall.Stat_t) error {
 	e.stats.Entries++
 	e.stats.Files++
 	return nil
+}
+
+// fdReader reads a file descriptor with plain read(2) calls (no os.File:
+// no poller registration, no finalizer).
+type fdReader int
+
+func (r fdReader) Read(p []byte) (int, error) {
+	for {
+		n, err := syscall.Read(int(r), p)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		if n == 0 && len(p) > 0 {
+			return 0, io.EOF
+		}
+		return n, nil
+	}
 }
 
 func (e *treeEncoder) skip(full, why string) {

@@ -2,6 +2,7 @@ package catar
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/binary"
 	"io"
 	"slices"
@@ -31,12 +32,13 @@ import (
 // Memory is bounded by the open directories: for each, one 16-byte item per
 // child written so far. Output is buffered; Close flushes it.
 type Writer struct {
-	w    *bufio.Writer
-	f    Features
-	off  int64 // bytes emitted so far
-	err  error // sticky
-	root bool  // root written
-	dirs []*openDir
+	w     *bufio.Writer
+	f     Features
+	valid bool  // f.Valid()
+	off   int64 // bytes emitted so far
+	err   error // sticky
+	root  bool  // root written
+	dirs  []*openDir
 
 	// payload state of the last regular entry
 	path    string
@@ -61,7 +63,7 @@ type openDir struct {
 // NewWriter returns a Writer of an archive with the feature flags f (which
 // must be normalized, see Features.Normalize and FeatureOptions) to w.
 func NewWriter(w io.Writer, f Features) *Writer {
-	return &Writer{w: bufio.NewWriterSize(w, 256<<10), f: f, buf: make([]byte, 0, 4096)}
+	return &Writer{w: bufio.NewWriterSize(w, 256<<10), f: f, valid: f.Valid(), buf: make([]byte, 0, 4096)}
 }
 
 // Features returns the archive's feature flags.
@@ -111,7 +113,7 @@ func (w *Writer) WriteEntry(e *Entry) error {
 	if w.payload != 0 {
 		return w.fail(w.path, "payload short by %d bytes before the next entry %q", w.payload, e.Path)
 	}
-	if !w.f.Valid() {
+	if !w.valid {
 		return w.fail(e.Path, "feature flags %#x are not valid (unknown bits or not normalized)", uint64(w.f))
 	}
 	if !w.f.CarriesType(e.Type()) {
@@ -415,7 +417,7 @@ func (w *Writer) closeDir() error {
 		case a.hash > b.hash:
 			return 1
 		}
-		return int(a.off - b.off)
+		return cmp.Compare(a.off, b.off)
 	})
 	b := appendHeader(w.buf[:0], size, typeGoodbye)
 	start := len(b)
@@ -430,7 +432,7 @@ func (w *Writer) closeDir() error {
 		it := sorted[k]
 		k++
 		end := gb
-		if j, ok := slices.BinarySearchFunc(d.items, it.off, func(x item, off int64) int { return int(x.off - off) }); ok && j+1 < len(d.items) {
+		if j, ok := slices.BinarySearchFunc(d.items, it.off, func(x item, off int64) int { return cmp.Compare(x.off, off) }); ok && j+1 < len(d.items) {
 			end = d.items[j+1].off
 		}
 		p := b[start+goodbyeItemSize*i:]

@@ -118,4 +118,3 @@ func TestExtractIntoExisting(t *testing.T) {
 		t.Fatalf("entry the archive does not name was removed: %v", err)
 	}
 }
-

@@ -5,18 +5,9 @@ import (
 	"sort"
 )
 
-// POSIX ACL xattr layout (system.posix_acl_access/default): le32 version 2,
-// then entries {le16 tag, le16 perm, le32 id} sorted by tag, then id.
-const (
-	aclXattrVersion = 2
-	aclUserObj      = 0x01
-	aclUser         = 0x02
-	aclGroupObj     = 0x04
-	aclGroup        = 0x08
-	aclMask         = 0x10
-	aclOther        = 0x20
-	aclUndefinedID  = 0xffffffff
-)
+// The POSIX ACL xattr layout and its tags are in enc_acl.go; an entry
+// without an ID (user_obj, group_obj, mask, other) carries this one.
+const aclUndefinedID = 0xffffffff
 
 type aclXattrEntry struct {
 	tag  uint16

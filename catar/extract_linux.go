@@ -9,7 +9,6 @@ import (
 )
 
 const (
-	fsIocGetFlags     = 0x80086601
 	fsIocSetFlags     = 0x40086602
 	atSymlinkNoFollow = 0x100
 )

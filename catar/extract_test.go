@@ -10,16 +10,6 @@ import (
 )
 
 // needRoot skips a test that must run as root, except under CI=true.
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true: this test needs root")
-		}
-		t.Skip("needs root")
-	}
-}
-
 func needCasync(t *testing.T) string {
 	t.Helper()
 	p, err := exec.LookPath("casync")

@@ -55,13 +55,6 @@ func featureArgs(o FeatureOptions) []string {
 	return a
 }
 
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		testtree.Unavailable(t, "needs root")
-	}
-}
-
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {

@@ -13,10 +13,11 @@ type EncodeOptions struct {
 	// writes without options.
 	Features Features
 
-	// OneFileSystem leaves out every entry on another file system than its
-	// parent directory (desync's -x). With the ExcludeSubmounts feature bit
-	// the same happens. Both compare st_dev, so a bind mount of the same
-	// file system is not detected (casync compares mount IDs).
+	// OneFileSystem leaves out every entry on another mount than its
+	// parent directory (desync's -x); the ExcludeSubmounts feature bit does
+	// the same. An entry is on another mount when its st_dev differs or its
+	// path is a mount point in /proc/self/mountinfo (bind mounts of the same
+	// file system; casync compares mount IDs to the same effect).
 	OneFileSystem bool
 
 	// Logger receives a debug line per entry left out (excluded, vanished,

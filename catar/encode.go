@@ -20,6 +20,12 @@ type EncodeOptions struct {
 	// file system; casync compares mount IDs to the same effect).
 	OneFileSystem bool
 
+	// TarAddRoot (EncodeTar only, desync's --tar-add-root) keeps a tar
+	// whose entries all lie below one top-level directory as it is: that
+	// directory becomes a child of an implied archive root. Without it, as
+	// the original desync does, that directory is the archive root.
+	TarAddRoot bool
+
 	// Logger receives a debug line per entry left out (excluded, vanished,
 	// on another mount) and per directory not descended; nil logs nothing.
 	Logger *slog.Logger

@@ -147,7 +147,9 @@ func TestEncodeTarContext(t *testing.T) {
 // a tar with a root entry or several top-level entries keeps its layout.
 func TestEncodeTarRoot(t *testing.T) {
 	dir := func(n string) tarItem { return tarItem{h: tar.Header{Name: n, Typeflag: tar.TypeDir, Mode: 0o755}} }
-	file := func(n string) tarItem { return tarItem{h: tar.Header{Name: n, Typeflag: tar.TypeReg, Mode: 0o644}, data: n} }
+	file := func(n string) tarItem {
+		return tarItem{h: tar.Header{Name: n, Typeflag: tar.TypeReg, Mode: 0o644}, data: n}
+	}
 	for _, tc := range []struct {
 		name    string
 		items   []tarItem

@@ -67,5 +67,5 @@ func (o EncodeOptions) logger() *slog.Logger {
 // by the open directories (their sorted names), not the size of the tree.
 // Linux only; elsewhere it returns an error.
 func EncodeTree(ctx context.Context, w io.Writer, root string, o EncodeOptions) (EncodeStats, error) {
-	return encodeTree(ctx, w, root, o)
+	return encodeTree(ctx, w, root, o, nil)
 }

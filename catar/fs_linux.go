@@ -80,12 +80,16 @@ type treeEncoder struct {
 	xval   []byte
 	excl   []excludePattern
 	mounts map[string]bool // mount points, with ExcludeSubmounts/OneFileSystem
+
+	// onPayload, when set, is told where each file's payload is instead of
+	// the payload being read and written (TreeImage).
+	onPayload payloadFunc
 }
 
-func encodeTree(ctx context.Context, out io.Writer, root string, o EncodeOptions) (EncodeStats, error) {
+func encodeTree(ctx context.Context, out io.Writer, root string, o EncodeOptions, onPayload payloadFunc) (EncodeStats, error) {
 	f := o.features()
 	e := &treeEncoder{
-		ctx: ctx, w: NewWriter(out, f), f: f, o: o, log: o.logger(),
+		ctx: ctx, w: NewWriter(out, f), f: f, o: o, log: o.logger(), onPayload: onPayload,
 		users: map[uint32]string{}, groups: map[uint32]string{},
 		xlist: make([]byte, 4096), xval: make([]byte, 4096),
 	}
@@ -318,6 +322,16 @@ func (e *treeEncoder) file(fd int, rel, full string, st *syscall.Stat_t) error {
 	}
 	if err := e.w.WriteEntry(ent); err != nil {
 		return err
+	}
+	if e.onPayload != nil {
+		off := e.w.Offset()
+		if err := e.w.skipPayload(); err != nil {
+			return err
+		}
+		e.onPayload(full, off, ent.Size)
+		e.stats.Entries++
+		e.stats.Files++
+		return nil
 	}
 	n, err := e.w.ReadFrom(io.LimitReader(fdReader(fd), ent.Size))
 	e.stats.Bytes += n

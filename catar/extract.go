@@ -78,8 +78,10 @@ const smallFile = 1 << 20
 // archive has a directory is removed); other entries are left alone.
 //
 // Files are created under their final name (no temporary name and rename):
-// the archive is read once, in order, and each file is created by the
-// reading goroutine before its payload is handed to a worker. On an error
+// the archive is read once, in order; a file up to 1 MiB is read whole and
+// handed to a worker that creates, writes and finishes it (at most
+// MaxInFlight bytes wait for the workers), a larger one is written by the
+// reading goroutine. On an error
 // the extraction stops and what was written stays.
 //
 // As root it restores owners, modes (setuid, sticky), nanosecond mtimes
@@ -147,7 +149,7 @@ type exDir struct {
 }
 
 type fileTask struct {
-	f      *os.File
+	name   string
 	e      *Entry
 	off    int64
 	data   []byte
@@ -315,25 +317,22 @@ func replace(parent *os.Root, name string, create func() error) error {
 }
 
 func (x *extractor) file(parent *exDir, name string, e *Entry, off int64) error {
-	var f *os.File
-	err := replace(parent.root, name, func() (err error) {
-		f, err = parent.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		return err
-	})
-	if err != nil {
-		return err
-	}
 	if x.tasks != nil && e.Size <= smallFile {
+		// The worker creates and writes the file; the parent directory's
+		// handle stays open until its pending children are done.
 		x.acquire(e.Size)
 		data := make([]byte, e.Size)
 		if _, err := io.ReadFull(x.ar, data); err != nil {
 			x.release(e.Size)
-			f.Close()
 			return err
 		}
 		parent.pending.Add(1)
-		x.tasks <- &fileTask{f: f, e: e, off: off, data: data, parent: parent}
+		x.tasks <- &fileTask{name: name, e: e, off: off, data: data, parent: parent}
 		return nil
+	}
+	f, err := createFile(parent.root, name)
+	if err != nil {
+		return err
 	}
 	defer f.Close()
 	if x.copyBuf == nil {
@@ -360,6 +359,15 @@ func (x *extractor) file(parent *exDir, name string, e *Entry, off int64) error 
 	return f.Close()
 }
 
+// createFile creates name in parent for writing, replacing what is there.
+func createFile(parent *os.Root, name string) (f *os.File, err error) {
+	err = replace(parent, name, func() (err error) {
+		f, err = parent.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		return err
+	})
+	return f, err
+}
+
 func (x *extractor) worker() {
 	defer x.workers.Done()
 	for t := range x.tasks {
@@ -373,18 +381,22 @@ func (x *extractor) worker() {
 }
 
 func (x *extractor) writeTask(t *fileTask) error {
-	defer t.f.Close()
 	if x.workerErr() != nil {
 		return nil // stopping: do not add to the damage
 	}
-	if _, err := t.f.Write(t.data); err != nil {
+	f, err := createFile(t.parent.root, t.name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.Write(t.data); err != nil {
 		return err
 	}
 	x.bytes.Add(int64(len(t.data)))
-	if err := x.restore(t.f, t.e, t.off); err != nil {
+	if err := x.restore(f, t.e, t.off); err != nil {
 		return err
 	}
-	return t.f.Close()
+	return f.Close()
 }
 
 func (x *extractor) setErr(err error) {

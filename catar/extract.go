@@ -78,10 +78,10 @@ const smallFile = 1 << 20
 // archive has a directory is removed); other entries are left alone.
 //
 // Files are created under their final name (no temporary name and rename):
-// the archive is read once, in order; a file up to 1 MiB is read whole and
-// handed to a worker that creates, writes and finishes it (at most
-// MaxInFlight bytes wait for the workers), a larger one is written by the
-// reading goroutine. On an error
+// the archive is read once, in order, and every file is created by the
+// reading goroutine; a file up to 1 MiB is then read whole and handed to a
+// worker that writes and finishes it (at most MaxInFlight bytes wait for
+// the workers), a larger one is written by the reading goroutine. On an error
 // the extraction stops and what was written stays.
 //
 // As root it restores owners, modes (setuid, sticky), nanosecond mtimes
@@ -149,7 +149,7 @@ type exDir struct {
 }
 
 type fileTask struct {
-	name   string
+	f      *os.File
 	e      *Entry
 	off    int64
 	data   []byte
@@ -317,22 +317,25 @@ func replace(parent *os.Root, name string, create func() error) error {
 }
 
 func (x *extractor) file(parent *exDir, name string, e *Entry, off int64) error {
+	// Files are created here, in archive order: creating in parallel in one
+	// directory only makes the workers contend for its lock in the kernel.
+	f, err := createFile(parent.root, name)
+	if err != nil {
+		return err
+	}
 	if x.tasks != nil && e.Size <= smallFile {
-		// The worker creates and writes the file; the parent directory's
-		// handle stays open until its pending children are done.
+		// A worker writes and finishes the file; the parent's pending
+		// count holds its metadata until then.
 		x.acquire(e.Size)
 		data := make([]byte, e.Size)
 		if _, err := io.ReadFull(x.ar, data); err != nil {
 			x.release(e.Size)
+			f.Close()
 			return err
 		}
 		parent.pending.Add(1)
-		x.tasks <- &fileTask{name: name, e: e, off: off, data: data, parent: parent}
+		x.tasks <- &fileTask{f: f, e: e, off: off, data: data, parent: parent}
 		return nil
-	}
-	f, err := createFile(parent.root, name)
-	if err != nil {
-		return err
 	}
 	defer f.Close()
 	if x.copyBuf == nil {
@@ -382,12 +385,10 @@ func (x *extractor) worker() {
 
 func (x *extractor) writeTask(t *fileTask) error {
 	if x.workerErr() != nil {
+		t.f.Close()
 		return nil // stopping: do not add to the damage
 	}
-	f, err := createFile(t.parent.root, t.name)
-	if err != nil {
-		return err
-	}
+	f := t.f
 	defer f.Close()
 	if _, err := f.Write(t.data); err != nil {
 		return err

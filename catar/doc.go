@@ -9,8 +9,29 @@
 //   - Entry (entry.go): one filesystem object with the metadata the archive
 //     holds for it; the common currency of the writer, the reader and the
 //     bridges to disk, tar and mtree.
-//   - FormatError (errors.go): a malformed archive, with the byte offset and
-//     the entry involved.
+//   - FormatError (errors.go, dec_errors.go): a malformed archive, with the
+//     byte offset and the entry involved; Unwrap gives io.ErrUnexpectedEOF
+//     for a truncated stream.
+//
+// Decoding side:
+//
+//   - Reader (reader.go): the streaming decoder. NewReader, Next (io.EOF
+//     after the root's GOODBYE), Read for the current file's payload,
+//     Features, Offset. One pass, memory bounded by the depth and the width
+//     of the open directories; validates as casync does (§5.4), checks every
+//     goodbye table item by item, caps record sizes before allocating.
+//   - Extract (extract.go; system calls in extract_linux.go, stubs in
+//     extract_other.go; ACL xattr blobs and chattr bits in extract_acl.go):
+//     an archive to a directory, confined with os.Root; owners, modes, ns
+//     times, xattrs, ACLs, fcaps, chattr flags, devices, fifos, sockets;
+//     small files written by a bounded pool of workers. ExtractError names
+//     the entry and offset of a failure on disk.
+//   - WriteTar (totar.go): an archive as a GNU tar stream (PAX headers for
+//     entries with xattrs).
+//   - WriteMtree (mtree.go): casync's `mtree` lines of an archive.
+//   - Tests: vectors in testdata/ (README there), hostile archives from the
+//     in-test record writer dec_build_test.go, FuzzReader and FuzzExtract in
+//     dec_fuzz_test.go, BenchmarkExtract.
 //
 // The encoder side (tree or tar -> archive):
 //

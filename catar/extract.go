@@ -78,8 +78,10 @@ const smallFile = 1 << 20
 // archive has a directory is removed); other entries are left alone.
 //
 // Files are created under their final name (no temporary name and rename):
-// the archive is read once, in order, and each file is created by the
-// reading goroutine before its payload is handed to a worker. On an error
+// the archive is read once, in order, and every file is created by the
+// reading goroutine; a file up to 1 MiB is then read whole and handed to a
+// worker that writes and finishes it (at most MaxInFlight bytes wait for
+// the workers), a larger one is written by the reading goroutine. On an error
 // the extraction stops and what was written stays.
 //
 // As root it restores owners, modes (setuid, sticky), nanosecond mtimes
@@ -315,15 +317,15 @@ func replace(parent *os.Root, name string, create func() error) error {
 }
 
 func (x *extractor) file(parent *exDir, name string, e *Entry, off int64) error {
-	var f *os.File
-	err := replace(parent.root, name, func() (err error) {
-		f, err = parent.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		return err
-	})
+	// Files are created here, in archive order: creating in parallel in one
+	// directory only makes the workers contend for its lock in the kernel.
+	f, err := createFile(parent.root, name)
 	if err != nil {
 		return err
 	}
 	if x.tasks != nil && e.Size <= smallFile {
+		// A worker writes and finishes the file; the parent's pending
+		// count holds its metadata until then.
 		x.acquire(e.Size)
 		data := make([]byte, e.Size)
 		if _, err := io.ReadFull(x.ar, data); err != nil {
@@ -360,6 +362,15 @@ func (x *extractor) file(parent *exDir, name string, e *Entry, off int64) error 
 	return f.Close()
 }
 
+// createFile creates name in parent for writing, replacing what is there.
+func createFile(parent *os.Root, name string) (f *os.File, err error) {
+	err = replace(parent, name, func() (err error) {
+		f, err = parent.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		return err
+	})
+	return f, err
+}
+
 func (x *extractor) worker() {
 	defer x.workers.Done()
 	for t := range x.tasks {
@@ -373,18 +384,20 @@ func (x *extractor) worker() {
 }
 
 func (x *extractor) writeTask(t *fileTask) error {
-	defer t.f.Close()
 	if x.workerErr() != nil {
+		t.f.Close()
 		return nil // stopping: do not add to the damage
 	}
-	if _, err := t.f.Write(t.data); err != nil {
+	f := t.f
+	defer f.Close()
+	if _, err := f.Write(t.data); err != nil {
 		return err
 	}
 	x.bytes.Add(int64(len(t.data)))
-	if err := x.restore(t.f, t.e, t.off); err != nil {
+	if err := x.restore(f, t.e, t.off); err != nil {
 		return err
 	}
-	return t.f.Close()
+	return f.Close()
 }
 
 func (x *extractor) setErr(err error) {

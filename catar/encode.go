@@ -33,14 +33,14 @@ type EncodeOptions struct {
 
 // EncodeStats count what an encoder archived.
 type EncodeStats struct {
-	Entries  int64 // entries written, the root included
-	Files    int64 // regular files
-	Dirs     int64 // directories, the root included
-	Symlinks int64
-	Others   int64 // devices, fifos, sockets
-	Bytes    int64 // payload bytes (file contents)
-	Skipped  int64 // entries left out (.caexclude, nodump, other mounts, features)
-	Size     int64 // archive bytes written
+	Entries  int64 `json:"entries"` // entries written, the root included
+	Files    int64 `json:"files"`   // regular files
+	Dirs     int64 `json:"dirs"`    // directories, the root included
+	Symlinks int64 `json:"symlinks"`
+	Others   int64 `json:"others"`       // devices, fifos, sockets
+	Bytes    int64 `json:"bytes"`        // payload bytes (file contents)
+	Skipped  int64 `json:"skipped"`      // entries left out (.caexclude, nodump, other mounts, features)
+	Size     int64 `json:"archive-size"` // archive bytes written
 }
 
 func (o EncodeOptions) features() Features {

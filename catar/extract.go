@@ -36,15 +36,15 @@ type ExtractOptions struct {
 
 // ExtractStats counts what Extract wrote.
 type ExtractStats struct {
-	Entries  int64 // every entry, the root included
-	Dirs     int64
-	Files    int64
-	Symlinks int64
-	Devices  int64
-	FIFOs    int64
-	Sockets  int64
-	Bytes    int64 // payload bytes written
-	Skipped  int64 // metadata or nodes not restored for lack of privilege (logged)
+	Entries  int64 `json:"entries"` // every entry, the root included
+	Dirs     int64 `json:"dirs"`
+	Files    int64 `json:"files"`
+	Symlinks int64 `json:"symlinks"`
+	Devices  int64 `json:"devices"`
+	FIFOs    int64 `json:"fifos"`
+	Sockets  int64 `json:"sockets"`
+	Bytes    int64 `json:"bytes"`   // payload bytes written
+	Skipped  int64 `json:"skipped"` // metadata or nodes not restored for lack of privilege (logged)
 }
 
 // ExtractError is a failure to write an entry of the archive to disk: the

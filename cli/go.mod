@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/folbricht/desync/assemble v0.0.0
 	github.com/folbricht/desync/caindex v0.0.0
+	github.com/folbricht/desync/catar v0.0.0
 	github.com/folbricht/desync/chunk v0.0.0
 	github.com/folbricht/desync/chunker v0.0.0
 	github.com/folbricht/desync/httpserver v0.0.0
@@ -113,3 +114,5 @@ replace github.com/folbricht/desync/storage-s3 => ../storage-s3
 replace github.com/folbricht/desync/storage-gcs => ../storage-gcs
 
 replace github.com/folbricht/desync/storage-sftp => ../storage-sftp
+
+replace github.com/folbricht/desync/catar => ../catar

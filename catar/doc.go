@@ -12,6 +12,25 @@
 //   - FormatError (errors.go): a malformed archive, with the byte offset and
 //     the entry involved.
 //
+// The encoder side (tree or tar -> archive):
+//
+//   - Writer (writer.go): serializes entries given in archive order into
+//     records and GOODBYE tables. It is the one place that applies the
+//     feature flags to raw metadata (§5.2: mode, masked flags, ids, rounded
+//     mtime, which records exist), and refuses misuse (order, names, payload
+//     length) with a *FormatError. Memory: the open directories' items.
+//   - EncodeTree (encode.go, fs_linux.go; fs_other.go elsewhere): archives a
+//     directory from disk as casync make does (sorted walk, nodump,
+//     .caexclude, submounts, API file systems, xattrs, ACLs, fcaps, chattr,
+//     project IDs, cached user names); byte-identical with casync 2.
+//   - EncodeTar (fromtar.go): archives a GNU/PAX tar stream; metadata held in
+//     memory, contents spooled to a temporary file, then written in strcmp
+//     order.
+//   - enc_acl.go (POSIX ACL xattr blobs), enc_exclude.go (.caexclude
+//     patterns): helpers of the encoders.
+//   - internal/testtree: builds casync's vector tree (testdata) for tests, as
+//     root.
+//
 // The archive is a pre-order walk: the root directory's ENTRY, then for each
 // child in strcmp (bytewise) order its FILENAME and its own serialization,
 // then the directory's GOODBYE table, whose items are ordered by the

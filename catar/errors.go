@@ -9,6 +9,7 @@ type FormatError struct {
 	Offset int64  // byte offset in the archive stream
 	Path   string // the entry being read or written, when known ("" is the root)
 	Msg    string
+	Err    error // underlying cause (io.ErrUnexpectedEOF for a truncated stream), or nil
 }
 
 func (e *FormatError) Error() string {

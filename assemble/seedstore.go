@@ -58,7 +58,12 @@ func (s *seedStore) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, er
 		if s.action == InvalidSeedFail {
 			return nil, l.seed.mismatch(c, "the data does not match the index (the seed changed)")
 		}
-		l.seed.invalid.Store(true)
+		// A file seed that changed is dropped; seed data that is a reader
+		// (an image of a tree whose files change one by one) only loses
+		// this chunk.
+		if l.seed.f != nil {
+			l.seed.invalid.Store(true)
+		}
 	}
 	if s.Store == nil {
 		return nil, ErrNoStore

@@ -13,11 +13,18 @@ type EncodeOptions struct {
 	// writes without options.
 	Features Features
 
-	// OneFileSystem leaves out every entry on another file system than its
-	// parent directory (desync's -x). With the ExcludeSubmounts feature bit
-	// the same happens. Both compare st_dev, so a bind mount of the same
-	// file system is not detected (casync compares mount IDs).
+	// OneFileSystem leaves out every entry on another mount than its
+	// parent directory (desync's -x); the ExcludeSubmounts feature bit does
+	// the same. An entry is on another mount when its st_dev differs or its
+	// path is a mount point in /proc/self/mountinfo (bind mounts of the same
+	// file system; casync compares mount IDs to the same effect).
 	OneFileSystem bool
+
+	// TarAddRoot (EncodeTar only, desync's --tar-add-root) keeps a tar
+	// whose entries all lie below one top-level directory as it is: that
+	// directory becomes a child of an implied archive root. Without it, as
+	// the original desync does, that directory is the archive root.
+	TarAddRoot bool
 
 	// Logger receives a debug line per entry left out (excluded, vanished,
 	// on another mount) and per directory not descended; nil logs nothing.
@@ -60,5 +67,5 @@ func (o EncodeOptions) logger() *slog.Logger {
 // by the open directories (their sorted names), not the size of the tree.
 // Linux only; elsewhere it returns an error.
 func EncodeTree(ctx context.Context, w io.Writer, root string, o EncodeOptions) (EncodeStats, error) {
-	return encodeTree(ctx, w, root, o)
+	return encodeTree(ctx, w, root, o, nil)
 }

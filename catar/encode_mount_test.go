@@ -35,6 +35,14 @@ func TestEncodeTreeMounts(t *testing.T) {
 	mount(t, "tmpfs", filepath.Join(dir, "m"))
 	writeFile(t, filepath.Join(dir, "m", "on-tmpfs"), "tmpfs", 0o644)
 	mount(t, "proc", filepath.Join(dir, "proc"))
+	// A bind mount of the same file system: same st_dev, another mount.
+	src := filepath.Join(t.TempDir(), "src")
+	writeFile(t, filepath.Join(src, "bound-file"), "bound", 0o644)
+	must(t, os.Mkdir(filepath.Join(dir, "bind"), 0o755))
+	if err := syscall.Mount(src, filepath.Join(dir, "bind"), "", syscall.MS_BIND, ""); err != nil {
+		t.Skipf("cannot bind mount: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(filepath.Join(dir, "bind"), syscall.MNT_DETACH) })
 	writeFile(t, filepath.Join(dir, "z"), "z", 0o644)
 	for _, tc := range []struct {
 		fo       FeatureOptions
@@ -49,6 +57,9 @@ func TestEncodeTreeMounts(t *testing.T) {
 		var got bytes.Buffer
 		if _, err := EncodeTree(context.Background(), &got, dir, EncodeOptions{Features: f, OneFileSystem: tc.oneFS}); err != nil {
 			t.Fatal(err)
+		}
+		if bytes.Contains(got.Bytes(), []byte("bound-file")) != tc.hasTmpfs {
+			t.Errorf("%v oneFS=%v: bind mount contents archived = %v, want %v", f, tc.oneFS, !tc.hasTmpfs, tc.hasTmpfs)
 		}
 		if bytes.Contains(got.Bytes(), []byte("on-tmpfs")) != tc.hasTmpfs {
 			t.Errorf("%v oneFS=%v: tmpfs contents archived = %v, want %v", f, tc.oneFS, !tc.hasTmpfs, tc.hasTmpfs)
@@ -86,5 +97,35 @@ func TestEncodeTreeErrors(t *testing.T) {
 	}
 	if _, err := EncodeTree(context.Background(), io.Discard, filepath.Join(dir, "sub", "big-uid"), EncodeOptions{}); err == nil {
 		t.Errorf("root not a directory: no error")
+	}
+}
+
+func TestUnescapeMountinfo(t *testing.T) {
+	for in, want := range map[string]string{
+		`/plain`:               "/plain",
+		`/with\040space`:       "/with space",
+		`/tab\011nl\012bs\134`: "/tab\tnl\nbs\\",
+		`/trailing\04`:         `/trailing\04`,
+	} {
+		if got := unescapeMountinfo(in); got != want {
+			t.Errorf("unescapeMountinfo(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestEncodeTreeSymlinkRoot: a symlink given as the root is followed.
+func TestEncodeTreeSymlinkRoot(t *testing.T) {
+	dir := vectorTree(t)
+	link := filepath.Join(t.TempDir(), "link")
+	must(t, os.Symlink(dir, link))
+	var a, b bytes.Buffer
+	if _, err := EncodeTree(context.Background(), &a, dir, EncodeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EncodeTree(context.Background(), &b, link, EncodeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatal("archive through a symlinked root differs")
 	}
 }

@@ -32,6 +32,9 @@ import (
 // Rules: leading "./" and "/"-free relative names only; a name that is
 // absolute or has a ".." element is refused with an error naming it, and so
 // is an entry below a non-directory. "." (or "./") is the archive root.
+// A tar without a root entry ("." or "./") whose entries all lie below one
+// top-level directory (tar -c dir) has that directory as the archive root,
+// as the original desync makes it, unless TarAddRoot keeps it as a child.
 // Directories the tar implies but does not list (and the root, when absent)
 // get mode 0755, owner 0:0 and the newest mtime found in the tar. A later
 // entry of the same name replaces an earlier one, as tar extraction does. A
@@ -53,6 +56,9 @@ func EncodeTar(ctx context.Context, w io.Writer, r io.Reader, o EncodeOptions) (
 	if err := b.read(ctx, r); err != nil {
 		return b.stats, err
 	}
+	if !o.TarAddRoot {
+		b.root = b.root.soleTopDir()
+	}
 	f := o.features()
 	enc := &tarEncoder{ctx: ctx, w: NewWriter(w, f), f: f, spool: spool, stats: b.stats}
 	b.fixImplied(b.root)
@@ -69,6 +75,20 @@ type tarNode struct {
 	implied  bool // not listed in the tar
 	off      int64
 	children map[string]*tarNode
+}
+
+// soleTopDir returns the one directory an implied root holds, the root of
+// a tar made of one directory (tar -c dir); otherwise the root itself.
+func (n *tarNode) soleTopDir() *tarNode {
+	if !n.implied || len(n.children) != 1 {
+		return n
+	}
+	for _, c := range n.children {
+		if c.e.IsDir() {
+			return c
+		}
+	}
+	return n
 }
 
 type tarBuilder struct {

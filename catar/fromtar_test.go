@@ -141,3 +141,49 @@ func TestEncodeTarContext(t *testing.T) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
 }
+
+// TestEncodeTarRoot: a tar of one directory (tar -c dir) has that directory
+// as the archive root, as the original desync makes it, unless TarAddRoot;
+// a tar with a root entry or several top-level entries keeps its layout.
+func TestEncodeTarRoot(t *testing.T) {
+	dir := func(n string) tarItem { return tarItem{h: tar.Header{Name: n, Typeflag: tar.TypeDir, Mode: 0o755}} }
+	file := func(n string) tarItem {
+		return tarItem{h: tar.Header{Name: n, Typeflag: tar.TypeReg, Mode: 0o644}, data: n}
+	}
+	for _, tc := range []struct {
+		name    string
+		items   []tarItem
+		addRoot bool
+		want    string
+	}{
+		{"dot", []tarItem{dir("./"), dir("./d/"), file("./d/f"), file("./g")}, false, ",d,d/f,g"},
+		{"dot, add root", []tarItem{dir("./"), dir("./d/"), file("./d/f"), file("./g")}, true, ",d,d/f,g"},
+		{"one directory", []tarItem{dir("src/"), dir("src/d/"), file("src/d/f"), file("src/g")}, false, ",d,d/f,g"},
+		{"one directory, add root", []tarItem{dir("src/"), dir("src/d/"), file("src/d/f"), file("src/g")}, true, ",src,src/d,src/d/f,src/g"},
+		{"one implied directory", []tarItem{file("src/g")}, false, ",g"},
+		{"several top-level entries", []tarItem{dir("d/"), file("d/f"), file("g")}, false, ",d,d/f,g"},
+		{"one file", []tarItem{file("f")}, false, ",f"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if _, err := EncodeTar(context.Background(), &buf, bytes.NewReader(makeTar(t, tc.items)), EncodeOptions{TarAddRoot: tc.addRoot}); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			r := NewReader(&buf)
+			for {
+				e, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, e.Path)
+			}
+			if s := strings.Join(got, ","); s != tc.want {
+				t.Fatalf("entries %q, want %q", s, tc.want)
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,14 +79,31 @@ type treeEncoder struct {
 	xlist  []byte
 	xval   []byte
 	excl   []excludePattern
+	mounts map[string]bool // mount points, with ExcludeSubmounts/OneFileSystem
+
+	// onPayload, when set, is told where each file's payload is instead of
+	// the payload being read and written (TreeImage).
+	onPayload payloadFunc
 }
 
-func encodeTree(ctx context.Context, out io.Writer, root string, o EncodeOptions) (EncodeStats, error) {
+func encodeTree(ctx context.Context, out io.Writer, root string, o EncodeOptions, onPayload payloadFunc) (EncodeStats, error) {
 	f := o.features()
 	e := &treeEncoder{
-		ctx: ctx, w: NewWriter(out, f), f: f, o: o, log: o.logger(),
+		ctx: ctx, w: NewWriter(out, f), f: f, o: o, log: o.logger(), onPayload: onPayload,
 		users: map[uint32]string{}, groups: map[uint32]string{},
 		xlist: make([]byte, 4096), xval: make([]byte, 4096),
+	}
+	// The root may be a symlink to the directory; the paths below are then
+	// those of the directory itself (mount points are matched by path).
+	root, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return e.stats, err
+	}
+	if root, err = filepath.Abs(root); err != nil {
+		return e.stats, err
+	}
+	if e.o.OneFileSystem || f&ExcludeSubmounts != 0 {
+		e.mounts = mountPoints()
 	}
 	var st syscall.Stat_t
 	if err := syscall.Lstat(root, &st); err != nil {
@@ -254,7 +272,7 @@ func (e *treeEncoder) child(dirfd int, parentRel, parentFull, name string, typ u
 			}
 		}
 	}
-	if (e.o.OneFileSystem || e.f&ExcludeSubmounts != 0) && uint64(st.Dev) != parentDev {
+	if (e.o.OneFileSystem || e.f&ExcludeSubmounts != 0) && (uint64(st.Dev) != parentDev || e.mounts[full]) {
 		if fd >= 0 {
 			syscall.Close(fd)
 		}
@@ -304,6 +322,16 @@ func (e *treeEncoder) file(fd int, rel, full string, st *syscall.Stat_t) error {
 	}
 	if err := e.w.WriteEntry(ent); err != nil {
 		return err
+	}
+	if e.onPayload != nil {
+		off := e.w.Offset()
+		if err := e.w.skipPayload(); err != nil {
+			return err
+		}
+		e.onPayload(full, off, ent.Size)
+		e.stats.Entries++
+		e.stats.Files++
+		return nil
 	}
 	n, err := e.w.ReadFrom(io.LimitReader(fdReader(fd), ent.Size))
 	e.stats.Bytes += n

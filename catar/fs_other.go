@@ -8,6 +8,6 @@ import (
 	"io"
 )
 
-func encodeTree(ctx context.Context, w io.Writer, root string, o EncodeOptions) (EncodeStats, error) {
+func encodeTree(ctx context.Context, w io.Writer, root string, o EncodeOptions, onPayload payloadFunc) (EncodeStats, error) {
 	return EncodeStats{}, errors.New("catar: archiving a directory tree is supported on Linux only")
 }

@@ -400,6 +400,18 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 	return total, nil
 }
 
+// skipPayload counts the whole payload of the last regular entry as
+// written without writing it: the output then holds only the metadata, for
+// a TreeImage, which reads payloads from the files themselves.
+func (w *Writer) skipPayload() error {
+	if w.err != nil {
+		return w.err
+	}
+	w.off += w.payload
+	w.payload = 0
+	return nil
+}
+
 // closeDir writes the GOODBYE of the innermost open directory.
 func (w *Writer) closeDir() error {
 	d := w.dirs[len(w.dirs)-1]

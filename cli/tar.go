@@ -120,7 +120,7 @@ Example:
 					return catar.EncodeStats{}, fmt.Errorf("tar: %w", err)
 				}
 				defer in.Close()
-				eo.AddRoot = addRoot
+				eo.TarAddRoot = addRoot
 				return catar.EncodeTar(ctx, w, in, eo)
 			}
 			return catar.EncodeTree(ctx, w, source, eo)

@@ -42,8 +42,9 @@ for stdout) instead.
 With -i, --seed takes an earlier archive index and the tree it was
 extracted to (OLD.caidx:DIR, or OLD.caidx whose tree is the directory OLD):
 the chunks the two archives share are read from that tree and verified
-instead of fetched. --seed-dir takes every *.caidx under a directory whose
-tree is next to it.
+instead of fetched (a file of the tree changed since is just not used: its
+chunks are fetched). --seed-dir takes every *.caidx under a directory whose
+tree is next to it. --print-stats says how much came from seeds.
 
 Example:
   desync untar docs.catar /tmp/documents
@@ -52,7 +53,7 @@ Example:
 	})
 	fs := c.FlagSet
 	addStoreFlags(fs, &sf, storeFlagsUse{storeHelp: "chunk store to read from (with -i); repeat to add fallbacks", withCache: true})
-	seeds.add(fs, seedFlagsUse{invalidSeeds: true, archive: true})
+	seeds.add(fs, seedFlagsUse{archive: true})
 	f.addConcurrency(fs)
 	f.addStats(fs)
 	fs.BoolVar(&index, "i", false, "read an archive index (caidx) and its chunks from the stores, not a catar")
@@ -74,11 +75,7 @@ Example:
 		if outputFormat == "disk" && target == "-" {
 			return usageErr("untar: extracting to disk needs a target directory, not -")
 		}
-		action, err := seeds.action()
-		if err != nil {
-			return err
-		}
-		in, stats, err := a.archiveStream(ctx, source, index, f.concurrency, &sf, &seeds, action)
+		in, chunkStats, err := a.archiveStream(ctx, source, index, f.concurrency, &sf, &seeds)
 		if err != nil {
 			return err
 		}
@@ -98,7 +95,12 @@ Example:
 			return fmt.Errorf("untar %s: %w", source, err)
 		}
 		if f.printStats {
-			return printStats(a.io.Out, untarStats{ExtractStats: stats(), Archive: xs})
+			st := untarStats{Archive: xs}
+			if index {
+				cs := chunkStats()
+				st.ExtractStats = &cs
+			}
+			return printStats(a.io.Out, st)
 		}
 		return nil
 	}
@@ -108,15 +110,15 @@ Example:
 // untarStats are what untar --print-stats reports: where the chunks came
 // from (with -i) and what was extracted.
 type untarStats struct {
-	assemble.ExtractStats
-	Archive catar.ExtractStats `json:"archive"`
+	*assemble.ExtractStats                    // with -i only
+	Archive                catar.ExtractStats `json:"archive"`
 }
 
 // archiveStream opens the archive stream of source: the catar file (or
 // stdin), or with index the stream its archive index describes, read from
 // the stores of sf and from archive seeds. stats reports, once the stream
 // is read, where its chunks came from.
-func (a *app) archiveStream(ctx context.Context, source string, index bool, n int, sf *storeFlags, seeds *seedFlags, action assemble.InvalidSeedAction) (in io.ReadCloser, stats func() assemble.ExtractStats, err error) {
+func (a *app) archiveStream(ctx context.Context, source string, index bool, n int, sf *storeFlags, seeds *seedFlags) (in io.ReadCloser, stats func() assemble.ExtractStats, err error) {
 	none := func() assemble.ExtractStats { return assemble.ExtractStats{} }
 	if !index {
 		in, err := openInput(ctx, source, a.io.In)
@@ -131,7 +133,7 @@ func (a *app) archiveStream(ctx context.Context, source string, index bool, n in
 	}
 	var seedList []assemble.Seed
 	if seeds != nil {
-		if seedList, err = loadArchiveSeeds(seeds, source, a.log.Warn); err != nil {
+		if seedList, err = loadArchiveSeeds(ctx, seeds, source, a.log.Warn); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -147,7 +149,9 @@ func (a *app) archiveStream(ctx context.Context, source string, index bool, n in
 		defer close(done)
 		var err error
 		xs, err = assemble.ExtractWriter(ctx, ix, pw, assemble.ExtractOptions{
-			Store: store, Concurrency: n, Seeds: seedList, InvalidSeeds: action,
+			// A seed tree that changed since it was extracted loses the
+			// chunks that changed, which come from the store.
+			Store: store, Concurrency: n, Seeds: seedList, InvalidSeeds: assemble.InvalidSeedSkip,
 		})
 		if err != nil {
 			err = fmt.Errorf("%s: %w", source, err)
@@ -169,10 +173,10 @@ func (a *app) archiveStream(ctx context.Context, source string, index bool, n in
 // data is the archive the tree encodes to now, with the old index's
 // feature flags; where the tree changed, its chunks fail verification and
 // the store supplies them.
-func loadArchiveSeeds(f *seedFlags, indexPath string, warn func(msg string, args ...any)) ([]assemble.Seed, error) {
+func loadArchiveSeeds(ctx context.Context, f *seedFlags, indexPath string, warn func(msg string, args ...any)) ([]assemble.Seed, error) {
 	var seeds []assemble.Seed
 	add := func(index, dir string) error {
-		s, err := archiveSeed(index, dir)
+		s, err := archiveSeed(ctx, index, dir)
 		if err != nil {
 			return err
 		}
@@ -214,7 +218,7 @@ func loadArchiveSeeds(f *seedFlags, indexPath string, warn func(msg string, args
 }
 
 // archiveSeed is the seed of an archive index and its extracted tree.
-func archiveSeed(index, dir string) (assemble.Seed, error) {
+func archiveSeed(ctx context.Context, index, dir string) (assemble.Seed, error) {
 	ix, err := caindex.ReadFile(index)
 	if err != nil {
 		return assemble.Seed{}, fmt.Errorf("seed %s: %w", index, err)
@@ -226,7 +230,7 @@ func archiveSeed(index, dir string) (assemble.Seed, error) {
 	if !fi.IsDir() {
 		return assemble.Seed{}, fmt.Errorf("seed %s: its tree %s is not a directory", index, dir)
 	}
-	img, err := catar.NewTreeImage(dir, catar.Features(ix.Flags))
+	img, err := catar.NewTreeImage(ctx, dir, catar.Features(ix.Flags))
 	if err != nil {
 		return assemble.Seed{}, fmt.Errorf("seed %s: %w", index, err)
 	}

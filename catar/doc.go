@@ -28,8 +28,8 @@
 //     order.
 //   - enc_acl.go (POSIX ACL xattr blobs), enc_exclude.go (.caexclude
 //     patterns): helpers of the encoders.
-//   - internal/testtree: builds casync's vector tree (testdata) for tests, as
-//     root.
+//   - catartest: builds casync's vector tree (testdata) for tests, as root;
+//     the CLI's tests use it too.
 //
 // The archive is a pre-order walk: the root directory's ENTRY, then for each
 // child in strcmp (bytewise) order its FILENAME and its own serialization,

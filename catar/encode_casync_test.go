@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/folbricht/desync/catar/internal/testtree"
+	"github.com/folbricht/desync/catar/catartest"
 )
 
 // casyncMake runs the real casync make on dir with args and returns the archive.
@@ -23,7 +23,7 @@ func casyncMake(t *testing.T, dir string, args ...string) []byte {
 	t.Helper()
 	bin, err := exec.LookPath("casync")
 	if err != nil {
-		testtree.Unavailable(t, "casync not installed")
+		catartest.Unavailable(t, "casync not installed")
 	}
 	out := filepath.Join(t.TempDir(), "out.catar")
 	cmd := exec.Command(bin, append(append([]string{"make"}, args...), out, dir)...)
@@ -123,7 +123,7 @@ var casyncTrees = []struct {
 		must(t, os.Chown(filepath.Join(dir, "owned"), 1, 4242))
 		must(t, os.Chmod(filepath.Join(dir, "owned"), 0o6711))
 		must(t, os.Mkdir(filepath.Join(dir, "ro-dir"), 0o555))
-		must(t, testtree.Chattr(filepath.Join(dir, "sub"), testtree.FSNoatimeFL))
+		must(t, catartest.Chattr(filepath.Join(dir, "sub"), catartest.FSNoatimeFL))
 	}},
 	{"acl", func(t *testing.T, dir string) {
 		p := filepath.Join(dir, "acl-file")
@@ -155,8 +155,8 @@ var casyncTrees = []struct {
 			writeFile(t, filepath.Join(dir, n), n, 0o644)
 		}
 		writeFile(t, filepath.Join(dir, "other", ".caexclude"), "*.log\n", 0o644)
-		must(t, testtree.Chattr(filepath.Join(dir, "nd"), testtree.FSNodumpFL))
-		must(t, testtree.Chattr(filepath.Join(dir, "ndfile"), testtree.FSNodumpFL))
+		must(t, catartest.Chattr(filepath.Join(dir, "nd"), catartest.FSNodumpFL))
+		must(t, catartest.Chattr(filepath.Join(dir, "ndfile"), catartest.FSNodumpFL))
 	}},
 }
 

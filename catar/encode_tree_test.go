@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/folbricht/desync/catar/internal/testtree"
+	"github.com/folbricht/desync/catar/catartest"
 )
 
 var (
@@ -29,7 +29,7 @@ func vectorTree(t *testing.T) string {
 		treeDir = filepath.Join(d, "tree")
 	})
 	if _, err := os.Stat(filepath.Join(treeDir, "sub")); err != nil {
-		testtree.Build(t, treeDir)
+		catartest.Build(t, treeDir)
 	}
 	return treeDir
 }

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/folbricht/desync/catar/internal/testtree"
+	"github.com/folbricht/desync/catar/catartest"
 )
 
 // TestTreeImage: the image of a tree reads, at any offset, exactly the
@@ -21,7 +21,7 @@ func TestTreeImage(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "tree")
 	if os.Geteuid() == 0 {
-		testtree.Build(t, dir)
+		catartest.Build(t, dir)
 	} else {
 		for i, name := range []string{"a", "b/c", "b/d/e", "f"} {
 			p := filepath.Join(dir, name)

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package testtree
+package catartest
 
 import "testing"
 

@@ -1,6 +1,6 @@
 //go:build linux
 
-// Package testtree builds, for the catar tests, the small deterministic
+// Package catartest builds, for the catar tests, the small deterministic
 // directory tree of casync's developer test vectors (the tree the vectors'
 // mktree.py builds; catar/testdata holds casync's archives of it): files with
 // fixed modes, owners, nanosecond mtimes, user xattrs and chattr flags, two
@@ -10,7 +10,7 @@
 // xattrs and FS_IOC_SETFLAGS (ext4, as t.TempDir() usually is). When the tree
 // cannot be built, Build skips the test, or fails it when the environment
 // variable CI is "true" (CI runs as root and must not skip silently).
-package testtree
+package catartest
 
 import (
 	"crypto/aes"

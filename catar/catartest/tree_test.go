@@ -1,6 +1,6 @@
 //go:build linux
 
-package testtree
+package catartest
 
 import (
 	"bytes"
@@ -35,7 +35,7 @@ func TestBuildMatchesCasync(t *testing.T) {
 			t.Fatalf("casync %v: %v\n%s", args, err, b)
 		}
 		got, _ := os.ReadFile(out)
-		want, err := os.ReadFile(filepath.Join("..", "..", "testdata", v.vector))
+		want, err := os.ReadFile(filepath.Join("..", "testdata", v.vector))
 		if err != nil {
 			t.Fatal(err)
 		}

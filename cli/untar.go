@@ -29,9 +29,10 @@ func (a *app) untarCmd() *command {
 		short:   "extract a directory tree from a catar, or from a caidx and chunk stores",
 		long: `Extracts the tree of the archive <catar> ("-" for stdin), or with -i of the
 archive index <index> (a file, "-" or an index store URL) whose chunks come
-from -s through the cache -c, into the directory <target>, which is made if
-missing. Entries the archive names replace what <target> holds under that
-name; nothing outside <target> is ever written: names with "..", absolute
+from -s through the cache -c, into the directory <target>. A new <target>
+is extracted next to it under a temporary name and renamed into place when
+complete (a failed untar leaves nothing); into an existing directory the
+entries the archive names replace what it holds under that name; nothing outside <target> is ever written: names with "..", absolute
 names and paths through symlinks are refused, naming the entry. As root,
 owners, permissions, times, xattrs, ACLs, file capabilities, chattr flags,
 devices and fifos are restored; as another user what the system allows.
@@ -88,7 +89,7 @@ Example:
 				return nil
 			}, a.io.Out)
 		}
-		xs, err := catar.Extract(ctx, in, target, catar.ExtractOptions{
+		xs, err := extractTree(ctx, in, target, catar.ExtractOptions{
 			NoSameOwner: noSameOwner, NoSamePermissions: noSamePerms, Workers: f.concurrency, Logger: a.log,
 		})
 		if err != nil {
@@ -105,6 +106,29 @@ Example:
 		return nil
 	}
 	return c
+}
+
+// extractTree extracts the archive r to target. A target that does not
+// exist yet is extracted to a temporary directory next to it, renamed into
+// place when complete and removed on failure, so a failed untar leaves
+// nothing behind; into an existing directory the entries are written in
+// place.
+func extractTree(ctx context.Context, r io.Reader, target string, o catar.ExtractOptions) (catar.ExtractStats, error) {
+	if _, err := os.Lstat(target); !errors.Is(err, fs.ErrNotExist) {
+		return catar.Extract(ctx, r, target, o)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(target), "."+filepath.Base(target)+".desync-*.tmp")
+	if err != nil {
+		return catar.ExtractStats{}, err
+	}
+	xs, err := catar.Extract(ctx, r, tmp, o)
+	if err == nil {
+		err = os.Rename(tmp, target)
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
+	}
+	return xs, err
 }
 
 // untarStats are what untar --print-stats reports: where the chunks came

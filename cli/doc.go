@@ -15,7 +15,8 @@
 // Each command is a method (a *app) xxxCmd in a file of its own, named
 // after the command without dashes; its tests are in the matching
 // _test.go when it has tests of its own (list-chunks, chunk, verify-index
-// and help are covered by app_test.go, config by config_test.go):
+// and help are covered by app_test.go, config by config_test.go; tar, untar
+// and mtree share tar_test.go):
 //
 //	make           make.go           cut a file into chunks, store them, write the index
 //	extract        extract.go        rebuild a file from its index, seeds and stores
@@ -33,6 +34,9 @@
 //	chunk-server   chunkserver.go    serve chunk stores over HTTP(S)
 //	index-server   indexserver.go    serve index files over HTTP(S)
 //	pull           pull.go           serve chunks (and an index) with casync's protocol on stdin/stdout, for ssh://
+//	tar            tar.go            archive a tree (or a tar stream) as a catar, or a caidx and its chunks
+//	untar          untar.go          extract a catar or caidx to a tree or a GNU tar stream; archive seeds
+//	mtree          mtree.go          casync's mtree lines of a catar, a caidx or a directory
 //	help           help.go           the help of desync or of a command
 //
 // A new command is a new file with its xxxCmd, and one entry in the list

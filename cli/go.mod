@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/folbricht/desync/assemble v0.0.0
 	github.com/folbricht/desync/caindex v0.0.0
+	github.com/folbricht/desync/catar v0.0.0
 	github.com/folbricht/desync/chunk v0.0.0
 	github.com/folbricht/desync/chunker v0.0.0
 	github.com/folbricht/desync/httpserver v0.0.0
@@ -30,6 +31,7 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/cncf/xds/go v0.0.0-20260202195803-dba9d589def2 // indirect
+	github.com/dchest/siphash v1.2.3 // indirect
 	github.com/envoyproxy/go-control-plane/envoy v1.39.1-0.20260819172001-e6e3fd93e4be // indirect
 	github.com/envoyproxy/protoc-gen-validate v1.3.3 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect
@@ -113,3 +115,5 @@ replace github.com/folbricht/desync/storage-s3 => ../storage-s3
 replace github.com/folbricht/desync/storage-gcs => ../storage-gcs
 
 replace github.com/folbricht/desync/storage-sftp => ../storage-sftp
+
+replace github.com/folbricht/desync/catar => ../catar

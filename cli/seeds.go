@@ -25,12 +25,19 @@ type seedFlagsUse struct {
 	// --regenerate-invalid-seeds, for a command that takes chunks from
 	// seeds (extract; info only counts them).
 	invalidSeeds bool
+	// archive makes the seeds archive indexes and their trees (untar).
+	archive bool
 }
 
 // add registers --seed and --seed-dir, and the flags use asks for.
 func (f *seedFlags) add(fs *flag.FlagSet, use seedFlagsUse) {
-	fs.Var(&f.seeds, "seed", "seed: an index X.caibx (its data is X), INDEX:DATA (an index and its data), or any file or block device, chunked on the fly; repeatable")
-	fs.Var(&f.dirs, "seed-dir", "directory of seeds: every *.caibx in it and its subdirectories, with its data next to it; repeatable")
+	if use.archive {
+		fs.Var(&f.seeds, "seed", "seed (with -i): an earlier archive index and the tree extracted from it, OLD.caidx:DIR or OLD.caidx (its tree is OLD); repeatable")
+		fs.Var(&f.dirs, "seed-dir", "directory of seeds (with -i): every *.caidx in it and its subdirectories, with its tree next to it; repeatable")
+	} else {
+		fs.Var(&f.seeds, "seed", "seed: an index X.caibx (its data is X), INDEX:DATA (an index and its data), or any file or block device, chunked on the fly; repeatable")
+		fs.Var(&f.dirs, "seed-dir", "directory of seeds: every *.caibx in it and its subdirectories, with its data next to it; repeatable")
+	}
 	if use.invalidSeeds {
 		fs.BoolVar(&f.skipInvalid, "skip-invalid-seeds", false, "take from the store what a seed whose data does not match its index was to supply")
 		fs.BoolVar(&f.regenerate, "regenerate-invalid-seeds", false, "rebuild, in memory, the index of a seed whose data does not match it (no file is written)")

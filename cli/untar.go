@@ -1,0 +1,270 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/folbricht/desync/assemble"
+	"github.com/folbricht/desync/caindex"
+	"github.com/folbricht/desync/catar"
+)
+
+func (a *app) untarCmd() *command {
+	var f commonFlags
+	var sf storeFlags
+	var seeds seedFlags
+	var index, noSameOwner, noSamePerms bool
+	outputFormat := "disk"
+	c := a.newCommand(commandSpec{
+		name:    "untar",
+		usage:   "desync untar [flags] <catar|index> <target>",
+		minArgs: 2,
+		maxArgs: 2,
+		short:   "extract a directory tree from a catar, or from a caidx and chunk stores",
+		long: `Extracts the tree of the archive <catar> ("-" for stdin), or with -i of the
+archive index <index> (a file, "-" or an index store URL) whose chunks come
+from -s through the cache -c, into the directory <target>. A new <target>
+is extracted next to it under a temporary name and renamed into place when
+complete (a failed untar leaves nothing); into an existing directory the
+entries the archive names replace what it holds under that name; nothing outside <target> is ever written: names with "..", absolute
+names and paths through symlinks are refused, naming the entry. As root,
+owners, permissions, times, xattrs, ACLs, file capabilities, chattr flags,
+devices and fifos are restored; as another user what the system allows.
+
+With --output-format gnu-tar a GNU tar stream is written to <target> ("-"
+for stdout) instead.
+
+With -i, --seed takes an earlier archive index and the tree it was
+extracted to (OLD.caidx:DIR, or OLD.caidx whose tree is the directory OLD):
+the chunks the two archives share are read from that tree and verified
+instead of fetched (a file of the tree changed since is just not used: its
+chunks are fetched). --seed-dir takes every *.caidx under a directory whose
+tree is next to it. --print-stats says how much came from seeds.
+
+Example:
+  desync untar docs.catar /tmp/documents
+  desync untar -i -s http://192.168.1.1/store -c /var/cache docs.caidx /tmp/documents
+  desync untar -i -s /var/store --seed v1.caidx:/srv/v1 v2.caidx /srv/v2`,
+	})
+	fs := c.FlagSet
+	addStoreFlags(fs, &sf, storeFlagsUse{storeHelp: "chunk store to read from (with -i); repeat to add fallbacks", withCache: true})
+	seeds.add(fs, seedFlagsUse{archive: true})
+	f.addConcurrency(fs)
+	f.addStats(fs)
+	fs.BoolVar(&index, "i", false, "read an archive index (caidx) and its chunks from the stores, not a catar")
+	fs.BoolVar(&index, "index", false, "read an archive index (caidx) and its chunks from the stores, not a catar")
+	fs.BoolVar(&noSameOwner, "no-same-owner", false, "extract files as the current user, not the archive's owners")
+	fs.BoolVar(&noSamePerms, "no-same-permissions", false, "apply the current umask to the archive's permissions")
+	fs.StringVar(&outputFormat, "output-format", outputFormat, "'disk' (extract into <target>) or 'gnu-tar' (write a tar stream to <target>, '-' for stdout)")
+	c.Exec = func(ctx context.Context, args []string) error {
+		source, target := args[0], args[1]
+		if outputFormat != "disk" && outputFormat != "gnu-tar" {
+			return usageErr("untar: --output-format %q: want disk or gnu-tar", outputFormat)
+		}
+		if !index && (len(sf.stores) > 0 || len(seeds.seeds) > 0 || len(seeds.dirs) > 0) {
+			return usageErr("untar: -s and --seed need -i (a catar holds its data itself)")
+		}
+		if index && len(sf.stores) == 0 {
+			return usageErr("untar: -i needs a store (-s)")
+		}
+		if outputFormat == "disk" && target == "-" {
+			return usageErr("untar: extracting to disk needs a target directory, not -")
+		}
+		in, chunkStats, err := a.archiveStream(ctx, source, index, f.concurrency, &sf, &seeds)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		if outputFormat == "gnu-tar" {
+			return writeOutput(args, 1, func(w io.Writer) error {
+				if err := catar.WriteTar(ctx, w, in); err != nil {
+					return fmt.Errorf("untar %s: %w", source, err)
+				}
+				return nil
+			}, a.io.Out)
+		}
+		xs, err := extractTree(ctx, in, target, catar.ExtractOptions{
+			NoSameOwner: noSameOwner, NoSamePermissions: noSamePerms, Workers: f.concurrency, Logger: a.log,
+		})
+		if err != nil {
+			return fmt.Errorf("untar %s: %w", source, err)
+		}
+		if f.printStats {
+			st := untarStats{Archive: xs}
+			if index {
+				cs := chunkStats()
+				st.ExtractStats = &cs
+			}
+			return printStats(a.io.Out, st)
+		}
+		return nil
+	}
+	return c
+}
+
+// extractTree extracts the archive r to target. A target that does not
+// exist yet is extracted to a temporary directory next to it, renamed into
+// place when complete and removed on failure, so a failed untar leaves
+// nothing behind; into an existing directory the entries are written in
+// place.
+func extractTree(ctx context.Context, r io.Reader, target string, o catar.ExtractOptions) (catar.ExtractStats, error) {
+	if _, err := os.Lstat(target); !errors.Is(err, fs.ErrNotExist) {
+		return catar.Extract(ctx, r, target, o)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(target), "."+filepath.Base(target)+".desync-*.tmp")
+	if err != nil {
+		return catar.ExtractStats{}, err
+	}
+	xs, err := catar.Extract(ctx, r, tmp, o)
+	if err == nil {
+		err = os.Rename(tmp, target)
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
+	}
+	return xs, err
+}
+
+// untarStats are what untar --print-stats reports: where the chunks came
+// from (with -i) and what was extracted.
+type untarStats struct {
+	*assemble.ExtractStats                    // with -i only
+	Archive                catar.ExtractStats `json:"archive"`
+}
+
+// archiveStream opens the archive stream of source: the catar file (or
+// stdin), or with index the stream its archive index describes, read from
+// the stores of sf and from archive seeds. stats reports, once the stream
+// is read, where its chunks came from.
+func (a *app) archiveStream(ctx context.Context, source string, index bool, n int, sf *storeFlags, seeds *seedFlags) (in io.ReadCloser, stats func() assemble.ExtractStats, err error) {
+	none := func() assemble.ExtractStats { return assemble.ExtractStats{} }
+	if !index {
+		in, err := openInput(ctx, source, a.io.In)
+		if err != nil {
+			return nil, nil, err
+		}
+		return in, none, nil
+	}
+	ix, err := a.readIndex(ctx, source)
+	if err != nil {
+		return nil, nil, err
+	}
+	var seedList []assemble.Seed
+	if seeds != nil {
+		if seedList, err = loadArchiveSeeds(ctx, seeds, source, a.log.Warn); err != nil {
+			return nil, nil, err
+		}
+	}
+	store, err := a.openRead(ctx, sf, ix, n)
+	if err != nil {
+		closeArchiveSeeds(seedList)
+		return nil, nil, err
+	}
+	pr, pw := io.Pipe()
+	var xs assemble.ExtractStats
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var err error
+		xs, err = assemble.ExtractWriter(ctx, ix, pw, assemble.ExtractOptions{
+			// A seed tree that changed since it was extracted loses the
+			// chunks that changed, which come from the store.
+			Store: store, Concurrency: n, Seeds: seedList, InvalidSeeds: assemble.InvalidSeedSkip,
+		})
+		if err != nil {
+			err = fmt.Errorf("%s: %w", source, err)
+		}
+		pw.CloseWithError(err)
+	}()
+	closer := func() error {
+		pr.CloseWithError(errors.New("archive reader closed"))
+		<-done
+		store.Close()
+		closeArchiveSeeds(seedList)
+		return nil
+	}
+	return readCloser{pr, closer}, func() assemble.ExtractStats { <-done; return xs }, nil
+}
+
+// loadArchiveSeeds reads the --seed and --seed-dir arguments of untar: an
+// archive index and the tree extracted from it. Each becomes a seed whose
+// data is the archive the tree encodes to now, with the old index's
+// feature flags; where the tree changed, its chunks fail verification and
+// the store supplies them.
+func loadArchiveSeeds(ctx context.Context, f *seedFlags, indexPath string, warn func(msg string, args ...any)) ([]assemble.Seed, error) {
+	var seeds []assemble.Seed
+	add := func(index, dir string) error {
+		s, err := archiveSeed(ctx, index, dir)
+		if err != nil {
+			return err
+		}
+		seeds = append(seeds, s)
+		return nil
+	}
+	for _, arg := range f.seeds {
+		index, dir, ok := strings.Cut(arg, ":")
+		if !ok {
+			dir, ok = strings.CutSuffix(arg, ".caidx")
+			if !ok {
+				closeArchiveSeeds(seeds)
+				return nil, usageErr("untar: --seed %s: want OLD.caidx (its tree is OLD) or OLD.caidx:DIR", arg)
+			}
+		}
+		if err := add(index, dir); err != nil {
+			closeArchiveSeeds(seeds)
+			return nil, err
+		}
+	}
+	for _, d := range f.dirs {
+		err := filepath.WalkDir(d, func(name string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() || filepath.Ext(name) != ".caidx" || samePath(name, indexPath) {
+				return err
+			}
+			dir := strings.TrimSuffix(name, ".caidx")
+			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+				warn("seed index skipped: its tree is missing", "index", name, "tree", dir)
+				return nil
+			}
+			return add(name, dir)
+		})
+		if err != nil {
+			closeArchiveSeeds(seeds)
+			return nil, fmt.Errorf("seed directory %s: %w", d, err)
+		}
+	}
+	return seeds, nil
+}
+
+// archiveSeed is the seed of an archive index and its extracted tree.
+func archiveSeed(ctx context.Context, index, dir string) (assemble.Seed, error) {
+	ix, err := caindex.ReadFile(index)
+	if err != nil {
+		return assemble.Seed{}, fmt.Errorf("seed %s: %w", index, err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return assemble.Seed{}, fmt.Errorf("seed %s: its tree: %w", index, err)
+	}
+	if !fi.IsDir() {
+		return assemble.Seed{}, fmt.Errorf("seed %s: its tree %s is not a directory", index, dir)
+	}
+	img, err := catar.NewTreeImage(ctx, dir, catar.Features(ix.Flags))
+	if err != nil {
+		return assemble.Seed{}, fmt.Errorf("seed %s: %w", index, err)
+	}
+	return assemble.Seed{Path: dir, Index: ix, IndexPath: index, Data: img}, nil
+}
+
+func closeArchiveSeeds(seeds []assemble.Seed) {
+	for _, s := range seeds {
+		if c, ok := s.Data.(io.Closer); ok {
+			c.Close()
+		}
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -112,43 +113,62 @@ Example:
 				return usageErr("tar: %s is not a directory (use make for a file)", source)
 			}
 		}
-		eo := catar.EncodeOptions{Features: feat, OneFileSystem: oneFS, Logger: a.log}
-		encode := func(w io.Writer) (catar.EncodeStats, error) {
+		eo := catar.EncodeOptions{Features: feat, OneFileSystem: oneFS, TarAddRoot: addRoot, Logger: a.log}
+		var stats tarStats
+		encode := func(w io.Writer) (err error) {
 			if inputFormat == "tar" {
 				in, err := openInput(ctx, source, a.io.In)
 				if err != nil {
-					return catar.EncodeStats{}, fmt.Errorf("tar: %w", err)
+					return err
 				}
 				defer in.Close()
-				eo.TarAddRoot = addRoot
-				return catar.EncodeTar(ctx, w, in, eo)
-			}
-			return catar.EncodeTree(ctx, w, source, eo)
-		}
-		if !index {
-			return writeOutput(args, 0, func(w io.Writer) error {
-				_, err := encode(w)
+				stats.Archive, err = catar.EncodeTar(ctx, w, in, eo)
 				return err
+			}
+			stats.Archive, err = catar.EncodeTree(ctx, w, source, eo)
+			return err
+		}
+		if index {
+			stats.MakeStats, err = a.tarIndex(ctx, out, f, &sf, level, uint64(feat), encode)
+		} else {
+			err = writeOutput(args, 0, func(w io.Writer) error {
+				if err := encode(w); err != nil {
+					return fmt.Errorf("tar %s: %w", source, err)
+				}
+				return nil
 			}, a.io.Out)
 		}
-		return a.tarIndex(ctx, out, f, &sf, level, uint64(feat), encode)
+		if err != nil || !f.printStats {
+			return err
+		}
+		if out == "-" {
+			return printStats(a.io.Err, stats)
+		}
+		return printStats(a.io.Out, stats)
 	}
 	return c
+}
+
+// tarStats are what tar --print-stats reports: what was archived, and with
+// -i the chunks as make reports them.
+type tarStats struct {
+	*assemble.MakeStats                   // with -i only
+	Archive             catar.EncodeStats `json:"archive"`
 }
 
 // tarIndex writes the archive encode makes as an index at location, its
 // chunks into the store of sf, without writing the archive anywhere: the
 // encoder feeds the chunker through a pipe.
-func (a *app) tarIndex(ctx context.Context, location string, f commonFlags, sf *storeFlags, level int, flags uint64, encode func(io.Writer) (catar.EncodeStats, error)) error {
+func (a *app) tarIndex(ctx context.Context, location string, f commonFlags, sf *storeFlags, level int, flags uint64, encode func(io.Writer) error) (*assemble.MakeStats, error) {
 	var store chunk.WriteStore
 	if len(sf.stores) > 0 {
 		cfg, err := a.config()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		s, err := sf.openWrite(ctx, cfg, a.setup(storeSetup{digest: a.digest.d, maxChunk: f.params.p.Max, level: level, concurrency: f.concurrency, uploads: true}))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer s.Close()
 		store = s
@@ -158,7 +178,7 @@ func (a *app) tarIndex(ctx context.Context, location string, f commonFlags, sf *
 		pr, pw := io.Pipe()
 		encoded := make(chan error, 1)
 		go func() {
-			_, err := encode(pw)
+			err := encode(pw)
 			pw.CloseWithError(err)
 			encoded <- err
 		}()
@@ -168,27 +188,19 @@ func (a *app) tarIndex(ctx context.Context, location string, f commonFlags, sf *
 			IndexTo: w, CountUnique: f.printStats, Flags: flags,
 		})
 		pr.CloseWithError(err) // an encoder still writing stops
-		if encErr := <-encoded; encErr != nil {
-			return fmt.Errorf("tar: %w", encErr)
+		if encErr := <-encoded; encErr != nil && (err == nil || errors.Is(err, encErr)) {
+			return fmt.Errorf("tar: %w", encErr) // the encoder failed first
 		}
 		if err != nil {
 			return fmt.Errorf("tar: %w", err)
 		}
 		return nil
 	}
-	statsOut := a.io.Out
 	var err error
 	if location == "-" {
-		statsOut = a.io.Err
 		err = makeTo(a.io.Out)
 	} else {
 		err = a.writeIndex(ctx, location, makeTo)
 	}
-	if err != nil {
-		return err
-	}
-	if f.printStats {
-		return printStats(statsOut, stats)
-	}
-	return nil
+	return &stats, err
 }

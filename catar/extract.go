@@ -1,6 +1,7 @@
 package catar
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,14 @@ type ExtractOptions struct {
 	// MaxInFlight bounds the payload bytes read ahead of the workers; 0
 	// means 32 MiB.
 	MaxInFlight int64
+	// CloneFrom, when set, is asked for each regular file of at least
+	// 64 KiB for a file on the same file system that probably holds the
+	// same bytes (a seed tree's), given the entry and the stream offset of
+	// its payload; "" for none. The file is then cloned (FICLONE: shared
+	// extents on Btrfs and XFS), compared with the payload as it is read,
+	// and corrected where it differs; where cloning fails it is written.
+	CloneFrom func(e *Entry, payloadOffset int64) string
+
 	// Logger receives what could not be restored (owners, xattrs, flags
 	// and devices the process lacks the privilege for); nil discards it.
 	Logger *slog.Logger
@@ -44,6 +53,7 @@ type ExtractStats struct {
 	FIFOs    int64 `json:"fifos"`
 	Sockets  int64 `json:"sockets"`
 	Bytes    int64 `json:"bytes"`   // payload bytes written
+	Cloned   int64 `json:"cloned"`  // payload bytes cloned from CloneFrom's files (and verified)
 	Skipped  int64 `json:"skipped"` // metadata or nodes not restored for lack of privilege (logged)
 }
 
@@ -107,7 +117,7 @@ func Extract(ctx context.Context, r io.Reader, dir string, o ExtractOptions) (Ex
 	x.budgetCond = sync.NewCond(&x.budgetMu)
 	err := x.run(ctx, dir)
 	st := x.stats
-	st.Bytes = x.bytes.Load()
+	st.Bytes, st.Cloned = x.bytes.Load(), x.cloned.Load()
 	st.Skipped = x.skipped.Load()
 	return st, err
 }
@@ -133,6 +143,8 @@ type extractor struct {
 	inFlight   int64
 
 	bytes   atomic.Int64
+	cloned  atomic.Int64
+	noClone bool // a clone failed: CloneFrom is not asked again
 	skipped atomic.Int64
 	copyBuf []byte
 }
@@ -323,6 +335,26 @@ func (x *extractor) file(parent *exDir, name string, e *Entry, off int64) error 
 	if err != nil {
 		return err
 	}
+	if x.o.CloneFrom != nil && e.Size >= cloneMin && !x.noClone {
+		src := x.o.CloneFrom(e, x.ar.PayloadOffset())
+		err := errNoSource
+		if src != "" {
+			err = cloneFile(f, src)
+		}
+		if cloneUnsupported(err) {
+			x.noClone = true // not here (ext4, tmpfs, another file system): write from now on
+		}
+		if err == nil {
+			defer f.Close()
+			if err := x.checkClone(f, e); err != nil {
+				return err
+			}
+			if err := x.restore(f, e, off); err != nil {
+				return err
+			}
+			return f.Close()
+		}
+	}
 	if x.tasks != nil && e.Size <= smallFile {
 		// A worker writes and finishes the file; the parent's pending
 		// count holds its metadata until then.
@@ -362,10 +394,59 @@ func (x *extractor) file(parent *exDir, name string, e *Entry, off int64) error 
 	return f.Close()
 }
 
+var errNoSource = errors.New("no file to clone from")
+
+// cloneUnsupported reports whether a clone failed because the file systems
+// cannot clone at all, rather than for this file.
+func cloneUnsupported(err error) bool {
+	return errors.Is(err, errNotSupported) || errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EXDEV) ||
+		errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTTY)
+}
+
+// cloneMin is the smallest file CloneFrom is asked about: below it a
+// clone saves little over writing.
+const cloneMin = 64 << 10
+
+// checkClone reads the payload of e and compares it with what the cloned
+// file f holds, writing the payload where they differ; the file ends up
+// with exactly the payload, and the stats count the cloned bytes.
+func (x *extractor) checkClone(f *os.File, e *Entry) error {
+	if x.copyBuf == nil {
+		x.copyBuf = make([]byte, 256<<10)
+	}
+	have := make([]byte, len(x.copyBuf))
+	var pos int64
+	for {
+		n, rerr := x.ar.Read(x.copyBuf)
+		if n > 0 {
+			k, err := f.ReadAt(have[:n], pos)
+			if err != nil && err != io.EOF {
+				return err
+			}
+			if k < n || !bytes.Equal(have[:n], x.copyBuf[:n]) {
+				if _, err := f.WriteAt(x.copyBuf[:n], pos); err != nil {
+					return err
+				}
+				x.bytes.Add(int64(n))
+			} else {
+				x.cloned.Add(int64(n))
+			}
+			pos += int64(n)
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+	return f.Truncate(pos)
+}
+
 // createFile creates name in parent for writing, replacing what is there.
 func createFile(parent *os.Root, name string) (f *os.File, err error) {
 	err = replace(parent, name, func() (err error) {
-		f, err = parent.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err = parent.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600) // read too: a clone is compared
 		return err
 	})
 	return f, err

@@ -154,3 +154,25 @@ func processUmask() uint32 {
 	syscall.Umask(m)
 	return uint32(m)
 }
+
+// cloneFile makes dst share src's extents (FICLONE; Btrfs, XFS): dst then
+// holds src's contents without them being copied.
+func cloneFile(dst *os.File, src string) error {
+	s, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	const ficlone = 0x40049409
+	var errno syscall.Errno
+	err = rawFd(dst, func(fd uintptr) {
+		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, ficlone, s.Fd())
+	})
+	if err != nil {
+		return err
+	}
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}

@@ -30,3 +30,5 @@ func fchmod(f *os.File, mode uint32) error {
 func setChattr(f *os.File, fl uint32) error { return errNotSupported }
 
 func processUmask() uint32 { return 0o022 }
+
+func cloneFile(dst *os.File, src string) error { return errNotSupported }

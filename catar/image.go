@@ -56,6 +56,16 @@ func NewTreeImage(ctx context.Context, root string, f Features) (*TreeImage, err
 	return img, nil
 }
 
+// FileAt returns the file whose payload starts at the archive offset off,
+// and the payload's length (the file's size when the image was made).
+func (t *TreeImage) FileAt(off int64) (file string, size int64, ok bool) {
+	i := sort.Search(len(t.pay), func(i int) bool { return t.pay[i].off >= off })
+	if i == len(t.pay) || t.pay[i].off != off {
+		return "", 0, false
+	}
+	return t.pay[i].file, t.pay[i].size, true
+}
+
 // Size returns the length of the archive.
 func (t *TreeImage) Size() int64 { return t.size }
 

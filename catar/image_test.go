@@ -59,6 +59,16 @@ func TestTreeImage(t *testing.T) {
 				t.Fatalf("ReadAt(%d bytes at %d): error %v", n, off, err)
 			}
 		}
+		for _, pl := range img.pay {
+			if file, size, ok := img.FileAt(pl.off); !ok || file != pl.file || size != pl.size {
+				t.Fatalf("FileAt(%d) = %q, %d, %v; want %q, %d", pl.off, file, size, ok, pl.file, pl.size)
+			}
+			if pl.size > 0 {
+				if _, _, ok := img.FileAt(pl.off + 1); ok {
+					t.Fatalf("FileAt(%d), inside a payload, found a file", pl.off+1)
+				}
+			}
+		}
 		if _, err := img.ReadAt(make([]byte, 1), img.Size()); err != io.EOF {
 			t.Fatalf("read at the end: %v", err)
 		}

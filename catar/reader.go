@@ -48,6 +48,7 @@ type Reader struct {
 	cur       *Entry
 	curOff    int64
 	remaining int64 // payload bytes of the current regular file not yet read
+	payOff    int64 // stream offset of the current regular file's payload
 
 	pending    bool // pendHdr was read but belongs to the next step
 	pendHdr    recHeader
@@ -88,6 +89,10 @@ func (r *Reader) Features() Features { return r.features }
 
 // Offset returns the stream offset of the current entry's ENTRY record.
 func (r *Reader) Offset() int64 { return r.curOff }
+
+// PayloadOffset returns the stream offset of the current regular file's
+// payload (its first byte, after the PAYLOAD record's header).
+func (r *Reader) PayloadOffset() int64 { return r.payOff }
 
 // Next advances to the next entry of the archive, in the archive's order
 // (pre-order, children in strcmp order), skipping what remains of the
@@ -395,7 +400,7 @@ func (r *Reader) readEntry() (*Entry, error) {
 				return nil, formatErr(h.off, path, "PAYLOAD size %d too large", h.size)
 			}
 			e.Size = int64(h.size - headerSize)
-			r.remaining = e.Size
+			r.remaining, r.payOff = e.Size, r.off
 			return e, nil
 		case typeSymlink:
 			if e.Type() != ModeSymlink {

@@ -56,7 +56,7 @@ Example:
 			in = pr
 		} else {
 			var err error
-			if in, _, err = a.archiveStream(ctx, source, index, f.concurrency, &sf, nil); err != nil {
+			if in, err = a.archiveStream(ctx, source, index, f.concurrency, &sf, nil); err != nil {
 				return err
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/folbricht/desync/assemble/reflinktest"
 	"github.com/folbricht/desync/catar/catartest"
 	"github.com/folbricht/desync/cli/internal/gendata"
 )
@@ -381,5 +382,57 @@ func TestCasyncReadsOurArchives(t *testing.T) {
 	execOK(t, casync, "extract", "--store="+store, idx, out)
 	if got := mustRun(t, nil, "mtree", out).stdout; got != string(mustRead(t, vector("tree.mtree.txt"))) {
 		t.Errorf("casync extract of our caidx, mtree:\n%s", got)
+	}
+}
+
+// TestUntarSeedReflink: on XFS, files of the new archive that a seed tree
+// holds whole are cloned from it (shared extents), verified, and counted.
+func TestUntarSeedReflink(t *testing.T) {
+	isolate(t)
+	mnt := reflinktest.XFSMount(t)
+	v1, v2 := filepath.Join(mnt, "v1"), filepath.Join(mnt, "v2")
+	writeTree(t, v1, 12, 7) // files of 1 KB to 200 KB
+	big := filepath.Join(v1, "big.bin")
+	writeFile(t, big, genRandom(t, 3<<20, 8))
+	if out, err := exec.Command("cp", "-a", v1, v2).CombinedOutput(); err != nil {
+		t.Fatalf("cp -a: %v: %s", err, out)
+	}
+	writeFile(t, filepath.Join(v2, "a", "a", "f0a"), []byte("changed"))
+	store := filepath.Join(mnt, "store")
+	mustRun(t, nil, "tar", "-i", "-s", store, filepath.Join(mnt, "v1.caidx"), v1)
+	mustRun(t, nil, "tar", "-i", "-s", store, filepath.Join(mnt, "v2.caidx"), v2)
+	old := filepath.Join(mnt, "old")
+	mustRun(t, nil, "untar", "-i", "-s", store, filepath.Join(mnt, "v1.caidx"), old)
+	out := filepath.Join(mnt, "new")
+	r := mustRun(t, nil, "untar", "--print-stats", "-i", "-s", store, "--seed", filepath.Join(mnt, "v1.caidx")+":"+old, filepath.Join(mnt, "v2.caidx"), out)
+	var stats struct {
+		Archive struct {
+			Cloned int64 `json:"cloned"`
+		} `json:"archive"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &stats); err != nil {
+		t.Fatal(err)
+	}
+	if stats.Archive.Cloned < 3<<20 {
+		t.Errorf("%d bytes cloned, want at least big.bin's %d:\n%s", stats.Archive.Cloned, 3<<20, r.stdout)
+	}
+	if shared := reflinktest.SharedExtentBytes(t, filepath.Join(out, "big.bin")); shared < 3<<20 {
+		t.Errorf("big.bin shares %d bytes with the seed, want all %d", shared, 3<<20)
+	}
+	if got, want := mustRun(t, nil, "mtree", out).stdout, mustRun(t, nil, "mtree", v2).stdout; got != want {
+		t.Fatal("the extracted tree differs from v2")
+	}
+	// A seed file changed in place after extraction (same size): cloned,
+	// found different, corrected.
+	f, err := os.OpenFile(filepath.Join(old, "big.bin"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte("scribbled over the seed"), 1<<20)
+	f.Close()
+	out2 := filepath.Join(mnt, "new2")
+	mustRun(t, nil, "untar", "-i", "-s", store, "--seed", filepath.Join(mnt, "v1.caidx")+":"+old, filepath.Join(mnt, "v2.caidx"), out2)
+	if !bytes.Equal(mustRead(t, filepath.Join(out2, "big.bin")), mustRead(t, filepath.Join(v2, "big.bin"))) {
+		t.Fatal("a clone of a changed seed file was not corrected")
 	}
 }

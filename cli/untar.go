@@ -8,11 +8,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/folbricht/desync/assemble"
 	"github.com/folbricht/desync/caindex"
 	"github.com/folbricht/desync/catar"
+	"github.com/folbricht/desync/chunk"
 )
 
 func (a *app) untarCmd() *command {
@@ -76,7 +78,7 @@ Example:
 		if outputFormat == "disk" && target == "-" {
 			return usageErr("untar: extracting to disk needs a target directory, not -")
 		}
-		in, chunkStats, err := a.archiveStream(ctx, source, index, f.concurrency, &sf, &seeds)
+		in, err := a.archiveStream(ctx, source, index, f.concurrency, &sf, &seeds)
 		if err != nil {
 			return err
 		}
@@ -91,6 +93,7 @@ Example:
 		}
 		xs, err := extractTree(ctx, in, target, catar.ExtractOptions{
 			NoSameOwner: noSameOwner, NoSamePermissions: noSamePerms, Workers: f.concurrency, Logger: a.log,
+			CloneFrom: in.cloneFrom,
 		})
 		if err != nil {
 			return fmt.Errorf("untar %s: %w", source, err)
@@ -98,7 +101,7 @@ Example:
 		if f.printStats {
 			st := untarStats{Archive: xs}
 			if index {
-				cs := chunkStats()
+				cs := in.chunks()
 				st.ExtractStats = &cs
 			}
 			return printStats(a.io.Out, st)
@@ -138,33 +141,38 @@ type untarStats struct {
 	Archive                catar.ExtractStats `json:"archive"`
 }
 
+// archiveInput is an archive stream and, with -i, where its chunks came
+// from and which files of seed trees hold its files' contents.
+type archiveInput struct {
+	io.ReadCloser
+	chunks    func() assemble.ExtractStats // once the stream is read
+	cloneFrom func(e *catar.Entry, payloadOffset int64) string
+}
+
 // archiveStream opens the archive stream of source: the catar file (or
 // stdin), or with index the stream its archive index describes, read from
-// the stores of sf and from archive seeds. stats reports, once the stream
-// is read, where its chunks came from.
-func (a *app) archiveStream(ctx context.Context, source string, index bool, n int, sf *storeFlags, seeds *seedFlags) (in io.ReadCloser, stats func() assemble.ExtractStats, err error) {
-	none := func() assemble.ExtractStats { return assemble.ExtractStats{} }
+// the stores of sf and from archive seeds.
+func (a *app) archiveStream(ctx context.Context, source string, index bool, n int, sf *storeFlags, seeds *seedFlags) (*archiveInput, error) {
 	if !index {
 		in, err := openInput(ctx, source, a.io.In)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		return in, none, nil
+		return &archiveInput{ReadCloser: in, chunks: func() assemble.ExtractStats { return assemble.ExtractStats{} }}, nil
 	}
 	ix, err := a.readIndex(ctx, source)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var seedList []assemble.Seed
 	if seeds != nil {
 		if seedList, err = loadArchiveSeeds(ctx, seeds, source, a.log.Warn); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	store, err := a.openRead(ctx, sf, ix, n)
 	if err != nil {
-		closeArchiveSeeds(seedList)
-		return nil, nil, err
+		return nil, err
 	}
 	pr, pw := io.Pipe()
 	var xs assemble.ExtractStats
@@ -185,11 +193,73 @@ func (a *app) archiveStream(ctx context.Context, source string, index bool, n in
 	closer := func() error {
 		pr.CloseWithError(errors.New("archive reader closed"))
 		<-done
-		store.Close()
-		closeArchiveSeeds(seedList)
+		return store.Close()
+	}
+	return &archiveInput{
+		ReadCloser: readCloser{pr, closer},
+		chunks:     func() assemble.ExtractStats { <-done; return xs },
+		cloneFrom:  cloneSource(ix, seedList),
+	}, nil
+}
+
+// cloneSource returns, for untar's extraction of the archive ix describes,
+// a function that finds a file of a seed tree holding the same bytes as a
+// file of the archive: the first and last chunks of the payload are in the
+// seed's index, shifted alike, and a file of the seed's tree image starts
+// at the shifted offset with the same size. The extraction verifies what
+// it clones, so a wrong guess costs a rewrite, never wrong data. Nil
+// without seeds.
+func cloneSource(ix *caindex.Index, seeds []assemble.Seed) func(e *catar.Entry, payloadOffset int64) string {
+	type loc struct {
+		seed  int
+		start uint64
+	}
+	locs := make(map[chunk.ID]loc)
+	for i, s := range seeds {
+		for _, c := range s.Index.Chunks {
+			if _, ok := locs[c.ID]; !ok {
+				locs[c.ID] = loc{i, c.Start}
+			}
+		}
+	}
+	if len(locs) == 0 {
 		return nil
 	}
-	return readCloser{pr, closer}, func() assemble.ExtractStats { <-done; return xs }, nil
+	// inner returns the first and last chunks of the payload [start, end):
+	// those wholly inside it when there are any (the chunks at its edges
+	// also hold neighbouring records, which may differ), else the chunks
+	// holding its edges.
+	inner := func(start, end uint64) (first, last caindex.Chunk) {
+		cs := ix.Chunks
+		i := sort.Search(len(cs), func(k int) bool { return cs[k].End() > start })
+		j := sort.Search(len(cs), func(k int) bool { return cs[k].End() >= end })
+		i, j = min(i, len(cs)-1), min(j, len(cs)-1)
+		if cs[i].Start < start && i+1 <= j && cs[i+1].End() <= end {
+			i++
+		}
+		if cs[j].End() > end && j-1 >= i && cs[j-1].Start >= start {
+			j--
+		}
+		return cs[i], cs[j]
+	}
+	return func(e *catar.Entry, payloadOffset int64) string {
+		start := uint64(payloadOffset)
+		first, end := inner(start, start+uint64(e.Size))
+		l1, ok1 := locs[first.ID]
+		l2, ok2 := locs[end.ID]
+		if !ok1 || !ok2 || l1.seed != l2.seed || l1.start-first.Start != l2.start-end.Start {
+			return ""
+		}
+		img, ok := seeds[l1.seed].Data.(*catar.TreeImage)
+		if !ok {
+			return ""
+		}
+		file, size, ok := img.FileAt(int64(start + l1.start - first.Start))
+		if !ok || size != e.Size {
+			return ""
+		}
+		return file
+	}
 }
 
 // loadArchiveSeeds reads the --seed and --seed-dir arguments of untar: an
@@ -212,12 +282,10 @@ func loadArchiveSeeds(ctx context.Context, f *seedFlags, indexPath string, warn 
 		if !ok {
 			dir, ok = strings.CutSuffix(arg, ".caidx")
 			if !ok {
-				closeArchiveSeeds(seeds)
 				return nil, usageErr("untar: --seed %s: want OLD.caidx (its tree is OLD) or OLD.caidx:DIR", arg)
 			}
 		}
 		if err := add(index, dir); err != nil {
-			closeArchiveSeeds(seeds)
 			return nil, err
 		}
 	}
@@ -234,7 +302,6 @@ func loadArchiveSeeds(ctx context.Context, f *seedFlags, indexPath string, warn 
 			return add(name, dir)
 		})
 		if err != nil {
-			closeArchiveSeeds(seeds)
 			return nil, fmt.Errorf("seed directory %s: %w", d, err)
 		}
 	}
@@ -259,12 +326,4 @@ func archiveSeed(ctx context.Context, index, dir string) (assemble.Seed, error) 
 		return assemble.Seed{}, fmt.Errorf("seed %s: %w", index, err)
 	}
 	return assemble.Seed{Path: dir, Index: ix, IndexPath: index, Data: img}, nil
-}
-
-func closeArchiveSeeds(seeds []assemble.Seed) {
-	for _, s := range seeds {
-		if c, ok := s.Data.(io.Closer); ok {
-			c.Close()
-		}
-	}
 }

@@ -17,15 +17,17 @@
 //
 //   - Reader (reader.go): the streaming decoder. NewReader, Next (io.EOF
 //     after the root's GOODBYE), Read for the current file's payload,
-//     Features, Offset. One pass, memory bounded by the depth and the width
+//     Features, Offset, PayloadOffset. One pass, memory bounded by the depth and the width
 //     of the open directories; validates as casync does (§5.4), checks every
 //     goodbye table item by item, caps record sizes before allocating.
 //   - Extract (extract.go; system calls in extract_linux.go, stubs in
 //     extract_other.go; ACL xattr blobs and chattr bits in extract_acl.go):
 //     an archive to a directory, confined with os.Root; owners, modes, ns
 //     times, xattrs, ACLs, fcaps, chattr flags, devices, fifos, sockets;
-//     small files written by a bounded pool of workers. ExtractError names
-//     the entry and offset of a failure on disk.
+//     small files written by a bounded pool of workers; with CloneFrom,
+//     large files cloned (FICLONE) from a file said to hold the same bytes
+//     and corrected against the payload. ExtractError names the entry and
+//     offset of a failure on disk.
 //   - WriteTar (totar.go): an archive as a GNU tar stream (PAX headers for
 //     entries with xattrs).
 //   - WriteMtree (mtree.go): casync's `mtree` lines of an archive.
@@ -49,6 +51,10 @@
 //     order.
 //   - enc_acl.go (POSIX ACL xattr blobs), enc_exclude.go (.caexclude
 //     patterns): helpers of the encoders.
+//   - TreeImage (image.go): the archive a tree encodes to as random-access
+//     bytes (io.ReaderAt) without writing it: EncodeTree's records without
+//     payloads kept in memory, file contents read on demand; FileAt maps a
+//     payload offset to its file. Untar's seeds read old chunks from it.
 //   - catartest: builds casync's vector tree (testdata) for tests, as root;
 //     the CLI's tests use it too.
 //

@@ -129,19 +129,19 @@ var casyncTrees = []struct {
 		p := filepath.Join(dir, "acl-file")
 		writeFile(t, p, "acl", 0o640)
 		// user::rw- user:4242:r-- user:daemon:rw- group::r-- group:daemon:r-x mask::rwx other::---
-		must(t, syscall.Setxattr(p, xattrACLAccess, ACLBlob(
+		must(t, syscall.Setxattr(p, xattrACLAccess, aclBlob(
 			[3]uint32{aclUserObj, 6, 0xffffffff}, [3]uint32{aclUser, 6, 1}, [3]uint32{aclUser, 4, 4242},
 			[3]uint32{aclGroupObj, 4, 0xffffffff}, [3]uint32{aclGroup, 5, 1},
 			[3]uint32{aclMask, 7, 0xffffffff}, [3]uint32{aclOther, 0, 0xffffffff}), 0))
 		d := filepath.Join(dir, "acl-dir")
 		must(t, os.Mkdir(d, 0o750))
-		must(t, syscall.Setxattr(d, xattrACLDefault, ACLBlob(
+		must(t, syscall.Setxattr(d, xattrACLDefault, aclBlob(
 			[3]uint32{aclUserObj, 7, 0xffffffff}, [3]uint32{aclUser, 5, 1},
 			[3]uint32{aclGroupObj, 5, 0xffffffff}, [3]uint32{aclGroup, 1, 4343},
 			[3]uint32{aclMask, 5, 0xffffffff}, [3]uint32{aclOther, 0, 0xffffffff}), 0))
 		d2 := filepath.Join(dir, "default-no-mask")
 		must(t, os.Mkdir(d2, 0o755))
-		must(t, syscall.Setxattr(d2, xattrACLDefault, ACLBlob(
+		must(t, syscall.Setxattr(d2, xattrACLDefault, aclBlob(
 			[3]uint32{aclUserObj, 7, 0xffffffff}, [3]uint32{aclGroupObj, 5, 0xffffffff},
 			[3]uint32{aclOther, 1, 0xffffffff}), 0))
 		writeFile(t, filepath.Join(d, "inherits"), "i", 0o666)
@@ -193,4 +193,15 @@ func TestEncodeTreeAgainstCasync(t *testing.T) {
 			}
 		})
 	}
+}
+
+// aclBlob encodes POSIX ACL entries {tag, perm, id} as a system.posix_acl_*
+// xattr value (tags: 1 user_obj, 2 user, 4 group_obj, 8 group, 0x10 mask,
+// 0x20 other), to set ACLs without libacl.
+func aclBlob(entries ...[3]uint32) []byte {
+	es := make([]aclXattrEntry, len(entries))
+	for i, e := range entries {
+		es[i] = aclXattrEntry{tag: uint16(e[0]), perm: uint16(e[1]), id: e[2]}
+	}
+	return encodeACLXattr(es)
 }

@@ -27,23 +27,6 @@ const (
 	oNoatime        = 0o1000000
 )
 
-// chattrMap maps FS_*_FL inode flags to the archive's WithFlag* bits.
-var chattrMap = [...]struct {
-	fl  uint32
-	bit Features
-}{
-	{0x00000020, WithFlagAppend},
-	{0x00000080, WithFlagNoatime},
-	{0x00000004, WithFlagCompr},
-	{0x00800000, WithFlagNocow},
-	{0x00000040, WithFlagNodump},
-	{0x00010000, WithFlagDirsync},
-	{0x00000010, WithFlagImmutable},
-	{0x00000008, WithFlagSync},
-	{0x00000400, WithFlagNocomp},
-	{0x20000000, WithFlagProjinherit},
-}
-
 // virtualFS are the statfs magics of API file systems casync does not
 // descend into (their directory is archived empty).
 var virtualFS = map[int64]bool{
@@ -405,11 +388,7 @@ func (e *treeEncoder) metadata(fd int, rel, full string, st *syscall.Stat_t, cha
 		ent.User = e.userName(st.Uid)
 		ent.Group = e.groupName(st.Gid)
 	}
-	for _, m := range chattrMap {
-		if chattr&m.fl != 0 {
-			ent.Flags |= uint64(m.bit)
-		}
-	}
+	ent.Flags = archiveFlags(chattr)
 	switch st.Mode & syscall.S_IFMT {
 	case syscall.S_IFREG:
 		ent.Size = st.Size

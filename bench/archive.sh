@@ -17,7 +17,8 @@
 # TREE) into a fresh local store at zstd level 3 (casync's and the original's fixed level;
 # ours gets --compression-level 3), then "untar" (desync untar -i -s STORE X.caidx DIR;
 # casync extract --store=STORE X.caidx DIR) into a fresh directory. All tools run as the
-# same user with the same durability (none of them syncs). Every extracted tree is compared
+# same user with the same durability: none of them syncs (ours gets --no-sync when it has it;
+# its default syncs the chunks before the index is written). Every extracted tree is compared
 # with the source (diff -r, without metadata). Reported per run: wall seconds, CPU seconds
 # (user+sys), peak RSS (/usr/bin/time %M), files/s and MB/s; then medians per tool and
 # operation and each tool's ratios to casync (wall and CPU).
@@ -79,6 +80,7 @@ run() { # run TOOL KIND BIN ROUND
 		timed "$tool" untar "$round" "$bin" extract --store="$store" "$idx" "$out"
 	else
 		"$bin" make -h 2>&1 | grep -q -- "compression-level" && lvl=(--compression-level 3)
+		"$bin" tar -h 2>&1 | grep -q -- "--no-sync" && lvl+=(--no-sync)
 		timed "$tool" tar "$round" "$bin" tar -i -n "$N" "${lvl[@]}" -s "$store" "$idx" "$TREE"
 		timed "$tool" untar "$round" "$bin" untar -i -n "$N" -s "$store" "$idx" "$out"
 	fi

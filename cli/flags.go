@@ -111,6 +111,9 @@ const digestHelp = "digest of chunk IDs: sha512-256 or sha256; an index read mus
 
 func (f *digestFlag) add(fs *flag.FlagSet) { fs.Var(f, "digest", digestHelp) }
 
+// noSyncStoreHelp is the help of make's and tar's --no-sync.
+const noSyncStoreHelp = "do not make the chunks written to a local store durable before the index is written (faster, as casync and desync do; a crash may lose chunks the index names)"
+
 // commonFlags are shared by several commands, under desync's names.
 type commonFlags struct {
 	concurrency int

@@ -38,6 +38,8 @@ Example:
 	f.addStats(fs)
 	level := chunk.DefaultLevel
 	fs.IntVar(&level, "compression-level", level, "zstd level of stored chunks, 1-22 (casync uses 3; the index is the same)")
+	var noSync bool
+	fs.BoolVar(&noSync, "no-sync", false, noSyncStoreHelp)
 	c.Exec = func(ctx context.Context, args []string) error {
 		indexPath, inputPath := args[0], args[1]
 		if level < 1 || level > 22 {
@@ -52,7 +54,7 @@ Example:
 			if err != nil {
 				return err
 			}
-			s, err := sf.openWrite(ctx, cfg, a.setup(storeSetup{digest: a.digest.d, maxChunk: f.params.p.Max, level: level, concurrency: f.concurrency, uploads: true}))
+			s, err := sf.openWrite(ctx, cfg, a.setup(storeSetup{digest: a.digest.d, maxChunk: f.params.p.Max, level: level, concurrency: f.concurrency, uploads: true, noSync: noSync}))
 			if err != nil {
 				return err
 			}

@@ -134,7 +134,10 @@ type storeSetup struct {
 	// box), and uploaders beyond them wait for one. Local stores batch
 	// their writes already and are never wrapped.
 	uploads bool
-	log     *slog.Logger // where store warnings go; app.setup fills it in
+	// noSync: a local store written to does not make its chunks durable
+	// (make and tar --no-sync).
+	noSync bool
+	log    *slog.Logger // where store warnings go; app.setup fills it in
 }
 
 // options returns the options of one store location: config, then flags.
@@ -165,6 +168,9 @@ func (f *storeFlags) options(cfg *config, s storeSetup) func(string) (storage.Op
 			o.ErrorRetryBaseInterval = f.errorRetryBase
 		}
 		o.Digest, o.MaxChunkSize, o.CompressionLevel, o.Logger = s.digest, int(s.maxChunk), s.level, s.log
+		if s.noSync {
+			o.Syncer = storage.NoSync{}
+		}
 		return o, nil
 	}
 }

@@ -87,6 +87,8 @@ Example:
 	fs.BoolVar(&addRoot, "tar-add-root", false, "with --input-format tar: put every tar entry under one root directory")
 	level := chunk.DefaultLevel
 	fs.IntVar(&level, "compression-level", level, "zstd level of stored chunks, 1-22 (casync uses 3)")
+	var noSync bool
+	fs.BoolVar(&noSync, "no-sync", false, noSyncStoreHelp)
 	c.Exec = func(ctx context.Context, args []string) error {
 		out, source := args[0], args[1]
 		if inputFormat != "disk" && inputFormat != "tar" {
@@ -137,7 +139,7 @@ Example:
 			if os.Getenv("GOGC") == "" {
 				defer debug.SetGCPercent(debug.SetGCPercent(50))
 			}
-			stats.MakeStats, err = a.tarIndex(ctx, out, f, &sf, level, uint64(feat), encode)
+			stats.MakeStats, err = a.tarIndex(ctx, out, f, &sf, storeSetup{level: level, noSync: noSync}, uint64(feat), encode)
 		} else {
 			err = writeOutput(args, 0, func(w io.Writer) error {
 				if err := encode(w); err != nil {
@@ -167,14 +169,15 @@ type tarStats struct {
 // tarIndex writes the archive encode makes as an index at location, its
 // chunks into the store of sf, without writing the archive anywhere: the
 // encoder feeds the chunker through a pipe.
-func (a *app) tarIndex(ctx context.Context, location string, f commonFlags, sf *storeFlags, level int, flags uint64, encode func(io.Writer) error) (*assemble.MakeStats, error) {
+func (a *app) tarIndex(ctx context.Context, location string, f commonFlags, sf *storeFlags, setup storeSetup, flags uint64, encode func(io.Writer) error) (*assemble.MakeStats, error) {
 	var store chunk.WriteStore
 	if len(sf.stores) > 0 {
 		cfg, err := a.config()
 		if err != nil {
 			return nil, err
 		}
-		s, err := sf.openWrite(ctx, cfg, a.setup(storeSetup{digest: a.digest.d, maxChunk: f.params.p.Max, level: level, concurrency: f.concurrency, uploads: true}))
+		setup.digest, setup.maxChunk, setup.concurrency, setup.uploads = a.digest.d, f.params.p.Max, f.concurrency, true
+		s, err := sf.openWrite(ctx, cfg, a.setup(setup))
 		if err != nil {
 			return nil, err
 		}

@@ -178,7 +178,7 @@ func TestUntarSeed(t *testing.T) {
 	writeFile(t, filepath.Join(v2, "a", "a", "f0a"), []byte("changed"))
 	writeTree(t, filepath.Join(v2, "new"), 5, 99)
 	store := filepath.Join(dir, "store")
-	mustRun(t, nil, "tar", "-i", "-s", store, filepath.Join(dir, "v1.caidx"), v1)
+	mustRun(t, nil, "tar", "--no-sync", "-i", "-s", store, filepath.Join(dir, "v1.caidx"), v1)
 	mustRun(t, nil, "tar", "-i", "-s", store, filepath.Join(dir, "v2.caidx"), v2)
 	old := filepath.Join(dir, "old")
 	mustRun(t, nil, "untar", "-i", "-s", store, filepath.Join(dir, "v1.caidx"), old)

@@ -185,7 +185,7 @@ func (r *Registry) openOne(ctx context.Context, location string, o Options) (chu
 	if u == nil {
 		return NewLocal(localPath(location), LocalOptions{
 			Digest: o.Digest, MaxChunkSize: o.MaxChunkSize, CompressionLevel: o.CompressionLevel,
-			Uncompressed: o.Uncompressed, SkipVerify: o.SkipVerify, Logger: o.Logger,
+			Uncompressed: o.Uncompressed, SkipVerify: o.SkipVerify, Logger: o.Logger, Syncer: o.Syncer,
 		})
 	}
 	if b.ChunkStore == nil {

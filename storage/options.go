@@ -53,6 +53,9 @@ type Options struct {
 	CompressionLevel int `json:"-"`
 	// Logger receives warnings and debug messages; nil discards them.
 	Logger *slog.Logger `json:"-"`
+	// Syncer makes what a local store writes durable; nil is SystemSync,
+	// NoSync skips it (make --no-sync).
+	Syncer Syncer `json:"-"`
 	// Backend holds the backend's own typed options, parsed from the
 	// keys of the store-options entry that are not the common ones above,
 	// by the ParseOptions of the location's [Backend] (see

@@ -336,3 +336,24 @@ func TestClaimAfterCleaner(t *testing.T) {
 }
 
 func plainChunk(b []byte) *chunk.Chunk { return chunk.New(chunk.SHA512_256.Sum(b), b) }
+
+// TestOpenSyncer: a local store opened with Options.Syncer makes its
+// writes durable through it.
+func TestOpenSyncer(t *testing.T) {
+	rec := &recordingSyncer{}
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "store"), Options{Syncer: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ws := s.(chunk.WriteStore)
+	if err := ws.StoreChunk(context.Background(), chunk.New(chunk.SHA512_256.Sum([]byte("x")), []byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.(interface{ Flush(context.Context) error }).Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.events) == 0 {
+		t.Fatal("the store's writes did not go through Options.Syncer")
+	}
+}

@@ -41,40 +41,7 @@ func TestExtractMetadataRoundTrip(t *testing.T) {
 	if sz, err := syscall.Getxattr(filepath.Join(dir, "acl.txt"), "system.posix_acl_access", nil); err != nil || sz == 0 {
 		t.Skipf("file system without ACLs here (%v)", err)
 	}
-	out := filepath.Join(t.TempDir(), "again.catar")
-	if b, err := exec.Command(casync, "make", out, dir).CombinedOutput(); err != nil {
-		t.Fatalf("casync make: %v\n%s", err, b)
-	}
-	got, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		var a, b bytes.Buffer
-		WriteMtree(&a, bytes.NewReader(want))
-		WriteMtree(&b, bytes.NewReader(got))
-		dump := func(d []byte) string {
-			var s bytes.Buffer
-			for off := 0; off+16 <= len(d); {
-				size := int(le64at(d, off))
-				s.WriteString(typeName(le64at(d, off+8)) + " ")
-				if size < 16 {
-					break
-				}
-				off += size
-			}
-			return s.String()
-		}
-		t.Fatalf("casync make of the extracted tree differs\nwant %s\ngot  %s\n%s\n%s", dump(want), dump(got), a.String(), b.String())
-	}
-}
-
-func le64at(b []byte, off int) uint64 {
-	var v uint64
-	for i := 7; i >= 0; i-- {
-		v = v<<8 | uint64(b[off+i])
-	}
-	return v
+	casyncRemakes(t, casync, dir, want)
 }
 
 // TestExtractNoSame checks NoSameOwner and NoSamePermissions: files keep

@@ -510,23 +510,6 @@ func validID(id uint64, f Features) bool {
 	return id == 0
 }
 
-// validUserName is casync's rule for USER and GROUP records.
-func validUserName(s string) bool {
-	if s == "" || len(s) > maxNameLen || s == "root" || s == "0" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
-		case i > 0 && (c >= '0' && c <= '9' || c == '-'):
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // readMeta decodes one metadata record into e.
 func (r *Reader) readMeta(h recHeader, e *Entry) error {
 	path := e.Path
@@ -538,7 +521,7 @@ func (r *Reader) readMeta(h recHeader, e *Entry) error {
 			return err
 		}
 		s, ok := cString(b)
-		if !ok || !validUserName(s) {
+		if !ok || !ValidUserName(s) {
 			return formatErr(h.off, path, "invalid %s name %q", typeName(h.typ), strings.TrimRight(string(b), "\x00"))
 		}
 		if h.typ == typeUser {
@@ -575,7 +558,7 @@ func (r *Reader) readMeta(h recHeader, e *Entry) error {
 		ae := ACLEntry{ID: uint32(id), Perm: perm}
 		if len(b) > 16 {
 			s, ok := cString(b[16:])
-			if !ok || !validUserName(s) {
+			if !ok || !ValidUserName(s) {
 				return formatErr(h.off, path, "%s record with an invalid name", typeName(h.typ))
 			}
 			ae.Name = s

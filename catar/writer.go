@@ -526,7 +526,7 @@ func validName(name string) string {
 // ValidUserName reports whether s can be a USER/GROUP record: casync's
 // [A-Za-z_][A-Za-z0-9_-]*, at most 255 bytes, not "root" and not "0".
 func ValidUserName(s string) bool {
-	if s == "" || len(s) > 255 || s == "root" || s == "0" {
+	if s == "" || len(s) > maxNameLen || s == "root" || s == "0" {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

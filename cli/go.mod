@@ -30,6 +30,7 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/cncf/xds/go v0.0.0-20260202195803-dba9d589def2 // indirect
+	github.com/dchest/siphash v1.2.3 // indirect
 	github.com/envoyproxy/go-control-plane/envoy v1.39.1-0.20260819172001-e6e3fd93e4be // indirect
 	github.com/envoyproxy/protoc-gen-validate v1.3.3 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect
@@ -39,6 +40,7 @@ require (
 	github.com/google/s2a-go v0.1.11 // indirect
 	github.com/googleapis/enterprise-certificate-proxy v0.3.25 // indirect
 	github.com/googleapis/gax-go/v2 v2.27.0 // indirect
+	github.com/hanwen/go-fuse/v2 v2.12.1 // indirect
 	github.com/kr/fs v0.1.0 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/pkg/sftp v1.13.12 // indirect
@@ -72,6 +74,8 @@ require (
 
 require (
 	github.com/dustin/go-humanize v1.0.1 // indirect
+	github.com/folbricht/desync/catar v0.0.0
+	github.com/folbricht/desync/fuse v0.0.0
 	github.com/folbricht/desync/storage-gcs v0.0.0
 	github.com/folbricht/desync/storage-sftp v0.0.0
 	github.com/google/uuid v1.6.0 // indirect
@@ -113,3 +117,7 @@ replace github.com/folbricht/desync/storage-s3 => ../storage-s3
 replace github.com/folbricht/desync/storage-gcs => ../storage-gcs
 
 replace github.com/folbricht/desync/storage-sftp => ../storage-sftp
+
+replace github.com/folbricht/desync/fuse => ../fuse
+
+replace github.com/folbricht/desync/catar => ../catar

@@ -168,9 +168,9 @@ Example:
 		}()
 		select {
 		case <-ctx.Done():
+			err = m.Unmount()
 		case <-unmounted: // fusermount -u from outside
 		}
-		err = m.Unmount()
 		saveState()
 		return err
 	}

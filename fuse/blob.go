@@ -16,8 +16,8 @@ import (
 
 // Defaults of BlobOptions.
 const (
-	DefaultReadAhead    = 32 << 20 // bytes fetched ahead of a sequential reader
-	DefaultConcurrency  = 8        // parallel fetches
+	DefaultReadAhead    = 8 << 20 // bytes fetched ahead of a sequential reader
+	DefaultConcurrency  = 8       // parallel fetches
 	DefaultChunkTimeout = 2 * time.Minute
 )
 
@@ -78,10 +78,14 @@ type Blob struct {
 	bytes   int64 // sum of the sizes of the chunks in cache
 	capa    int64 // the cache's limit in bytes
 	tick    uint64
-	last    int   // chunk index of the last read's end
+	lastEnd int64 // end of the chunks of the sequential reads so far
 	window  int64 // current read-ahead in bytes
 	fetches sync.WaitGroup
 }
+
+// seqSlack is how far from where the reads so far ended a read may start
+// and still count as sequential: more than the kernel has in flight.
+const seqSlack = 4 << 20
 
 // entry is a cached chunk, fetched or being fetched. data and err are set
 // before done is closed.
@@ -125,7 +129,7 @@ func NewBlob(ix *caindex.Index, o BlobOptions) *Blob {
 		slots:   make(chan struct{}, o.Concurrency),
 		stores:  newStoreRef(o.Store),
 		cache:   map[int]*entry{},
-		last:    -2,
+		lastEnd: -1 << 62,
 	}
 	b.zero = ix.Digest().Sum(b.zeros())
 	b.capa = 2*o.ReadAhead + int64(o.Concurrency+4)*int64(ix.Max)
@@ -258,15 +262,16 @@ func (b *Blob) readAheadLocked(first, last int) {
 	if b.ahead == 0 {
 		return
 	}
-	// The kernel has several reads in flight and they may arrive a little
-	// out of order: a read starting shortly before the end of the last one
-	// still counts as sequential.
-	if first >= b.last-4 && first <= b.last+1 {
+	// The kernel has several reads in flight and they arrive out of order:
+	// a read starting near where the reads so far ended counts as
+	// sequential.
+	off, end := int64(b.ix.Chunks[first].Start), int64(b.ix.Chunks[last].End())
+	if off >= b.lastEnd-seqSlack && off <= b.lastEnd+seqSlack {
 		b.window = min(max(2*b.window, int64(b.ix.Max)), b.ahead)
-		b.last = max(b.last, last)
+		b.lastEnd = max(b.lastEnd, end)
 	} else {
 		b.window = 0
-		b.last = last
+		b.lastEnd = end
 	}
 	if b.window == 0 {
 		return
@@ -310,6 +315,9 @@ func (b *Blob) fetch(e *entry, c caindex.Chunk, demand bool) {
 		select {
 		case b.slots <- struct{}{}:
 			defer func() { <-b.slots }()
+			// Read-ahead fetches run several at a time: their digests
+			// may be batched (see chunk.HashWorkers).
+			defer chunk.HashWorkers(1)()
 		case <-b.ctx.Done():
 			b.finish(e, fmt.Errorf("chunk %s at offset %d: %w", c.ID, c.Start, io.ErrClosedPipe))
 			return

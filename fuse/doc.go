@@ -11,7 +11,7 @@
 //     a bounded cache of chunks (about twice the read-ahead) serves the
 //     page-sized pieces the kernel asks for; sequential readers get a
 //     read-ahead window that starts at one chunk and doubles up to
-//     BlobOptions.ReadAhead (32 MiB by default), fetched by Concurrency
+//     BlobOptions.ReadAhead (8 MiB by default), fetched by Concurrency
 //     goroutines. A chunk that cannot be fetched within ChunkTimeout fails
 //     the reads that need it, and only those, with an error naming the
 //     chunk and its offset, which is logged. The store can be replaced

@@ -68,7 +68,7 @@ func commands(a *app) []*command {
 	return []*command{
 		a.makeCmd(), a.extractCmd(), a.catCmd(), a.chopCmd(), a.cacheCmd(), a.pruneCmd(), a.verifyCmd(),
 		a.infoCmd(), a.listChunksCmd(), a.inspectChunksCmd(), a.chunkCmd(), a.verifyIndexCmd(), a.configCmd(),
-		a.chunkServerCmd(), a.indexServerCmd(), a.pullCmd(), a.tarCmd(), a.untarCmd(), a.mtreeCmd(),
+		a.chunkServerCmd(), a.indexServerCmd(), a.mountIndexCmd(), a.pullCmd(), a.tarCmd(), a.untarCmd(), a.mtreeCmd(),
 	}
 }
 

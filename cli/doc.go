@@ -33,6 +33,7 @@
 //	config         configcmd.go      show or write the configuration
 //	chunk-server   chunkserver.go    serve chunk stores over HTTP(S)
 //	index-server   indexserver.go    serve index files over HTTP(S)
+//	mount-index    mountindex.go     FUSE mount of an index: a blob as a file, a .caidx as a tree (fuse module)
 //	pull           pull.go           serve chunks (and an index) with casync's protocol on stdin/stdout, for ssh://
 //	tar            tar.go            archive a tree (or a tar stream) as a catar, or a caidx and its chunks
 //	untar          untar.go          extract a catar or caidx to a tree or a GNU tar stream; archive seeds

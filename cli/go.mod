@@ -41,6 +41,7 @@ require (
 	github.com/google/s2a-go v0.1.11 // indirect
 	github.com/googleapis/enterprise-certificate-proxy v0.3.25 // indirect
 	github.com/googleapis/gax-go/v2 v2.27.0 // indirect
+	github.com/hanwen/go-fuse/v2 v2.12.1 // indirect
 	github.com/kr/fs v0.1.0 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/pkg/sftp v1.13.12 // indirect
@@ -74,6 +75,7 @@ require (
 
 require (
 	github.com/dustin/go-humanize v1.0.1 // indirect
+	github.com/folbricht/desync/fuse v0.0.0
 	github.com/folbricht/desync/storage-gcs v0.0.0
 	github.com/folbricht/desync/storage-sftp v0.0.0
 	github.com/google/uuid v1.6.0 // indirect
@@ -115,5 +117,7 @@ replace github.com/folbricht/desync/storage-s3 => ../storage-s3
 replace github.com/folbricht/desync/storage-gcs => ../storage-gcs
 
 replace github.com/folbricht/desync/storage-sftp => ../storage-sftp
+
+replace github.com/folbricht/desync/fuse => ../fuse
 
 replace github.com/folbricht/desync/catar => ../catar

@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/folbricht/desync/cli/internal/gendata"
@@ -72,9 +74,19 @@ func desyncBinary(t *testing.T) string {
 // can start (and kill) a desync process without building one.
 const asDesyncEnv = "DESYNC_TEST_AS_DESYNC"
 
+// asDesyncSignals as asDesyncEnv's value runs desync with its context
+// wired to SIGINT and SIGTERM, as cmd/desync's main does.
+const asDesyncSignals = "signals"
+
 func TestMain(m *testing.M) {
-	if os.Getenv(asDesyncEnv) == "1" { // a test's desync process (asDesync)
+	switch os.Getenv(asDesyncEnv) {
+	case "1": // a test's desync process (asDesync)
 		os.Exit(Run(context.Background(), os.Args[1:], Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}))
+	case asDesyncSignals: // one that stops on SIGINT and SIGTERM, as cmd/desync does
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := Run(ctx, os.Args[1:], Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+		stop()
+		os.Exit(code)
 	}
 	code := m.Run()
 	if binPath != "" {

@@ -62,6 +62,33 @@ type dirFrame struct {
 	entryOff int64 // offset of the directory's ENTRY record
 	children []gbChild
 	lastName string
+	seen     map[uint64]struct{} // child name hashes, once the names are out of strcmp order
+}
+
+// duplicate reports whether name (whose goodbye hash is hash) is already a
+// child of the directory. casync and we write children in strcmp order,
+// where a duplicate can only follow its twin; the original desync writes a
+// tar's entries in the tar's order, which casync reads too. Once the order
+// breaks, the hashes of the children seen are kept in a set: an equal hash
+// is a duplicate (or a SipHash collision, refused as well).
+func (d *dirFrame) duplicate(name string, hash uint64) bool {
+	if d.seen == nil && name > d.lastName {
+		return false
+	}
+	if d.seen == nil {
+		if name == d.lastName {
+			return true
+		}
+		d.seen = make(map[uint64]struct{}, len(d.children))
+		for _, c := range d.children {
+			d.seen[c.hash] = struct{}{}
+		}
+	}
+	if _, ok := d.seen[hash]; ok {
+		return true
+	}
+	d.seen[hash] = struct{}{}
+	return false
 }
 
 // gbChild is one expected goodbye item: where the child's FILENAME starts,
@@ -95,7 +122,8 @@ func (r *Reader) Offset() int64 { return r.curOff }
 func (r *Reader) PayloadOffset() int64 { return r.payOff }
 
 // Next advances to the next entry of the archive, in the archive's order
-// (pre-order, children in strcmp order), skipping what remains of the
+// (pre-order, children in strcmp order as casync writes them, or in the
+// order of the tar they came from for the original desync's tar), skipping what remains of the
 // previous regular file's payload. The first entry is the root directory,
 // with Path "". Next returns io.EOF after the root directory's GOODBYE when
 // nothing follows it.
@@ -178,16 +206,14 @@ func (r *Reader) next() (*Entry, error) {
 			if err != nil {
 				return nil, err
 			}
+			hash := nameHash(name)
 			if n := len(top.children); n > 0 {
-				if name == top.lastName {
+				if top.duplicate(name, hash) {
 					return nil, formatErr(h.off, joinPath(dirPath, name), "duplicate name in directory")
-				}
-				if name < top.lastName {
-					return nil, formatErr(h.off, joinPath(dirPath, name), "name out of order: after %q (names must be in strcmp order)", top.lastName)
 				}
 				top.children[n-1].size = h.off - top.children[n-1].start
 			}
-			top.children = append(top.children, gbChild{start: h.off, hash: nameHash(name)})
+			top.children = append(top.children, gbChild{start: h.off, hash: hash})
 			top.lastName = name
 			r.path = r.path[:top.pathLen]
 			if top.pathLen > 0 {

@@ -2,6 +2,7 @@ package catar
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha512"
 	"encoding/hex"
 	"errors"
@@ -266,5 +267,52 @@ func readAll(rd io.Reader) error {
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			return err
 		}
+	}
+}
+
+// TestReaderUnsorted: children out of strcmp order (the original desync's
+// tar input keeps the tar's order; casync reads such archives) are read,
+// each once, and their goodbye table still verified.
+func TestReaderUnsorted(t *testing.T) {
+	arch := buildArchive(DefaultArchive, dirNode(fileNode("g", "1"), &tn{name: "d", mode: ModeDir | 0o755, kids: []*tn{fileNode("f", "2")}}, fileNode("a", "3")))
+	r := NewReader(bytes.NewReader(arch))
+	var got []string
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e.Path)
+	}
+	if s := strings.Join(got, ","); s != ",g,d,d/f,a" {
+		t.Fatalf("entries %q", s)
+	}
+}
+
+// TestReaderDesyncTarInput reads the original desync's archive of a tar
+// stream, whose entries are in the tar's order.
+func TestReaderDesyncTarInput(t *testing.T) {
+	f, err := os.Open("testdata/desync-tar.catar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got []string
+	r := NewReader(f)
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e.Path)
+	}
+	if s := strings.Join(got, ","); s != ",g,d,d/f" {
+		t.Fatalf("entries %q", s)
 	}
 }

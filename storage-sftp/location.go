@@ -1,11 +1,12 @@
 package sftpstore
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/folbricht/desync/storage/sshstore"
 )
 
 // target is where a store lives: the ssh destination and the remote
@@ -18,48 +19,23 @@ type target struct {
 	dir  string // remote directory, cleaned, without a trailing "/"
 }
 
-// parseTarget reads an sftp://[user@]host[:port]/path URL. It refuses, before
-// anything is run, what ssh could take for an option (a user or host that
-// starts with "-"), control characters in user or host, and a password (ssh
-// takes none on its command line; keys and the agent are the way).
+// parseTarget reads an sftp://[user@]host[:port]/path URL; the destination
+// is checked as every ssh destination is (sshstore.ParseDestination: what
+// ssh could take for an option, control characters and passwords are
+// refused before anything runs). No path is the remote root.
 func parseTarget(loc *url.URL) (target, error) {
-	var t target
 	if loc.Scheme != "sftp" {
-		return t, fmt.Errorf("not an sftp:// location: scheme %q", loc.Scheme)
+		return target{}, fmt.Errorf("not an sftp:// location: scheme %q", loc.Scheme)
 	}
-	if loc.Opaque != "" {
-		return t, errors.New("sftp location: want sftp://[user@]host[:port]/path")
+	l, err := sshstore.ParseDestination(loc)
+	if err != nil {
+		return target{}, err
 	}
-	if loc.User != nil {
-		if _, has := loc.User.Password(); has {
-			return t, errors.New("sftp location: a password in the URL is not supported (ssh uses your keys and agent)")
-		}
-		t.user = loc.User.Username()
-		if t.user == "" {
-			return t, errors.New("sftp location: empty user name")
-		}
-	}
-	t.host, t.port = loc.Hostname(), loc.Port()
-	if t.host == "" {
-		return t, errors.New("sftp location: no host")
-	}
-	for what, v := range map[string]string{"user": t.user, "host": t.host} {
-		if strings.HasPrefix(v, "-") {
-			return t, fmt.Errorf("sftp location: %s %q starts with \"-\": refused (ssh would read it as an option)", what, v)
-		}
-		if strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-			return t, fmt.Errorf("sftp location: %s %q holds control characters: refused", what, v)
-		}
-	}
-	if loc.RawQuery != "" || loc.Fragment != "" {
-		return t, errors.New("sftp location: query and fragment are not supported")
-	}
-	p := loc.Path
+	p := l.Path
 	if p == "" {
 		p = "/"
 	}
-	t.dir = path.Clean(p)
-	return t, nil
+	return target{user: l.User, host: l.Host, port: l.Port, dir: path.Clean(p)}, nil
 }
 
 // sshArgs is the argument vector (after the program name) that opens the

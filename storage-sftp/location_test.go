@@ -51,6 +51,8 @@ func TestHostileLocations(t *testing.T) {
 		"sftp://us%0Aer@host/x",
 		"sftp://user:hunter2@host/x",
 		"sftp:relative",
+		"sftp://host:99999/x",
+		"sftp://host/x?proxy=1",
 	} {
 		u, err := url.Parse(loc)
 		if err != nil {

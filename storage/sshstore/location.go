@@ -17,19 +17,19 @@ type Location struct {
 	Path string // the store's directory on the remote host, decoded
 }
 
-// ParseLocation checks an ssh:// URL. The host and user reach ssh's argv
-// after "--", so they cannot be taken for options anyway; one starting
-// with "-" is still refused, as are passwords (ssh takes none on its
-// command line: use keys or an agent), queries and fragments.
-func ParseLocation(u *url.URL) (Location, error) {
+// ParseDestination reads the ssh destination of a URL of any scheme
+// (ssh://, sftp://): [user@]host[:port] and the path, decoded. It refuses,
+// before any ssh runs, what ssh could take for an option (a host or user
+// starting with "-"; both reach ssh's argv after "--" anyway), spaces and
+// control characters in them, passwords (ssh takes none on its command
+// line: use keys or an agent), an opaque form, a bad port, queries and
+// fragments. Errors name the URL without its password.
+func ParseDestination(u *url.URL) (Location, error) {
 	bad := func(format string, a ...any) error {
-		return fmt.Errorf("ssh store location %s: %s", redacted(u), fmt.Sprintf(format, a...))
-	}
-	if u.Scheme != "ssh" {
-		return Location{}, bad("scheme %q is not ssh", u.Scheme)
+		return fmt.Errorf("%s location %s: %s", u.Scheme, redacted(u), fmt.Sprintf(format, a...))
 	}
 	if u.Opaque != "" {
-		return Location{}, bad("want ssh://[user@]host[:port]/path")
+		return Location{}, bad("want %s://[user@]host[:port]/path", u.Scheme)
 	}
 	l := Location{Host: u.Hostname(), Port: u.Port(), Path: u.Path}
 	if u.User != nil {
@@ -57,14 +57,27 @@ func ParseLocation(u *url.URL) (Location, error) {
 			return Location{}, bad("bad port %q", l.Port)
 		}
 	}
-	if l.Path == "" || l.Path == "/" {
-		return Location{}, bad("no store path")
-	}
 	if strings.ContainsRune(l.Path, 0) {
 		return Location{}, bad("the path holds a NUL byte")
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return Location{}, bad("ssh locations take no query or fragment")
+		return Location{}, bad("%s locations take no query or fragment", u.Scheme)
+	}
+	return l, nil
+}
+
+// ParseLocation checks an ssh:// store location: an ssh destination
+// (ParseDestination) with a store path.
+func ParseLocation(u *url.URL) (Location, error) {
+	if u.Scheme != "ssh" {
+		return Location{}, fmt.Errorf("ssh location %s: scheme %q is not ssh", redacted(u), u.Scheme)
+	}
+	l, err := ParseDestination(u)
+	if err != nil {
+		return Location{}, err
+	}
+	if l.Path == "" || l.Path == "/" {
+		return Location{}, fmt.Errorf("ssh location %s: no store path", redacted(u))
 	}
 	return l, nil
 }

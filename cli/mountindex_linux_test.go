@@ -314,3 +314,16 @@ func TestMountIndexUsage(t *testing.T) {
 	expect(t, 2, nil, []string{"--store-file replaces"}, "mount-index", "-s", store, "--store-file", "x.json", index, dir)
 	expect(t, 2, nil, []string{"need --cor-file"}, "mount-index", "-s", store, "--cor-state-save", "x", index, dir)
 }
+
+// TestMountIndexFromIndexStore: the index may be the URL of an index in an
+// index store; the file is named after it.
+func TestMountIndexFromIndexStore(t *testing.T) {
+	data, index, store := randomInStore(t, 1<<20, 45)
+	u := startServer(t, "index-server", "-s", filepath.Dir(index))
+	m := startMount(t, nil, "-s", store, u+"in.caibx")
+	got, err := readWithin(t, filepath.Join(m.dir, "in"), time.Minute)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("reading the blob of an index from an index store: %v", err)
+	}
+	m.stop(t)
+}

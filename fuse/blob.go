@@ -76,10 +76,9 @@ type Blob struct {
 
 	mu      sync.Mutex
 	cache   map[int]*entry
-	free    [][]byte // buffers of entries no longer used, for getBuf
-	bytes   int64    // sum of the sizes of the chunks in cache
-	nread   int      // chunks in cache that a read used
-	capa    int64    // the cache's limit in bytes
+	bytes   int64 // sum of the sizes of the chunks in cache
+	nread   int   // chunks in cache that a read used
+	capa    int64 // the cache's limit in bytes
 	tick    uint64
 	lastEnd int64 // end of the chunks of the sequential reads so far
 	window  int64 // current read-ahead in bytes
@@ -98,17 +97,19 @@ const keepRead = 16
 // entry is a cached chunk, fetched or being fetched. data, ch and err are
 // set before done is closed.
 //
-// data is a buffer of the Blob's free list, given back when nothing holds
-// the entry any more: the cache holds one reference while it lists the
-// entry, and each read one while it copies from it (refs, guarded by
-// Blob.mu). Reusing a few buffers, warm in the CPU's caches, rather than
-// leaving one per chunk to the garbage collector halves the CPU of a
-// sequential read.
+// data is the plain content of ch, in a buffer the chunk package pools,
+// given back (ch.Release) when nothing holds the entry any more: the cache
+// holds one reference while it lists the entry, and each read one while it
+// copies from it (refs, guarded by Blob.mu). With chunks already read
+// dropped early (keepRead), a sequential read cycles through a few
+// buffers, warm in the CPU's caches, rather than leaving one per chunk to
+// the garbage collector: about half the CPU.
 type entry struct {
 	i    int
 	size int64
 	done chan struct{}
 	data []byte
+	ch   *chunk.Chunk // data's owner: released with the last reference
 	err  error
 	used uint64 // tick of the last read that used it
 	read bool   // a read used it (read-ahead entries not yet read go last)
@@ -369,38 +370,11 @@ func (b *Blob) dropLocked(e *entry) {
 // last.
 func (b *Blob) unrefLocked(e *entry) {
 	e.refs--
-	if e.refs == 0 && e.data != nil {
-		// The buffers only move between entries and the free list, so
-		// there are never more than the cache's limit allows at once.
-		b.free = append(b.free, e.data[:0])
-		e.data = nil
+	if e.refs == 0 && e.ch != nil {
+		e.ch.Release()
+		e.ch, e.data = nil, nil
 	}
 }
-
-// getBuf returns a buffer of n bytes, a free one if one is large enough.
-func (b *Blob) getBuf(n int) []byte {
-	b.mu.Lock()
-	var buf []byte
-	for k := len(b.free) - 1; k >= 0; k-- {
-		if cap(b.free[k]) >= n {
-			buf = b.free[k]
-			last := len(b.free) - 1
-			b.free[k] = b.free[last]
-			b.free[last] = nil
-			b.free = b.free[:last]
-			break
-		}
-	}
-	b.mu.Unlock()
-	if buf == nil {
-		// Sizes rounded up, so that buffers fit other chunks.
-		buf = make([]byte, 0, (n+bufRound-1)/bufRound*bufRound)
-	}
-	return buf[:n]
-}
-
-// bufRound is what getBuf rounds the sizes of new buffers up to.
-const bufRound = 16 << 10
 
 // fetch gets chunk c for e from the store, writes it to the copy-on-read
 // file, and completes e. A failure is logged and the entry dropped, so a
@@ -417,20 +391,12 @@ func (b *Blob) fetch(e *entry, c caindex.Chunk, demand bool) {
 		}
 	}
 	data, ch, err := b.get(c)
-	if err == nil {
-		// Keep the content in a buffer of ours and give the chunk's
-		// back at once: see entry.
-		buf := b.getBuf(len(data))
-		copy(buf, data)
-		ch.Release()
-		data = buf
-	}
 	if err == nil && b.cor != nil {
 		if werr := b.cor.write(e.i, data, int64(c.Start)); werr != nil {
 			b.log.Warn("mount: writing the copy-on-read file failed", "chunk", c.ID, "offset", c.Start, "error", werr)
 		}
 	}
-	e.data = data
+	e.data, e.ch = data, ch
 	b.finish(e, err)
 }
 

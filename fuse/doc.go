@@ -13,9 +13,9 @@
 //     order, which still counts) get a read-ahead window that starts at one
 //     chunk and doubles up to BlobOptions.ReadAhead (8 MiB by default),
 //     fetched by Concurrency goroutines whose digests are batched. Chunks
-//     already read are dropped early (the last 16 are kept), and chunk
-//     contents live in buffers the Blob reuses, so that a sequential read
-//     works in a few MiB that stay in the CPU's caches; memory is bounded
+//     already read are dropped early (the last 16 are kept), and their
+//     pooled buffers given back, so that a sequential read works in a few
+//     MiB that stay in the CPU's caches; memory is bounded
 //     by about twice the read-ahead plus Concurrency+4 chunks of the
 //     index's maximum size. A chunk that cannot be fetched within
 //     ChunkTimeout fails the reads that need it, and only those, with an

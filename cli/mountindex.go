@@ -124,6 +124,29 @@ Example:
 		}
 		b := fuse.NewBlob(ix, fuse.BlobOptions{Store: store, Concurrency: f.concurrency, COR: cor, Logger: a.log})
 		defer b.Close()
+		saveState := func() {
+			if cor == nil || corSave == "" {
+				return
+			}
+			if err := cor.SaveState(corSave); err != nil {
+				a.log.Error("mount-index: saving the copy-on-read state failed", "file", corSave, "error", err)
+			}
+		}
+		// SIGHUP is handled before the mount exists: its default action
+		// would end the process with the mount left behind.
+		stop := onReload(func() {
+			if storeFilePath != "" {
+				s, err := open()
+				if err != nil {
+					a.log.Error("mount-index: reloading the store file failed; reading from the old stores", "file", storeFilePath, "error", err)
+				} else {
+					b.SetStore(s)
+					a.log.Warn("mount-index: reloaded the store file", "file", storeFilePath)
+				}
+			}
+			saveState()
+		})
+		defer stop()
 		mo := fuse.MountOptions{FsName: "desync", Logger: a.log}
 		var m *fuse.Mount
 		if tree {
@@ -140,27 +163,6 @@ Example:
 				return err
 			}
 		}
-		saveState := func() {
-			if cor == nil || corSave == "" {
-				return
-			}
-			if err := cor.SaveState(corSave); err != nil {
-				a.log.Error("mount-index: saving the copy-on-read state failed", "file", corSave, "error", err)
-			}
-		}
-		stop := onReload(func() {
-			if storeFilePath != "" {
-				s, err := open()
-				if err != nil {
-					a.log.Error("mount-index: reloading the store file failed; reading from the old stores", "file", storeFilePath, "error", err)
-				} else {
-					b.SetStore(s)
-					a.log.Warn("mount-index: reloaded the store file", "file", storeFilePath)
-				}
-			}
-			saveState()
-		})
-		defer stop()
 		unmounted := make(chan struct{})
 		go func() {
 			m.Wait()

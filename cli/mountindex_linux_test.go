@@ -47,8 +47,20 @@ func isMounted(t *testing.T, dir string) bool {
 type mountProc struct {
 	cmd    *exec.Cmd
 	dir    string
+	conn   uint64 // the FUSE connection: the mount's device minor
 	stderr *serverOutput
 	exited chan error
+}
+
+// abortFUSE aborts FUSE connection conn (/sys/fs/fuse/connections), which
+// ends every request waiting on it: the last resort of a test whose mount
+// process hangs, so that neither it nor the test waits forever.
+func abortFUSE(conn uint64) {
+	const ctl = "/sys/fs/fuse/connections"
+	if _, err := os.Stat(filepath.Join(ctl, fmt.Sprint(conn))); err != nil {
+		exec.Command("mount", "-t", "fusectl", "none", ctl).Run()
+	}
+	os.WriteFile(filepath.Join(ctl, fmt.Sprint(conn), "abort"), []byte("1"), 0)
 }
 
 // startMount runs "desync mount-index args... <dir>" as a process of its
@@ -69,19 +81,32 @@ func startMount(t *testing.T, stdin []byte, args ...string) *mountProc {
 	go func() { p.exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		select {
-		case <-p.exited:
+		case err := <-p.exited:
+			p.exited <- err
 		default:
 			cmd.Process.Signal(syscall.SIGTERM)
 			select {
-			case <-p.exited:
+			case err := <-p.exited:
+				p.exited <- err
 			case <-time.After(30 * time.Second):
+				t.Errorf("mount-index still running 30s after SIGTERM; stderr: %s", p.stderr)
 				cmd.Process.Kill()
-				<-p.exited
 			}
 		}
 		if isMounted(t, dir) {
 			exec.Command("fusermount3", "-u", "-z", dir).Run()
 			t.Errorf("%s still mounted after the test", dir)
+		}
+		select {
+		case <-p.exited:
+		case <-time.After(10 * time.Second):
+			// Stuck in the kernel on its own mount: abort the connection.
+			abortFUSE(p.conn)
+			select {
+			case <-p.exited:
+			case <-time.After(10 * time.Second):
+				t.Errorf("mount-index process %d does not exit", cmd.Process.Pid)
+			}
 		}
 	})
 	for deadline := time.Now().Add(time.Minute); !isMounted(t, dir); {
@@ -95,6 +120,10 @@ func startMount(t *testing.T, stdin []byte, args ...string) *mountProc {
 			t.Fatalf("%s not mounted after a minute; stderr: %s", dir, p.stderr)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(dir, &st); err == nil {
+		p.conn = st.Dev&0xff | (st.Dev>>12)&^0xff
 	}
 	return p
 }
@@ -284,4 +313,17 @@ func TestMountIndexUsage(t *testing.T) {
 	expect(t, 2, nil, []string{"no store"}, "mount-index", index, dir)
 	expect(t, 2, nil, []string{"--store-file replaces"}, "mount-index", "-s", store, "--store-file", "x.json", index, dir)
 	expect(t, 2, nil, []string{"need --cor-file"}, "mount-index", "-s", store, "--cor-state-save", "x", index, dir)
+}
+
+// TestMountIndexFromIndexStore: the index may be the URL of an index in an
+// index store; the file is named after it.
+func TestMountIndexFromIndexStore(t *testing.T) {
+	data, index, store := randomInStore(t, 1<<20, 45)
+	u := startServer(t, "index-server", "-s", filepath.Dir(index))
+	m := startMount(t, nil, "-s", store, u+"in.caibx")
+	got, err := readWithin(t, filepath.Join(m.dir, "in"), time.Minute)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("reading the blob of an index from an index store: %v", err)
+	}
+	m.stop(t)
 }

@@ -68,14 +68,16 @@ type Blob struct {
 	zero    chunk.ID // the all-zero chunk of the index's max size
 	zeros   func() []byte
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	slots  chan struct{} // read-ahead fetches in flight
-	stores *storeRef
+	ctx      context.Context
+	cancel   context.CancelFunc
+	slots    chan struct{} // read-ahead fetches in flight
+	hashDone func()
+	stores   *storeRef
 
 	mu      sync.Mutex
 	cache   map[int]*entry
 	bytes   int64 // sum of the sizes of the chunks in cache
+	nread   int   // chunks in cache that a read used
 	capa    int64 // the cache's limit in bytes
 	tick    uint64
 	lastEnd int64 // end of the chunks of the sequential reads so far
@@ -87,16 +89,31 @@ type Blob struct {
 // and still count as sequential: more than the kernel has in flight.
 const seqSlack = 4 << 20
 
-// entry is a cached chunk, fetched or being fetched. data and err are set
-// before done is closed.
+// keepRead is how many chunks that reads used the cache keeps: enough for
+// the pieces of a chunk that several kernel requests cover, and for a few
+// readers at once.
+const keepRead = 16
+
+// entry is a cached chunk, fetched or being fetched. data, ch and err are
+// set before done is closed.
+//
+// data is the plain content of ch, in a buffer the chunk package pools,
+// given back (ch.Release) when nothing holds the entry any more: the cache
+// holds one reference while it lists the entry, and each read one while it
+// copies from it (refs, guarded by Blob.mu). With chunks already read
+// dropped early (keepRead), a sequential read cycles through a few
+// buffers, warm in the CPU's caches, rather than leaving one per chunk to
+// the garbage collector: about half the CPU.
 type entry struct {
 	i    int
 	size int64
 	done chan struct{}
 	data []byte
+	ch   *chunk.Chunk // data's owner: released with the last reference
 	err  error
 	used uint64 // tick of the last read that used it
 	read bool   // a read used it (read-ahead entries not yet read go last)
+	refs int
 }
 
 // NewBlob returns random access to the stream of ix (valid, as
@@ -134,6 +151,10 @@ func NewBlob(ix *caindex.Index, o BlobOptions) *Blob {
 	b.zero = ix.Digest().Sum(b.zeros())
 	b.capa = 2*o.ReadAhead + int64(o.Concurrency+4)*int64(ix.Max)
 	b.ctx, b.cancel = context.WithCancel(context.Background())
+	// Read-ahead fetches run Concurrency at a time, and verifying a chunk
+	// is hashing it: declared, the digests of fetches that meet are
+	// batched (see chunk.HashWorkers); a lone fetch hashes on its own.
+	b.hashDone = chunk.HashWorkers(o.Concurrency)
 	return b
 }
 
@@ -149,6 +170,7 @@ func (b *Blob) SetStore(s chunk.Store) { b.stores.set(s) }
 func (b *Blob) Close() error {
 	b.cancel()
 	b.fetches.Wait()
+	b.hashDone()
 	return b.stores.close()
 }
 
@@ -180,6 +202,16 @@ func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
 	}
 	b.readAheadLocked(first, last)
 	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		for _, e := range ents {
+			if e != nil {
+				b.unrefLocked(e)
+			}
+		}
+		b.evictLocked()
+		b.mu.Unlock()
+	}()
 	n := 0
 	for k, e := range ents {
 		c := b.ix.Chunks[first+k]
@@ -232,7 +264,9 @@ func (b *Blob) wait(e *entry) ([]byte, error) {
 
 // getLocked returns the cache entry of chunk i, starting its fetch if
 // needed, or nil when the chunk is read locally (copy-on-read file, hole).
-// A demand fetch runs at once; a read-ahead one waits for a slot.
+// A demand fetch runs at once; a read-ahead one waits for a slot. A demand
+// caller gets a reference to the entry, which it gives back with
+// unrefLocked.
 func (b *Blob) getLocked(i int, demand bool) *entry {
 	c := b.ix.Chunks[i]
 	if b.isZero(c) || (b.cor != nil && b.cor.has(i)) {
@@ -241,11 +275,19 @@ func (b *Blob) getLocked(i int, demand bool) *entry {
 	b.tick++
 	if e, ok := b.cache[i]; ok {
 		if demand {
+			if !e.read {
+				b.nread++
+			}
 			e.used, e.read = b.tick, true
+			e.refs++
 		}
 		return e
 	}
-	e := &entry{i: i, size: int64(c.Size), done: make(chan struct{}), used: b.tick, read: demand}
+	e := &entry{i: i, size: int64(c.Size), done: make(chan struct{}), used: b.tick, read: demand, refs: 1}
+	if demand {
+		e.refs++
+		b.nread++
+	}
 	b.cache[i] = e
 	b.bytes += e.size
 	b.evictLocked()
@@ -282,13 +324,22 @@ func (b *Blob) readAheadLocked(first, last int) {
 	}
 }
 
-// evictLocked drops chunks until the cache fits its limit: chunks already
-// read first, oldest first, then unread read-ahead; never one being
-// fetched (its waiters hold it).
+// evictLocked drops chunks until the cache fits its limit, and chunks
+// already read beyond the last keepRead of them: chunks already read
+// first, oldest first, then unread read-ahead; never one being fetched
+// (its waiters hold it). Dropping what was read early keeps the buffers in
+// use few, and warm in the CPU's caches.
 func (b *Blob) evictLocked() {
-	for b.bytes > b.capa {
+	for {
+		over := b.bytes > b.capa
+		if !over && b.nread <= keepRead {
+			return
+		}
 		var victim *entry
 		for _, e := range b.cache {
+			if !e.read && !over {
+				continue
+			}
 			select {
 			case <-e.done:
 			default:
@@ -301,8 +352,27 @@ func (b *Blob) evictLocked() {
 		if victim == nil {
 			return
 		}
-		delete(b.cache, victim.i)
-		b.bytes -= victim.size
+		b.dropLocked(victim)
+	}
+}
+
+// dropLocked removes e from the cache.
+func (b *Blob) dropLocked(e *entry) {
+	delete(b.cache, e.i)
+	b.bytes -= e.size
+	if e.read {
+		b.nread--
+	}
+	b.unrefLocked(e)
+}
+
+// unrefLocked drops a reference to e, giving its buffer back with the
+// last.
+func (b *Blob) unrefLocked(e *entry) {
+	e.refs--
+	if e.refs == 0 && e.ch != nil {
+		e.ch.Release()
+		e.ch, e.data = nil, nil
 	}
 }
 
@@ -315,21 +385,18 @@ func (b *Blob) fetch(e *entry, c caindex.Chunk, demand bool) {
 		select {
 		case b.slots <- struct{}{}:
 			defer func() { <-b.slots }()
-			// Read-ahead fetches run several at a time: their digests
-			// may be batched (see chunk.HashWorkers).
-			defer chunk.HashWorkers(1)()
 		case <-b.ctx.Done():
 			b.finish(e, fmt.Errorf("chunk %s at offset %d: %w", c.ID, c.Start, io.ErrClosedPipe))
 			return
 		}
 	}
-	data, err := b.get(c)
+	data, ch, err := b.get(c)
 	if err == nil && b.cor != nil {
 		if werr := b.cor.write(e.i, data, int64(c.Start)); werr != nil {
 			b.log.Warn("mount: writing the copy-on-read file failed", "chunk", c.ID, "offset", c.Start, "error", werr)
 		}
 	}
-	e.data = data
+	e.data, e.ch = data, ch
 	b.finish(e, err)
 }
 
@@ -342,8 +409,7 @@ func (b *Blob) finish(e *entry, err error) {
 		}
 		b.mu.Lock()
 		if b.cache[e.i] == e {
-			delete(b.cache, e.i)
-			b.bytes -= e.size
+			b.dropLocked(e)
 		}
 		b.mu.Unlock()
 	}
@@ -351,12 +417,13 @@ func (b *Blob) finish(e *entry, err error) {
 }
 
 // get fetches and decodes chunk c from the current store, within the
-// chunk timeout.
-func (b *Blob) get(c caindex.Chunk) ([]byte, error) {
+// chunk timeout; the chunk is to be released once its content is no longer
+// used.
+func (b *Blob) get(c caindex.Chunk) ([]byte, *chunk.Chunk, error) {
 	s, release := b.stores.acquire()
 	defer release()
 	if s == nil {
-		return nil, fmt.Errorf("chunk %s at offset %d: no store", c.ID, c.Start)
+		return nil, nil, fmt.Errorf("chunk %s at offset %d: no store", c.ID, c.Start)
 	}
 	ctx, cancel := context.WithTimeoutCause(b.ctx, b.timeout, fmt.Errorf("no answer from the store within %v", b.timeout))
 	defer cancel()
@@ -365,16 +432,17 @@ func (b *Blob) get(c caindex.Chunk) ([]byte, error) {
 		var data []byte
 		if data, err = ch.Plain(); err == nil {
 			if uint64(len(data)) != c.Size {
-				return nil, fmt.Errorf("chunk %s at offset %d from store %s: %d bytes, the index says %d", c.ID, c.Start, s, len(data), c.Size)
+				ch.Release()
+				return nil, nil, fmt.Errorf("chunk %s at offset %d from store %s: %d bytes, the index says %d", c.ID, c.Start, s, len(data), c.Size)
 			}
-			return data, nil
+			return data, ch, nil
 		}
 	}
 	if ctx.Err() != nil && b.ctx.Err() == nil {
 		err = fmt.Errorf("%w (%w)", context.Cause(ctx), err)
 	}
 	if strings.Contains(err.Error(), c.ID.String()) {
-		return nil, fmt.Errorf("at offset %d: %w", c.Start, err)
+		return nil, nil, fmt.Errorf("at offset %d: %w", c.Start, err)
 	}
-	return nil, fmt.Errorf("chunk %s at offset %d from store %s: %w", c.ID, c.Start, s, err)
+	return nil, nil, fmt.Errorf("chunk %s at offset %d from store %s: %w", c.ID, c.Start, s, err)
 }

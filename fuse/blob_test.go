@@ -2,6 +2,7 @@ package fuse
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/folbricht/desync/chunk"
 )
@@ -181,5 +183,40 @@ func TestBlobSetStore(t *testing.T) {
 	b.SetStore(f.store)
 	if _, err := b.ReadAt(p, 0); err != nil || !bytes.Equal(p, f.data[:1000]) {
 		t.Fatalf("read after SetStore: %v", err)
+	}
+}
+
+// hangingStore answers no request until its context is done.
+type hangingStore struct{}
+
+func (hangingStore) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error) {
+	<-ctx.Done()
+	return nil, context.Cause(ctx)
+}
+func (hangingStore) HasChunk(ctx context.Context, id chunk.ID) (bool, error) {
+	<-ctx.Done()
+	return false, context.Cause(ctx)
+}
+func (hangingStore) Close() error   { return nil }
+func (hangingStore) String() string { return "hanging" }
+
+// TestBlobHangingStore: a store that never answers is an error for the
+// reader once the chunk timeout passes, naming the chunk, not a hang.
+func TestBlobHangingStore(t *testing.T) {
+	f := newFixture(t, 1<<20, 9)
+	b := NewBlob(f.ix, BlobOptions{Store: hangingStore{}, ChunkTimeout: 100 * time.Millisecond})
+	defer b.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.ReadAt(make([]byte, 10), 0)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), f.ix.Chunks[0].ID.String()) || !strings.Contains(err.Error(), "no answer") {
+			t.Errorf("read from a hanging store: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("a read from a hanging store hangs")
 	}
 }

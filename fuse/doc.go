@@ -8,15 +8,20 @@
 //
 //   - Blob (blob.go): random access to the stream an index describes, made
 //     for a FUSE file. ReadAt fetches the chunks a read covers in parallel;
-//     a bounded cache of chunks (about twice the read-ahead) serves the
-//     page-sized pieces the kernel asks for; sequential readers get a
-//     read-ahead window that starts at one chunk and doubles up to
-//     BlobOptions.ReadAhead (8 MiB by default), fetched by Concurrency
-//     goroutines. A chunk that cannot be fetched within ChunkTimeout fails
-//     the reads that need it, and only those, with an error naming the
-//     chunk and its offset, which is logged. The store can be replaced
-//     while reads go on (SetStore; storeref.go closes the old one when its
-//     fetches are done), which the CLI does on SIGHUP.
+//     a bounded cache of chunks serves the page-sized pieces the kernel asks
+//     for; sequential readers (the kernel's requests arrive a little out of
+//     order, which still counts) get a read-ahead window that starts at one
+//     chunk and doubles up to BlobOptions.ReadAhead (8 MiB by default),
+//     fetched by Concurrency goroutines whose digests are batched. Chunks
+//     already read are dropped early (the last 16 are kept), and their
+//     pooled buffers given back, so that a sequential read works in a few
+//     MiB that stay in the CPU's caches; memory is bounded
+//     by about twice the read-ahead plus Concurrency+4 chunks of the
+//     index's maximum size. A chunk that cannot be fetched within
+//     ChunkTimeout fails the reads that need it, and only those, with an
+//     error naming the chunk and its offset, which is logged. The store
+//     can be replaced while reads go on (SetStore; storeref.go closes the
+//     old one when its fetches are done), which the CLI does on SIGHUP.
 //   - CORFile (cor.go): the copy-on-read file. Chunks fetched are written
 //     into a sparse file at their offset and read from it afterwards; its
 //     state (a bitmap of the chunks it holds, in the original desync's
@@ -27,8 +32,9 @@
 //     the go-fuse file systems and their mount (Linux and macOS; on other
 //     platforms mount_other.go makes both fail with ErrUnsupported and
 //     Supported is false, so that programs using the package still build).
-//     Mounts are read-only, with 1 MiB kernel reads and read-ahead and the
-//     page cache kept across opens (nothing ever changes). Unmount falls
+//     Mounts are read-only, with 512 KiB kernel reads and read-ahead (the
+//     mount's read_ahead_kb is raised when run as root) and the page cache
+//     kept across opens (nothing ever changes). Unmount falls
 //     back to a lazy unmount when a process still holds the mount busy.
 //     A tree mount reads a directory from its goodbye table the first time
 //     it is looked into (catar.Archive), never reading file contents for

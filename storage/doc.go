@@ -95,7 +95,10 @@
 //     lists the store once ([ObjectStore.KnownChunks], bounded by the
 //     store option list-before-write, Options.ListBeforeWrite: at most
 //     [DefaultListBeforeWrite] objects by default), the other callers
-//     waiting for it; if the listing ends within the bound, HasChunk
+//     waiting for it (up to UploadOptions.ListWait, [DefaultListWait];
+//     past it they ask per chunk while it goes on, so that the slow
+//     listing of a large store costs little); once the listing ends within
+//     the bound, HasChunk
 //     answers from it and from the uploads since, and asks the store
 //     nothing. A listing past the bound, failed (logged at debug level) or
 //     unsupported (HTTP) leaves HasChunk asking the store for each chunk

@@ -6,6 +6,7 @@ import (
 	"iter"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/folbricht/desync/chunk"
 	"github.com/folbricht/desync/storage"
@@ -20,7 +21,9 @@ func writeQueue(t *testing.T, d storage.ObjectDriver, o storage.Options) *storag
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := storage.NewUploads(context.Background(), storage.NewRetry(s, storage.RetryOptions{Attempts: 3}), storage.UploadOptions{})
+	// HasChunk waits for the listing as long as it takes, so that the
+	// requests counted do not depend on timing.
+	u := storage.NewUploads(context.Background(), storage.NewRetry(s, storage.RetryOptions{Attempts: 3}), storage.UploadOptions{ListWait: -1})
 	t.Cleanup(func() { u.Close() })
 	return u
 }
@@ -338,5 +341,63 @@ func TestListBeforeWriteOption(t *testing.T) {
 		case !tc.bad && o.ListBeforeWrite != tc.want:
 			t.Errorf("%s: ListBeforeWrite %d, want %d", tc.json, o.ListBeforeWrite, tc.want)
 		}
+	}
+}
+
+// slowList is a MemDriver whose listing waits until release is closed.
+type slowList struct {
+	*storagetest.MemDriver
+	release chan struct{}
+}
+
+func (d slowList) List(ctx context.Context, prefix string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		<-d.release
+		for name, err := range d.MemDriver.List(ctx, prefix) {
+			if !yield(name, err) {
+				return
+			}
+		}
+	}
+}
+
+// TestListWait: while a slow listing runs past ListWait, HasChunk asks
+// the store (and answers right); once the listing is complete, it answers
+// from it.
+func TestListWait(t *testing.T) {
+	d := storagetest.NewMemDriver("slow")
+	cs := upChunks(11, 10, 1000)
+	prestore(t, d, cs[:5])
+	sl := slowList{d, make(chan struct{})}
+	s, err := storage.NewObjectStore(sl, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := storage.NewUploads(context.Background(), s, storage.UploadOptions{ListWait: time.Millisecond})
+	defer u.Close()
+	ctx := context.Background()
+	n := countFrom(d)
+	for i, c := range cs {
+		has, err := u.HasChunk(ctx, c.ID())
+		if err != nil || has != (i < 5) {
+			t.Fatalf("HasChunk of chunk %d while listing: %v, %v; want %v", i, has, err, i < 5)
+		}
+	}
+	if has, _, _ := n.since(); has != len(cs) {
+		t.Errorf("%d HEADs while listing, want %d", has, len(cs))
+	}
+	close(sl.release)
+	for !u.Stats().Listed {
+		time.Sleep(time.Millisecond) // until the listing is over
+	}
+	n = countFrom(d)
+	for i, c := range cs {
+		has, err := u.HasChunk(ctx, c.ID())
+		if err != nil || has != (i < 5) {
+			t.Fatalf("HasChunk of chunk %d after listing: %v, %v; want %v", i, has, err, i < 5)
+		}
+	}
+	if has, _, _ := n.since(); has != 0 {
+		t.Errorf("%d HEADs after the listing, want 0", has)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/folbricht/desync/chunk"
 )
@@ -21,6 +22,10 @@ const (
 	// loopback (bench/remote.sh), 4 MiB keeps 10 uploaders busy, and a
 	// larger queue only adds to make's peak RSS.
 	DefaultUploadBytes = 4 << 20
+	// DefaultListWait is how long HasChunk waits for the listing of the
+	// store (see UploadOptions.ListWait): ten pages of an S3 listing take
+	// about a second on a distant store.
+	DefaultListWait = 2 * time.Second
 )
 
 // UploaderCount is the number of uploaders for a command with n workers
@@ -38,6 +43,12 @@ type UploadOptions struct {
 	// uploader if that is more and the store's chunk size cap is known).
 	// A chunk larger than the bound is accepted when the queue is empty.
 	MaxBytes int64
+	// ListWait bounds how long HasChunk waits for the listing of the
+	// store made at the first HasChunk (0: DefaultListWait; negative: as
+	// long as it takes); past it, HasChunk asks the store for each chunk
+	// until the listing is complete, so a slow listing of a large store
+	// does not hold up the writer long.
+	ListWait time.Duration
 }
 
 // Uploads is a write-behind queue in front of a remote chunk store:
@@ -51,9 +62,11 @@ type Uploads struct {
 	max  int64
 	name string
 
-	lister *ObjectStore  // lists the store's chunks at the first HasChunk; nil: never
-	listed sync.Once     // starts the listing
-	known  chan struct{} // closed once the listing is over
+	lister    *ObjectStore  // lists the store's chunks at the first HasChunk; nil: never
+	listed    sync.Once     // starts the listing
+	known     chan struct{} // closed once the listing is over
+	listWait  time.Duration // UploadOptions.ListWait
+	impatient chan struct{} // closed ListWait after the listing started
 
 	ctx    context.Context // the uploaders'; cancelled by Close or the creator's context
 	cancel context.CancelFunc
@@ -95,7 +108,11 @@ func NewUploads(ctx context.Context, s chunk.WriteStore, o UploadOptions) *Uploa
 	if o.Uploaders <= 0 {
 		o.Uploaders = MinUploaders
 	}
-	u := &Uploads{s: s, max: o.MaxBytes, name: s.String(), pending: map[chunk.ID]*upload{}, changed: make(chan struct{}), known: make(chan struct{})}
+	u := &Uploads{s: s, max: o.MaxBytes, name: s.String(), pending: map[chunk.ID]*upload{}, changed: make(chan struct{}),
+		known: make(chan struct{}), listWait: o.ListWait, impatient: make(chan struct{})}
+	if u.listWait == 0 {
+		u.listWait = DefaultListWait
+	}
 	if os, ok := As[*ObjectStore](s); ok {
 		u.f = os.Format()
 		if os.listMax >= 0 {
@@ -287,17 +304,24 @@ func (u *Uploads) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, erro
 }
 
 // HasChunk is true for a chunk that is queued. Else, when the store's
-// listing (made by the first HasChunk, which the others wait for; see
-// [ObjectStore.KnownChunks]) was complete, it answers from the listing
-// and the uploads since; otherwise it asks the wrapped store.
+// listing (made by the first HasChunk, which the others wait for, up to
+// UploadOptions.ListWait; see [ObjectStore.KnownChunks]) is complete, it
+// answers from the listing and the uploads since; otherwise it asks the
+// wrapped store.
 func (u *Uploads) HasChunk(ctx context.Context, id chunk.ID) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
 	if u.lister != nil {
-		u.listed.Do(func() { u.wg.Go(u.list) })
+		u.listed.Do(func() {
+			u.wg.Go(u.list)
+			if u.listWait > 0 {
+				time.AfterFunc(u.listWait, func() { close(u.impatient) })
+			}
+		})
 		select {
 		case <-u.known:
+		case <-u.impatient:
 		case <-ctx.Done():
 			return false, ctx.Err()
 		}

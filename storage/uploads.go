@@ -314,6 +314,10 @@ func (u *Uploads) HasChunk(ctx context.Context, id chunk.ID) (bool, error) {
 	}
 	if u.lister != nil {
 		u.listed.Do(func() {
+			if u.ctx.Err() != nil { // closed: no listing any more
+				close(u.known)
+				return
+			}
 			u.wg.Go(u.list)
 			if u.listWait > 0 {
 				time.AfterFunc(u.listWait, func() { close(u.impatient) })

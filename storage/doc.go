@@ -90,14 +90,30 @@
 //     Flush waits for every pending upload, then flushes the wrapped
 //     store; Close flushes, stops the uploaders and closes it. The context
 //     given to [NewUploads] bounds the uploaders: once it is done, uploads
-//     in flight are cancelled and Flush reports it. HasChunk of a chunk not
-//     pending still asks the store on the caller's path (make's HEAD before
-//     a PUT). Measured: on loopback (bench/remote.sh, 2 cores) make is
-//     bound by the CPU of client and server, and moving the HEAD would not
-//     remove a request; with a 1 ms round trip (BenchmarkUploadsLatency, 2
-//     workers) the queue halves the time per chunk and the HEAD is then
-//     what bounds it, so a "store if missing" run by the uploaders is the
-//     next step for high-latency stores.
+//     in flight are cancelled and Flush reports it. Listing before
+//     writing: when the queue is over an [ObjectStore], its first HasChunk
+//     lists the store once ([ObjectStore.KnownChunks], bounded by the
+//     store option list-before-write, Options.ListBeforeWrite: at most
+//     [DefaultListBeforeWrite] objects by default), the other callers
+//     waiting for it (up to UploadOptions.ListWait, [DefaultListWait];
+//     past it they ask per chunk while it goes on, so that the slow
+//     listing of a large store costs little); once the listing ends within
+//     the bound, HasChunk
+//     answers from it and from the uploads since, and asks the store
+//     nothing. A listing past the bound, failed (logged at debug level) or
+//     unsupported (HTTP) leaves HasChunk asking the store for each chunk
+//     not pending (make's HEAD before a PUT). Decision: the listing only
+//     ever makes a writer upload more, never skip a chunk: a chunk is
+//     taken as stored only if the listing named it or this queue uploaded
+//     it; one another writer stores after the listing is uploaded again,
+//     the same bytes. Only the write path lists (the queue is made for
+//     make, chop and cache -c); reads ask per chunk. Measured: on
+//     loopback (bench/remote.sh, 2 cores) make is bound by the CPU of
+//     client and server, so a request saved is time saved; with a 1 ms
+//     round trip (BenchmarkUploadsLatency, 2 workers) the queue halves the
+//     time per chunk and the HEAD is then what bounds it, which the
+//     listing removes for small stores (for large ones, a "store if
+//     missing" run by the uploaders is the next step).
 //
 // Optional capabilities are small interfaces found by type assertion
 // ([Lister], [Remover], chunk.PruneStore, chunk.Flusher); [As] finds one

@@ -80,9 +80,10 @@ type ObjectDriver interface {
 // classified it ([Permanent], [Transient], or neither). It lists, removes
 // and prunes chunks if the driver can list and delete.
 type ObjectStore struct {
-	d   ObjectDriver
-	f   *ChunkFormat
-	log *slog.Logger
+	d       ObjectDriver
+	f       *ChunkFormat
+	log     *slog.Logger
+	listMax int // Options.ListBeforeWrite
 }
 
 // NewObjectStore returns the chunk store on d with the chunk settings of o
@@ -97,10 +98,13 @@ func NewObjectStore(d ObjectDriver, o Options) (*ObjectStore, error) {
 		d.Close()
 		return nil, fmt.Errorf("store %s: %w", d, err)
 	}
-	return NewObjectStoreFormat(d, f, o.Logger), nil
+	s := NewObjectStoreFormat(d, f, o.Logger)
+	s.listMax = o.ListBeforeWrite
+	return s, nil
 }
 
-// NewObjectStoreFormat returns the chunk store on d with format f.
+// NewObjectStoreFormat returns the chunk store on d with format f (and
+// the default ListBeforeWrite).
 func NewObjectStoreFormat(d ObjectDriver, f *ChunkFormat, log *slog.Logger) *ObjectStore {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -42,6 +42,14 @@ type Options struct {
 	SkipVerify bool `json:"skip-verify,omitempty"`
 	// Uncompressed stores keep plain chunks, named without .cacnk.
 	Uncompressed bool `json:"uncompressed"`
+	// ListBeforeWrite bounds the listing a remote store written to
+	// (make, chop, cache -c) makes before its first HasChunk, so that a
+	// small store is asked for its chunks once instead of once per chunk
+	// (see [ObjectStore.KnownChunks]): 0 lists up to
+	// [DefaultListBeforeWrite] objects, n > 0 up to n, negative never
+	// (one request per chunk, as before). In JSON, "list-before-write" is
+	// true (the default), false, or the bound.
+	ListBeforeWrite int `json:"list-before-write,omitempty"`
 
 	// Set by the program, not the config file:
 
@@ -117,6 +125,14 @@ func (o *Options) UnmarshalJSON(b []byte) error {
 			delete(raw, key)
 		}
 	}
+	if v, ok := raw["list-before-write"]; ok {
+		n, err := parseListBound(v)
+		if err != nil {
+			return &OptionError{Key: "list-before-write", Msg: err.Error()}
+		}
+		o.ListBeforeWrite = n
+		delete(raw, "list-before-write")
+	}
 	type plain Options       // without these methods
 	b, _ = json.Marshal(raw) // without the keys handled above
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -149,4 +165,27 @@ func parseDuration(b json.RawMessage) (time.Duration, error) {
 		}
 	}
 	return 0, fmt.Errorf("bad duration %s: want a string such as \"30s\" or nanoseconds", b)
+}
+
+// parseListBound reads list-before-write: true is the default bound (0),
+// false or a number below 1 is off (-1), a number above 0 the bound.
+func parseListBound(b json.RawMessage) (int, error) {
+	var v any
+	if err := json.Unmarshal(b, &v); err == nil {
+		switch v := v.(type) {
+		case bool:
+			if v {
+				return 0, nil
+			}
+			return -1, nil
+		case float64:
+			if v == float64(int(v)) {
+				if v < 1 {
+					return -1, nil
+				}
+				return int(v), nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("bad value %s: want true, false or a number of objects", b)
 }

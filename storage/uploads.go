@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/folbricht/desync/chunk"
 )
@@ -21,6 +22,10 @@ const (
 	// loopback (bench/remote.sh), 4 MiB keeps 10 uploaders busy, and a
 	// larger queue only adds to make's peak RSS.
 	DefaultUploadBytes = 4 << 20
+	// DefaultListWait is how long HasChunk waits for the listing of the
+	// store (see UploadOptions.ListWait): ten pages of an S3 listing take
+	// about a second on a distant store.
+	DefaultListWait = 2 * time.Second
 )
 
 // UploaderCount is the number of uploaders for a command with n workers
@@ -38,6 +43,12 @@ type UploadOptions struct {
 	// uploader if that is more and the store's chunk size cap is known).
 	// A chunk larger than the bound is accepted when the queue is empty.
 	MaxBytes int64
+	// ListWait bounds how long HasChunk waits for the listing of the
+	// store made at the first HasChunk (0: DefaultListWait; negative: as
+	// long as it takes); past it, HasChunk asks the store for each chunk
+	// until the listing is complete, so a slow listing of a large store
+	// does not hold up the writer long.
+	ListWait time.Duration
 }
 
 // Uploads is a write-behind queue in front of a remote chunk store:
@@ -51,6 +62,12 @@ type Uploads struct {
 	max  int64
 	name string
 
+	lister    *ObjectStore  // lists the store's chunks at the first HasChunk; nil: never
+	listed    sync.Once     // starts the listing
+	known     chan struct{} // closed once the listing is over
+	listWait  time.Duration // UploadOptions.ListWait
+	impatient chan struct{} // closed ListWait after the listing started
+
 	ctx    context.Context // the uploaders'; cancelled by Close or the creator's context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -58,10 +75,12 @@ type Uploads struct {
 	mu      sync.Mutex
 	more    *sync.Cond // signalled when work is queued or the queue stops
 	queue   []*upload
-	pending map[chunk.ID]*upload // queued or being uploaded
-	bytes   int64                // held by pending uploads
-	err     error                // the first failure, or why the queue stopped; sticky: once set, no upload starts
-	changed chan struct{}        // closed (and replaced) when an upload ends or the queue stops
+	pending map[chunk.ID]*upload  // queued or being uploaded
+	bytes   int64                 // held by pending uploads
+	err     error                 // the first failure, or why the queue stopped; sticky: once set, no upload starts
+	changed chan struct{}         // closed (and replaced) when an upload ends or the queue stops
+	stored  map[chunk.ID]struct{} // chunks uploaded, and once listed the store's; nil: no listing
+	listOK  bool                  // stored holds the store's listing: HasChunk answers from it
 	stats   UploadStats
 }
 
@@ -70,6 +89,7 @@ type UploadStats struct {
 	Queued   int   // chunks queued
 	Uploaded int   // chunks the wrapped store accepted
 	MaxBytes int64 // the most bytes held at once
+	Listed   bool  // HasChunk answers from a listing of the store
 }
 
 // upload is one queued chunk, in the form the wrapped store takes.
@@ -88,9 +108,16 @@ func NewUploads(ctx context.Context, s chunk.WriteStore, o UploadOptions) *Uploa
 	if o.Uploaders <= 0 {
 		o.Uploaders = MinUploaders
 	}
-	u := &Uploads{s: s, max: o.MaxBytes, name: s.String(), pending: map[chunk.ID]*upload{}, changed: make(chan struct{})}
+	u := &Uploads{s: s, max: o.MaxBytes, name: s.String(), pending: map[chunk.ID]*upload{}, changed: make(chan struct{}),
+		known: make(chan struct{}), listWait: o.ListWait, impatient: make(chan struct{})}
+	if u.listWait == 0 {
+		u.listWait = DefaultListWait
+	}
 	if os, ok := As[*ObjectStore](s); ok {
 		u.f = os.Format()
+		if os.listMax >= 0 {
+			u.lister, u.stored = os, map[chunk.ID]struct{}{}
+		}
 	}
 	if u.max <= 0 {
 		u.max = DefaultUploadBytes
@@ -157,6 +184,7 @@ func (u *Uploads) uploader() {
 			u.stop(uploadError(u.name, up.c.ID(), err))
 		} else {
 			u.stats.Uploaded++
+			u.remember(up.c.ID())
 		}
 	}
 }
@@ -275,18 +303,79 @@ func (u *Uploads) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, erro
 	return u.s.GetChunk(ctx, id)
 }
 
-// HasChunk is true for a chunk that is queued, else asks the wrapped store.
+// HasChunk is true for a chunk that is queued. Else, when the store's
+// listing (made by the first HasChunk, which the others wait for, up to
+// UploadOptions.ListWait; see [ObjectStore.KnownChunks]) is complete, it
+// answers from the listing and the uploads since; otherwise it asks the
+// wrapped store.
 func (u *Uploads) HasChunk(ctx context.Context, id chunk.ID) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
+	if u.lister != nil {
+		u.listed.Do(func() {
+			if u.ctx.Err() != nil { // closed: no listing any more
+				close(u.known)
+				return
+			}
+			u.wg.Go(u.list)
+			if u.listWait > 0 {
+				time.AfterFunc(u.listWait, func() { close(u.impatient) })
+			}
+		})
+		select {
+		case <-u.known:
+		case <-u.impatient:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
 	u.mu.Lock()
 	_, ok := u.pending[id]
+	listed := u.listOK
+	if listed && !ok {
+		_, ok = u.stored[id]
+	}
 	u.mu.Unlock()
-	if ok {
-		return true, nil
+	if ok || listed {
+		return ok, nil
 	}
 	return u.s.HasChunk(ctx, id)
+}
+
+// list lists the store's chunks for HasChunk, adding them to those
+// uploaded meanwhile (which the listing may have missed).
+func (u *Uploads) list() {
+	defer close(u.known)
+	known, ok := u.lister.KnownChunks(u.ctx)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if !ok {
+		u.stored = nil
+		return
+	}
+	u.listOK, u.stats.Listed = true, true
+	for id := range known {
+		u.remember(id)
+	}
+}
+
+// maxKnownChunks bounds the chunks an [Uploads] remembers (about 64 MiB
+// of IDs, the chunks of 64 GiB of input at casync's default sizes); past
+// it, HasChunk asks the store again.
+const maxKnownChunks = 1 << 20
+
+// remember adds id to the chunks the store has, unless HasChunk asks the
+// store. mu is held.
+func (u *Uploads) remember(id chunk.ID) {
+	if u.stored == nil {
+		return
+	}
+	if len(u.stored) >= maxKnownChunks {
+		u.stored, u.listOK = nil, false
+		return
+	}
+	u.stored[id] = struct{}{}
 }
 
 // Flush waits until every queued chunk is uploaded, then flushes the

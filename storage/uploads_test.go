@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"iter"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -398,19 +399,30 @@ func (d *slowDriver) Put(ctx context.Context, name string, data []byte) error {
 	return d.MemDriver.Put(ctx, name, data)
 }
 
+func (d *slowDriver) List(ctx context.Context, prefix string) iter.Seq2[string, error] {
+	time.Sleep(d.rtt)
+	return d.MemDriver.List(ctx, prefix)
+}
+
 // BenchmarkUploadsLatency: 2 workers (make's -n 2) store chunks, asking
-// HasChunk first as make does, into a store with a 1 ms round trip:
-// directly, or through the queue with 8 uploaders. One op is one chunk.
+// HasChunk first as make does, into an empty store with a 1 ms round
+// trip: directly, through the queue with 8 uploaders asking per chunk
+// (list-before-write off), or through the queue after listing the store.
+// One op is one chunk.
 func BenchmarkUploadsLatency(b *testing.B) {
 	cs := upChunks(11, 256, 16<<10)
-	for _, queued := range []bool{false, true} {
-		name := "Direct"
-		if queued {
-			name = "Queue8"
-		}
+	for _, tc := range []struct {
+		name         string
+		queued, list bool
+	}{{"Direct", false, false}, {"Queue8", true, false}, {"Queue8Listed", true, true}} {
+		queued, name := tc.queued, tc.name
 		b.Run(name, func(b *testing.B) {
 			d := &slowDriver{MemDriver: storagetest.NewMemDriver(name), rtt: time.Millisecond}
-			os, err := storage.NewObjectStore(d, storage.Options{})
+			o := storage.Options{ListBeforeWrite: -1}
+			if tc.list {
+				o.ListBeforeWrite = 0
+			}
+			os, err := storage.NewObjectStore(d, o)
 			if err != nil {
 				b.Fatal(err)
 			}

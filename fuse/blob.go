@@ -183,16 +183,37 @@ func (b *Blob) find(off int64) int {
 // ReadAt reads len(p) bytes at off, following io.ReaderAt (io.EOF at the
 // end of the stream). It is safe for concurrent use.
 func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
+	vecs, release, err := b.slices(off, len(p))
+	defer release()
+	n := 0
+	for _, v := range vecs {
+		n += copy(p[n:], v)
+	}
+	if err == nil && n < len(p) {
+		err = io.EOF
+	}
+	return n, err
+}
+
+// slices returns the bytes of the stream in [off, off+n) (fewer at its
+// end) as pieces of the chunks holding them, without copying; the pieces
+// are valid until release is called, which must be called in every case.
+// An error comes with the pieces before the chunk that failed.
+func (b *Blob) slices(off int64, n int) (vecs [][]byte, release func(), err error) {
+	release = func() {}
 	if off < 0 {
-		return 0, fmt.Errorf("read at negative offset %d", off)
+		return nil, release, fmt.Errorf("read at negative offset %d", off)
 	}
 	if err := b.ctx.Err(); err != nil {
-		return 0, fmt.Errorf("read at offset %d: %w", off, io.ErrClosedPipe)
+		return nil, release, fmt.Errorf("read at offset %d: %w", off, io.ErrClosedPipe)
 	}
-	if off >= b.size {
-		return 0, io.EOF
+	if off >= b.size || n == 0 {
+		if off >= b.size {
+			err = io.EOF
+		}
+		return nil, release, err
 	}
-	end := min(off+int64(len(p)), b.size)
+	end := min(off+int64(n), b.size)
 	first, last := b.find(off), b.find(end-1)
 	// Start every fetch the read needs before waiting for any.
 	ents := make([]*entry, last-first+1)
@@ -202,7 +223,7 @@ func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
 	}
 	b.readAheadLocked(first, last)
 	b.mu.Unlock()
-	defer func() {
+	release = func() {
 		b.mu.Lock()
 		for _, e := range ents {
 			if e != nil {
@@ -211,8 +232,8 @@ func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
 		}
 		b.evictLocked()
 		b.mu.Unlock()
-	}()
-	n := 0
+	}
+	vecs = make([][]byte, 0, len(ents))
 	for k, e := range ents {
 		c := b.ix.Chunks[first+k]
 		var data []byte
@@ -223,16 +244,13 @@ func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
 			data, err = b.wait(e)
 		}
 		if err != nil {
-			return n, err
+			return vecs, release, err
 		}
 		from := max(off, int64(c.Start)) - int64(c.Start)
 		to := min(end, int64(c.End())) - int64(c.Start)
-		n += copy(p[n:], data[from:to])
+		vecs = append(vecs, data[from:to])
 	}
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
+	return vecs, release, nil
 }
 
 // local returns the content of c when the copy-on-read file has it or it

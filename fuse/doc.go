@@ -32,6 +32,9 @@
 //     the go-fuse file systems and their mount (Linux and macOS; on other
 //     platforms mount_other.go makes both fail with ErrUnsupported and
 //     Supported is false, so that programs using the package still build).
+//     A FUSE read is answered straight from the chunks holding it (one
+//     writev of their pieces; chunkResult), the chunks given back once
+//     go-fuse has written them: no copy in between.
 //     Mounts are read-only, with 512 KiB kernel reads and read-ahead (the
 //     mount's read_ahead_kb is raised when run as root) and the page cache
 //     kept across opens (nothing ever changes). Unmount falls

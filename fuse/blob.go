@@ -16,7 +16,7 @@ import (
 
 // Defaults of BlobOptions.
 const (
-	DefaultReadAhead    = 8 << 20 // bytes fetched ahead of a sequential reader
+	DefaultReadAhead    = 2 << 20 // bytes fetched ahead of a sequential reader
 	DefaultConcurrency  = 8       // parallel fetches
 	DefaultChunkTimeout = 2 * time.Minute
 )
@@ -28,8 +28,11 @@ type BlobOptions struct {
 	Store chunk.Store
 	// ReadAhead is how many bytes of chunks a sequential reader gets
 	// fetched ahead of it; the window starts at one chunk and doubles with
-	// every sequential read, up to this. 0 means DefaultReadAhead; a
-	// negative value turns read-ahead off.
+	// every sequential read, up to this, or up to two chunks of the index's
+	// average size per Concurrency if that is more (so that every fetch
+	// slot has work with a slow store). 0 means DefaultReadAhead; a
+	// negative value turns read-ahead off. Larger is not faster from a
+	// local store: the chunks ahead fall out of the CPU's caches.
 	ReadAhead int64
 	// Concurrency is the number of read-ahead fetches in flight at once;
 	// 0 means DefaultConcurrency. Chunks a read waits for are fetched at
@@ -122,11 +125,13 @@ func NewBlob(ix *caindex.Index, o BlobOptions) *Blob {
 	if o.ReadAhead == 0 {
 		o.ReadAhead = DefaultReadAhead
 	}
-	if o.ReadAhead < 0 {
-		o.ReadAhead = 0
-	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
+	}
+	if o.ReadAhead < 0 {
+		o.ReadAhead = 0
+	} else {
+		o.ReadAhead = max(o.ReadAhead, 2*int64(o.Concurrency)*int64(ix.Avg))
 	}
 	if o.ChunkTimeout <= 0 {
 		o.ChunkTimeout = DefaultChunkTimeout

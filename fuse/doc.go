@@ -11,8 +11,9 @@
 //     a bounded cache of chunks serves the page-sized pieces the kernel asks
 //     for; sequential readers (the kernel's requests arrive a little out of
 //     order, which still counts) get a read-ahead window that starts at one
-//     chunk and doubles up to BlobOptions.ReadAhead (8 MiB by default),
-//     fetched by Concurrency goroutines whose digests are batched. Chunks
+//     chunk and doubles up to BlobOptions.ReadAhead (2 MiB by default, or
+//     two chunks per fetch slot if more), fetched by Concurrency goroutines
+//     whose digests are batched. Chunks
 //     already read are dropped early (the last 16 are kept), and their
 //     pooled buffers given back, so that a sequential read works in a few
 //     MiB that stay in the CPU's caches; memory is bounded

@@ -16,7 +16,7 @@ import (
 
 // Defaults of BlobOptions.
 const (
-	DefaultReadAhead    = 8 << 20 // bytes fetched ahead of a sequential reader
+	DefaultReadAhead    = 2 << 20 // bytes fetched ahead of a sequential reader
 	DefaultConcurrency  = 8       // parallel fetches
 	DefaultChunkTimeout = 2 * time.Minute
 )
@@ -28,8 +28,11 @@ type BlobOptions struct {
 	Store chunk.Store
 	// ReadAhead is how many bytes of chunks a sequential reader gets
 	// fetched ahead of it; the window starts at one chunk and doubles with
-	// every sequential read, up to this. 0 means DefaultReadAhead; a
-	// negative value turns read-ahead off.
+	// every sequential read, up to this, or up to two chunks of the index's
+	// average size per Concurrency if that is more (so that every fetch
+	// slot has work with a slow store). 0 means DefaultReadAhead; a
+	// negative value turns read-ahead off. Larger is not faster from a
+	// local store: the chunks ahead fall out of the CPU's caches.
 	ReadAhead int64
 	// Concurrency is the number of read-ahead fetches in flight at once;
 	// 0 means DefaultConcurrency. Chunks a read waits for are fetched at
@@ -122,11 +125,13 @@ func NewBlob(ix *caindex.Index, o BlobOptions) *Blob {
 	if o.ReadAhead == 0 {
 		o.ReadAhead = DefaultReadAhead
 	}
-	if o.ReadAhead < 0 {
-		o.ReadAhead = 0
-	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
+	}
+	if o.ReadAhead < 0 {
+		o.ReadAhead = 0
+	} else {
+		o.ReadAhead = max(o.ReadAhead, 2*int64(o.Concurrency)*int64(ix.Avg))
 	}
 	if o.ChunkTimeout <= 0 {
 		o.ChunkTimeout = DefaultChunkTimeout
@@ -183,16 +188,37 @@ func (b *Blob) find(off int64) int {
 // ReadAt reads len(p) bytes at off, following io.ReaderAt (io.EOF at the
 // end of the stream). It is safe for concurrent use.
 func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
+	vecs, release, err := b.slices(off, len(p))
+	defer release()
+	n := 0
+	for _, v := range vecs {
+		n += copy(p[n:], v)
+	}
+	if err == nil && n < len(p) {
+		err = io.EOF
+	}
+	return n, err
+}
+
+// slices returns the bytes of the stream in [off, off+n) (fewer at its
+// end) as pieces of the chunks holding them, without copying; the pieces
+// are valid until release is called, which must be called in every case.
+// An error comes with the pieces before the chunk that failed.
+func (b *Blob) slices(off int64, n int) (vecs [][]byte, release func(), err error) {
+	release = func() {}
 	if off < 0 {
-		return 0, fmt.Errorf("read at negative offset %d", off)
+		return nil, release, fmt.Errorf("read at negative offset %d", off)
 	}
 	if err := b.ctx.Err(); err != nil {
-		return 0, fmt.Errorf("read at offset %d: %w", off, io.ErrClosedPipe)
+		return nil, release, fmt.Errorf("read at offset %d: %w", off, io.ErrClosedPipe)
 	}
-	if off >= b.size {
-		return 0, io.EOF
+	if off >= b.size || n == 0 {
+		if off >= b.size {
+			err = io.EOF
+		}
+		return nil, release, err
 	}
-	end := min(off+int64(len(p)), b.size)
+	end := min(off+int64(n), b.size)
 	first, last := b.find(off), b.find(end-1)
 	// Start every fetch the read needs before waiting for any.
 	ents := make([]*entry, last-first+1)
@@ -202,7 +228,7 @@ func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
 	}
 	b.readAheadLocked(first, last)
 	b.mu.Unlock()
-	defer func() {
+	release = func() {
 		b.mu.Lock()
 		for _, e := range ents {
 			if e != nil {
@@ -211,8 +237,8 @@ func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
 		}
 		b.evictLocked()
 		b.mu.Unlock()
-	}()
-	n := 0
+	}
+	vecs = make([][]byte, 0, len(ents))
 	for k, e := range ents {
 		c := b.ix.Chunks[first+k]
 		var data []byte
@@ -223,16 +249,13 @@ func (b *Blob) ReadAt(p []byte, off int64) (int, error) {
 			data, err = b.wait(e)
 		}
 		if err != nil {
-			return n, err
+			return vecs, release, err
 		}
 		from := max(off, int64(c.Start)) - int64(c.Start)
 		to := min(end, int64(c.End())) - int64(c.Start)
-		n += copy(p[n:], data[from:to])
+		vecs = append(vecs, data[from:to])
 	}
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
+	return vecs, release, nil
 }
 
 // local returns the content of c when the copy-on-read file has it or it

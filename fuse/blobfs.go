@@ -5,6 +5,7 @@ package fuse
 import (
 	"context"
 	"io"
+	"sync"
 	"syscall"
 	"time"
 
@@ -75,8 +76,45 @@ func (f *blobFile) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 }
 
 func (f *blobFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, off int64) (gofuse.ReadResult, syscall.Errno) {
-	return readAt(f.b, dest, off)
+	vecs, release, err := f.b.slices(off, len(dest))
+	if err != nil && err != io.EOF {
+		release()
+		return nil, syscall.EIO
+	}
+	return &chunkResult{vecs: vecs, release: release}, 0
 }
+
+// chunkResult is a read served straight from the chunks holding it: go-fuse
+// writes the pieces to the kernel with one writev (Slices), and the chunks
+// are given back once it has (Done), so the bytes are never copied in
+// between.
+type chunkResult struct {
+	vecs    [][]byte
+	release func()
+	once    sync.Once
+}
+
+func (r *chunkResult) Size() int {
+	n := 0
+	for _, v := range r.vecs {
+		n += len(v)
+	}
+	return n
+}
+
+// Bytes is for go-fuse paths that need one buffer.
+func (r *chunkResult) Bytes(buf []byte) ([]byte, gofuse.Status) {
+	buf = buf[:0]
+	for _, v := range r.vecs {
+		buf = append(buf, v...)
+	}
+	return buf, gofuse.OK
+}
+
+// Slices makes go-fuse write the pieces with writev(2).
+func (r *chunkResult) Slices() ([][]byte, gofuse.Status) { return r.vecs, gofuse.OK }
+
+func (r *chunkResult) Done() { r.once.Do(r.release) }
 
 // readAt serves a FUSE read from r: EIO for any failure (r has logged it).
 func readAt(r io.ReaderAt, dest []byte, off int64) (gofuse.ReadResult, syscall.Errno) {

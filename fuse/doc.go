@@ -11,8 +11,9 @@
 //     a bounded cache of chunks serves the page-sized pieces the kernel asks
 //     for; sequential readers (the kernel's requests arrive a little out of
 //     order, which still counts) get a read-ahead window that starts at one
-//     chunk and doubles up to BlobOptions.ReadAhead (8 MiB by default),
-//     fetched by Concurrency goroutines whose digests are batched. Chunks
+//     chunk and doubles up to BlobOptions.ReadAhead (2 MiB by default, or
+//     two chunks per fetch slot if more), fetched by Concurrency goroutines
+//     whose digests are batched. Chunks
 //     already read are dropped early (the last 16 are kept), and their
 //     pooled buffers given back, so that a sequential read works in a few
 //     MiB that stay in the CPU's caches; memory is bounded
@@ -32,6 +33,9 @@
 //     the go-fuse file systems and their mount (Linux and macOS; on other
 //     platforms mount_other.go makes both fail with ErrUnsupported and
 //     Supported is false, so that programs using the package still build).
+//     A FUSE read is answered straight from the chunks holding it (one
+//     writev of their pieces; chunkResult), the chunks given back once
+//     go-fuse has written them: no copy in between.
 //     Mounts are read-only, with 512 KiB kernel reads and read-ahead (the
 //     mount's read_ahead_kb is raised when run as root) and the page cache
 //     kept across opens (nothing ever changes). Unmount falls

@@ -169,19 +169,7 @@ func TestEncodeTarRoot(t *testing.T) {
 			if _, err := EncodeTar(context.Background(), &buf, bytes.NewReader(makeTar(t, tc.items)), EncodeOptions{TarAddRoot: tc.addRoot}); err != nil {
 				t.Fatal(err)
 			}
-			var got []string
-			r := NewReader(&buf)
-			for {
-				e, err := r.Next()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				got = append(got, e.Path)
-			}
-			if s := strings.Join(got, ","); s != tc.want {
+			if s := archivePaths(t, &buf); s != tc.want {
 				t.Fatalf("entries %q, want %q", s, tc.want)
 			}
 		})

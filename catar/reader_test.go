@@ -275,19 +275,7 @@ func readAll(rd io.Reader) error {
 // each once, and their goodbye table still verified.
 func TestReaderUnsorted(t *testing.T) {
 	arch := buildArchive(DefaultArchive, dirNode(fileNode("g", "1"), &tn{name: "d", mode: ModeDir | 0o755, kids: []*tn{fileNode("f", "2")}}, fileNode("a", "3")))
-	r := NewReader(bytes.NewReader(arch))
-	var got []string
-	for {
-		e, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, e.Path)
-	}
-	if s := strings.Join(got, ","); s != ",g,d,d/f,a" {
+	if s := archivePaths(t, bytes.NewReader(arch)); s != ",g,d,d/f,a" {
 		t.Fatalf("entries %q", s)
 	}
 }
@@ -300,19 +288,25 @@ func TestReaderDesyncTarInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var got []string
-	r := NewReader(f)
+	if s := archivePaths(t, f); s != ",g,d,d/f" {
+		t.Fatalf("entries %q", s)
+	}
+}
+
+// archivePaths decodes the archive r and returns its entries' paths joined
+// by commas (the root is the empty first one).
+func archivePaths(t *testing.T, r io.Reader) string {
+	t.Helper()
+	ar := NewReader(r)
+	var paths []string
 	for {
-		e, err := r.Next()
+		e, err := ar.Next()
 		if err == io.EOF {
-			break
+			return strings.Join(paths, ",")
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, e.Path)
-	}
-	if s := strings.Join(got, ","); s != ",g,d,d/f" {
-		t.Fatalf("entries %q", s)
+		paths = append(paths, e.Path)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/folbricht/desync/fuse/fusetest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,36 +13,6 @@ import (
 	"testing"
 	"time"
 )
-
-// requireFUSE skips a test where FUSE mounts are impossible, but fails it
-// in CI, which installs fuse3.
-func requireFUSE(t *testing.T) {
-	t.Helper()
-	_, errDev := os.Stat("/dev/fuse")
-	_, errBin := exec.LookPath("fusermount3")
-	if errDev == nil && errBin == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("FUSE is required in CI (apt-get install fuse3): /dev/fuse: %v, fusermount3: %v", errDev, errBin)
-	}
-	t.Skipf("no FUSE here: /dev/fuse: %v, fusermount3: %v", errDev, errBin)
-}
-
-// isMounted reports whether dir is a mount point.
-func isMounted(t *testing.T, dir string) bool {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
-			return true
-		}
-	}
-	return false
-}
 
 // mountProc is a desync mount-index process.
 type mountProc struct {
@@ -68,7 +39,7 @@ func abortFUSE(conn uint64) {
 // stopped when the test ends.
 func startMount(t *testing.T, stdin []byte, args ...string) *mountProc {
 	t.Helper()
-	requireFUSE(t)
+	fusetest.Require(t)
 	dir := t.TempDir()
 	cmd := asDesync(append(append([]string{"mount-index"}, args...), dir)...)
 	cmd.Env = append(cmd.Env, asDesyncEnv+"="+asDesyncSignals)
@@ -93,7 +64,7 @@ func startMount(t *testing.T, stdin []byte, args ...string) *mountProc {
 				cmd.Process.Kill()
 			}
 		}
-		if isMounted(t, dir) {
+		if fusetest.Mounted(t, dir) {
 			exec.Command("fusermount3", "-u", "-z", dir).Run()
 			t.Errorf("%s still mounted after the test", dir)
 		}
@@ -109,7 +80,7 @@ func startMount(t *testing.T, stdin []byte, args ...string) *mountProc {
 			}
 		}
 	})
-	for deadline := time.Now().Add(time.Minute); !isMounted(t, dir); {
+	for deadline := time.Now().Add(time.Minute); !fusetest.Mounted(t, dir); {
 		select {
 		case err := <-p.exited:
 			p.exited <- err
@@ -144,7 +115,7 @@ func (p *mountProc) stop(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatalf("mount-index still running a minute after SIGTERM; stderr: %s", p.stderr)
 	}
-	if isMounted(t, p.dir) {
+	if fusetest.Mounted(t, p.dir) {
 		t.Errorf("%s still mounted after SIGTERM", p.dir)
 	}
 }
@@ -231,7 +202,7 @@ func TestMountIndexStdinAndMissing(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("still running a minute after SIGINT")
 	}
-	if isMounted(t, m.dir) {
+	if fusetest.Mounted(t, m.dir) {
 		t.Error("still mounted after SIGINT")
 	}
 }

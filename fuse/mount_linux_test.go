@@ -5,11 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"github.com/folbricht/desync/fuse/fusetest"
 	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -21,21 +21,6 @@ import (
 	"github.com/folbricht/desync/storage"
 	"golang.org/x/sys/unix"
 )
-
-// requireFUSE skips the test where FUSE mounts are impossible, but fails
-// it in CI, which installs fuse3.
-func requireFUSE(t *testing.T) {
-	t.Helper()
-	_, errDev := os.Stat("/dev/fuse")
-	_, errBin := exec.LookPath("fusermount3")
-	if errDev == nil && errBin == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("FUSE is required in CI: /dev/fuse: %v, fusermount3: %v", errDev, errBin)
-	}
-	t.Skipf("no FUSE here: /dev/fuse: %v, fusermount3: %v", errDev, errBin)
-}
 
 // within runs fn and fails the test if it does not return in d (a hung
 // mount is unmounted lazily so that fn's goroutine can end).
@@ -58,25 +43,10 @@ func within(t *testing.T, d time.Duration, dir string, fn func() error) {
 	}
 }
 
-// mounted reports whether dir is a mount point in /proc/self/mountinfo.
-func mounted(t *testing.T, dir string) bool {
-	t.Helper()
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && f[4] == dir {
-			return true
-		}
-	}
-	return false
-}
-
 // mountBlob mounts b as "blob" in a new directory, unmounted at the end.
 func mountBlob(t *testing.T, b *Blob) (dir string, m *Mount) {
 	t.Helper()
-	requireFUSE(t)
+	fusetest.Require(t)
 	dir = t.TempDir()
 	m, err := MountBlob(dir, "blob", b, MountOptions{})
 	if err != nil {
@@ -86,7 +56,7 @@ func mountBlob(t *testing.T, b *Blob) (dir string, m *Mount) {
 		if err := m.Unmount(); err != nil {
 			t.Error(err)
 		}
-		if mounted(t, dir) {
+		if fusetest.Mounted(t, dir) {
 			t.Errorf("%s still mounted", dir)
 		}
 	})
@@ -309,7 +279,7 @@ func walkTree(t *testing.T, root string, times bool) map[string]fileInfo {
 // extracting the archive writes: names, types, sizes, contents, symlink
 // targets, modes, owners, mtimes, and xattrs.
 func TestMountTree(t *testing.T) {
-	requireFUSE(t)
+	fusetest.Require(t)
 	ix, err := caindex.ReadFile("../catar/testdata/tree.caidx")
 	if err != nil {
 		t.Fatal(err)

@@ -43,10 +43,10 @@ func ParseDestination(u *url.URL) (Location, error) {
 	}
 	for _, f := range []struct{ what, v string }{{"host", l.Host}, {"user", l.User}} {
 		if strings.HasPrefix(f.v, "-") {
-			return Location{}, bad("%s %q starts with '-'", f.what, f.v)
+			return Location{}, bad("%s %q starts with '-': refused (ssh would read it as an option)", f.what, f.v)
 		}
 		if strings.ContainsFunc(f.v, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-			return Location{}, bad("%s %q holds a space or control character", f.what, f.v)
+			return Location{}, bad("%s %q holds a space or control character: refused", f.what, f.v)
 		}
 	}
 	if l.Host == "" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 
@@ -36,12 +37,45 @@ func readStoreFile(p string) (storeFile, error) {
 	return sf, nil
 }
 
+// storeFileFlag is --store-file of chunk-server and mount-index: a store
+// file used instead of -s and -c, read again on SIGHUP.
+type storeFileFlag struct{ path string }
+
+func (f *storeFileFlag) add(fs *flag.FlagSet) {
+	fs.StringVar(&f.path, "store-file", "", "JSON file with the stores and cache, re-read on SIGHUP")
+}
+
+// check refuses -s or -c beside a store file, and no store at all.
+func (f storeFileFlag) check(cmd string, sf *storeFlags) error {
+	if f.path != "" && (len(sf.stores) > 0 || sf.cache != "") {
+		return usageErr("%s: --store-file replaces -s and -c; give one or the other", cmd)
+	}
+	if f.path == "" && len(sf.stores) == 0 {
+		return usageErr("%s: no store given (-s or --store-file)", cmd)
+	}
+	return nil
+}
+
+// flags returns sf with the stores and cache of the store file, read now,
+// or sf itself without one.
+func (f storeFileFlag) flags(sf storeFlags) (storeFlags, error) {
+	if f.path == "" {
+		return sf, nil
+	}
+	file, err := readStoreFile(f.path)
+	if err != nil {
+		return sf, err
+	}
+	sf.stores, sf.cache = file.Stores, file.Cache
+	return sf, nil
+}
+
 func (a *app) chunkServerCmd() *command {
 	var f commonFlags
 	var sf storeFlags
 	var srv serverFlags
 	var writable, uncompressed, skipVerifyRead, skipVerifyWrite bool
-	var storeFilePath string
+	var storeFile storeFileFlag
 	c := a.newCommand(commandSpec{
 		name:    "chunk-server",
 		usage:   "desync chunk-server -s <store> [flags]",
@@ -89,18 +123,15 @@ Example:
 	fs.BoolVar(&writable, "writeable", false, "accept chunk uploads (PUT); the same as --writable")
 	fs.BoolVar(&uncompressed, "u", false, "serve uncompressed chunks")
 	fs.BoolVar(&uncompressed, "uncompressed", false, "serve uncompressed chunks")
-	fs.StringVar(&storeFilePath, "store-file", "", "JSON file with the stores and cache, re-read on SIGHUP")
+	storeFile.add(fs)
 	fs.BoolVar(&skipVerifyRead, "skip-verify-read", false, "do not verify chunks read from the upstream stores (nor local chunk files sent as they are); responses are then not marked immutable")
 	fs.BoolVar(&skipVerifyWrite, "skip-verify-write", false, "accepted for desync compatibility; uploads are always verified")
 	c.Exec = func(ctx context.Context, args []string) error {
 		if err := srv.validate(); err != nil {
 			return err
 		}
-		if storeFilePath != "" && (len(sf.stores) > 0 || sf.cache != "") {
-			return usageErr("chunk-server: --store-file replaces -s and -c; give one or the other")
-		}
-		if storeFilePath == "" && len(sf.stores) == 0 {
-			return usageErr("chunk-server: no store given (-s or --store-file)")
+		if err := storeFile.check("chunk-server", &sf); err != nil {
+			return err
 		}
 		if skipVerifyWrite {
 			a.log.Warn("--skip-verify-write is ignored: uploaded chunks are always verified")
@@ -117,13 +148,9 @@ Example:
 		skipRead := false
 		var store chunk.Store
 		open := func() (chunk.Store, error) {
-			flags := sf
-			if storeFilePath != "" {
-				file, err := readStoreFile(storeFilePath)
-				if err != nil {
-					return nil, err
-				}
-				flags.stores, flags.cache = file.Stores, file.Cache
+			flags, err := storeFile.flags(sf)
+			if err != nil {
+				return nil, err
 			}
 			skip, err := flags.skipsVerify(cfg, setup)
 			if err != nil {
@@ -168,19 +195,19 @@ Example:
 			return err
 		}
 		defer cs.Close()
-		if storeFilePath != "" {
+		if storeFile.path != "" {
 			stop := onReload(func() {
 				s, err := open()
 				if err != nil {
-					a.log.Error("chunk-server: reloading the store file failed; serving the old stores", "file", storeFilePath, "error", err)
+					a.log.Error("chunk-server: reloading the store file failed; serving the old stores", "file", storeFile.path, "error", err)
 					return
 				}
 				if err := cs.SetStore(s); err != nil {
 					s.Close()
-					a.log.Error("chunk-server: reloading the store file failed; serving the old stores", "file", storeFilePath, "error", err)
+					a.log.Error("chunk-server: reloading the store file failed; serving the old stores", "file", storeFile.path, "error", err)
 					return
 				}
-				a.log.Warn("chunk-server: reloaded the store file", "file", storeFilePath)
+				a.log.Warn("chunk-server: reloaded the store file", "file", storeFile.path)
 			})
 			defer stop()
 		}

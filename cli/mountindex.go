@@ -18,7 +18,8 @@ import (
 func (a *app) mountIndexCmd() *command {
 	var f commonFlags
 	var sf storeFlags
-	var storeFilePath, corFile, corSave, corInit string
+	var storeFile storeFileFlag
+	var corFile, corSave, corInit string
 	var corInitN int
 	c := a.newCommand(commandSpec{
 		name:    "mount-index",
@@ -60,7 +61,7 @@ Example:
 	fs := c.FlagSet
 	addStoreFlags(fs, &sf, storeFlagsUse{storeHelp: "source store; repeat to add fallbacks", withCache: true})
 	f.addConcurrency(fs)
-	fs.StringVar(&storeFilePath, "store-file", "", "JSON file with the stores and cache, re-read on SIGHUP")
+	storeFile.add(fs)
 	fs.StringVar(&corFile, "cor-file", "", "use a copy-on-read sparse file as cache")
 	fs.StringVar(&corSave, "cor-state-save", "", "file to store the copy-on-read state in on exit or SIGHUP")
 	fs.StringVar(&corInit, "cor-state-init", "", "state file to initialize the copy-on-read cache from")
@@ -70,11 +71,8 @@ Example:
 		if !fuse.Supported {
 			return usageErr("mount-index: FUSE mounts are not supported on %s", runtime.GOOS)
 		}
-		if storeFilePath != "" && (len(sf.stores) > 0 || sf.cache != "") {
-			return usageErr("mount-index: --store-file replaces -s and -c; give one or the other")
-		}
-		if storeFilePath == "" && len(sf.stores) == 0 {
-			return usageErr("mount-index: no store given (-s or --store-file)")
+		if err := storeFile.check("mount-index", &sf); err != nil {
+			return err
 		}
 		if corFile == "" && (corSave != "" || corInit != "") {
 			return usageErr("mount-index: --cor-state-save and --cor-state-init need --cor-file")
@@ -94,13 +92,9 @@ Example:
 		}
 		setup := a.setup(storeSetup{digest: ix.Digest(), maxChunk: ix.Max, concurrency: f.concurrency})
 		open := func() (chunk.Store, error) {
-			flags := sf
-			if storeFilePath != "" {
-				file, err := readStoreFile(storeFilePath)
-				if err != nil {
-					return nil, err
-				}
-				flags.stores, flags.cache = file.Stores, file.Cache
+			flags, err := storeFile.flags(sf)
+			if err != nil {
+				return nil, err
 			}
 			return openReadOnly(ctx, &flags, cfg, setup, ix)
 		}
@@ -135,13 +129,13 @@ Example:
 		// SIGHUP is handled before the mount exists: its default action
 		// would end the process with the mount left behind.
 		stop := onReload(func() {
-			if storeFilePath != "" {
+			if storeFile.path != "" {
 				s, err := open()
 				if err != nil {
-					a.log.Error("mount-index: reloading the store file failed; reading from the old stores", "file", storeFilePath, "error", err)
+					a.log.Error("mount-index: reloading the store file failed; reading from the old stores", "file", storeFile.path, "error", err)
 				} else {
 					b.SetStore(s)
-					a.log.Warn("mount-index: reloaded the store file", "file", storeFilePath)
+					a.log.Warn("mount-index: reloaded the store file", "file", storeFile.path)
 				}
 			}
 			saveState()
@@ -183,8 +177,7 @@ Example:
 // a blob: its flags carry archive features, as casync and desync write them,
 // or its name says so.
 func isArchiveIndex(name string, ix *caindex.Index) bool {
-	const archiveFeatures = 0x1ffffffff // casync's --with bits
-	return ix.Flags&archiveFeatures != 0 || strings.HasSuffix(name, ".caidx")
+	return ix.Flags&uint64(catar.WithAll) != 0 || strings.HasSuffix(name, ".caidx")
 }
 
 // blobName is the name of the file a blob mount shows: the index's name

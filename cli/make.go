@@ -48,53 +48,18 @@ Example:
 		if samePath(indexPath, inputPath) {
 			return usageErr("make: the index %s is the input file", indexPath)
 		}
-		var store chunk.WriteStore
-		if len(sf.stores) > 0 {
-			cfg, err := a.config()
-			if err != nil {
-				return err
-			}
-			s, err := sf.openWrite(ctx, cfg, a.setup(storeSetup{digest: a.digest.d, maxChunk: f.params.p.Max, level: level, concurrency: f.concurrency, uploads: true, noSync: noSync}))
-			if err != nil {
-				return err
-			}
-			defer s.Close() // flushes chunks a failed or interrupted make left pending
-			store = s
-			// What a make that was killed left in the store goes now;
-			// the files of a make still running stay.
-			if n, err := removeStaleTemps(ctx, s, sweepIfWriterDied); err != nil {
-				a.log.Warn("make: removing stale temporary files failed", "store", s, "error", err)
-			} else if n > 0 {
-				a.log.Info("make: removed stale temporary files", "store", s, "count", n)
-			}
-		}
 		in, err := openInput(ctx, inputPath, a.io.In)
 		if err != nil {
 			return err
 		}
 		defer in.Close()
-		// The index is written as it is made, so memory does not grow
-		// with the input.
-		var stats assemble.MakeStats
-		makeTo := func(w io.Writer) (err error) {
-			_, stats, err = assemble.Make(ctx, in, assemble.MakeOptions{
-				Params: f.params.p, Digest: a.digest.d, Store: store, Concurrency: f.concurrency,
-				IndexTo: w, CountUnique: f.printStats,
-			})
-			if err != nil {
-				return fmt.Errorf("make %s: %w", inputPath, err)
-			}
-			return nil
+		stats, err := a.makeInto(ctx, "make "+inputPath, indexPath, in, f, &sf, storeSetup{level: level, noSync: noSync}, 0)
+		if err != nil {
+			return err
 		}
 		statsOut := a.io.Out
 		if indexPath == "-" {
 			statsOut = a.io.Err
-			err = makeTo(a.io.Out)
-		} else {
-			err = a.writeIndex(ctx, indexPath, makeTo)
-		}
-		if err != nil {
-			return err
 		}
 		if f.printStats {
 			return printStats(statsOut, stats)
@@ -102,4 +67,49 @@ Example:
 		return nil
 	}
 	return c
+}
+
+// makeInto cuts in into chunks, stores those the stores of sf (if any)
+// lack and writes the index to location ("-" for stdout, or an index store
+// URL) as it is made, so memory does not grow with the input. setup gives
+// the command's level and durability; flags are the index's feature flags
+// (0: a blob index). what ("make FILE") prefixes the errors of the make
+// itself.
+func (a *app) makeInto(ctx context.Context, what, location string, in io.Reader, f commonFlags, sf *storeFlags, setup storeSetup, flags uint64) (assemble.MakeStats, error) {
+	var stats assemble.MakeStats
+	var store chunk.WriteStore
+	if len(sf.stores) > 0 {
+		cfg, err := a.config()
+		if err != nil {
+			return stats, err
+		}
+		setup.digest, setup.maxChunk, setup.concurrency, setup.uploads = a.digest.d, f.params.p.Max, f.concurrency, true
+		s, err := sf.openWrite(ctx, cfg, a.setup(setup))
+		if err != nil {
+			return stats, err
+		}
+		defer s.Close() // flushes chunks a failed or interrupted make left pending
+		store = s
+		// What a make that was killed left in the store goes now;
+		// the files of a make still running stay.
+		if n, err := removeStaleTemps(ctx, s, sweepIfWriterDied); err != nil {
+			a.log.Warn("removing stale temporary files failed", "store", s, "error", err)
+		} else if n > 0 {
+			a.log.Info("removed stale temporary files", "store", s, "count", n)
+		}
+	}
+	makeTo := func(w io.Writer) (err error) {
+		_, stats, err = assemble.Make(ctx, in, assemble.MakeOptions{
+			Params: f.params.p, Digest: a.digest.d, Store: store, Concurrency: f.concurrency,
+			IndexTo: w, CountUnique: f.printStats, Flags: flags,
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
+	if location == "-" {
+		return stats, makeTo(a.io.Out)
+	}
+	return stats, a.writeIndex(ctx, location, makeTo)
 }

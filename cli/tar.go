@@ -167,51 +167,20 @@ type tarStats struct {
 }
 
 // tarIndex writes the archive encode makes as an index at location, its
-// chunks into the store of sf, without writing the archive anywhere: the
+// chunks into the stores of sf, without writing the archive anywhere: the
 // encoder feeds the chunker through a pipe.
 func (a *app) tarIndex(ctx context.Context, location string, f commonFlags, sf *storeFlags, setup storeSetup, flags uint64, encode func(io.Writer) error) (*assemble.MakeStats, error) {
-	var store chunk.WriteStore
-	if len(sf.stores) > 0 {
-		cfg, err := a.config()
-		if err != nil {
-			return nil, err
-		}
-		setup.digest, setup.maxChunk, setup.concurrency, setup.uploads = a.digest.d, f.params.p.Max, f.concurrency, true
-		s, err := sf.openWrite(ctx, cfg, a.setup(setup))
-		if err != nil {
-			return nil, err
-		}
-		defer s.Close()
-		store = s
-	}
-	var stats assemble.MakeStats
-	makeTo := func(w io.Writer) error {
-		pr, pw := io.Pipe()
-		encoded := make(chan error, 1)
-		go func() {
-			err := encode(pw)
-			pw.CloseWithError(err)
-			encoded <- err
-		}()
-		var err error
-		_, stats, err = assemble.Make(ctx, pr, assemble.MakeOptions{
-			Params: f.params.p, Digest: a.digest.d, Store: store, Concurrency: f.concurrency,
-			IndexTo: w, CountUnique: f.printStats, Flags: flags,
-		})
-		pr.CloseWithError(err) // an encoder still writing stops
-		if encErr := <-encoded; encErr != nil && (err == nil || errors.Is(err, encErr)) {
-			return fmt.Errorf("tar: %w", encErr) // the encoder failed first
-		}
-		if err != nil {
-			return fmt.Errorf("tar: %w", err)
-		}
-		return nil
-	}
-	var err error
-	if location == "-" {
-		err = makeTo(a.io.Out)
-	} else {
-		err = a.writeIndex(ctx, location, makeTo)
+	pr, pw := io.Pipe()
+	encoded := make(chan error, 1)
+	go func() {
+		err := encode(pw)
+		pw.CloseWithError(err)
+		encoded <- err
+	}()
+	stats, err := a.makeInto(ctx, "tar", location, pr, f, sf, setup, flags)
+	pr.CloseWithError(err) // an encoder still writing stops
+	if encErr := <-encoded; encErr != nil && (err == nil || errors.Is(err, encErr)) {
+		return &stats, fmt.Errorf("tar: %w", encErr) // the encoder failed first
 	}
 	return &stats, err
 }

@@ -76,28 +76,40 @@ func (f *seedFlags) load(indexPath string, warn func(msg string, args ...any)) (
 		seeds = append(seeds, seed)
 	}
 	for _, dir := range f.dirs {
-		// As desync does: subdirectories too, symlinked ones not followed.
-		err := filepath.WalkDir(dir, func(name string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || filepath.Ext(name) != ".caibx" || samePath(name, indexPath) {
-				return err
+		err := walkSeedDir(dir, ".caibx", indexPath, isFile, warn, func(index, data string) error {
+			seed, err := loadSeed(index, data)
+			if err == nil {
+				seeds = append(seeds, seed)
 			}
-			data := strings.TrimSuffix(name, ".caibx")
-			if _, err := os.Stat(data); err != nil {
-				warn("seed index skipped: its data is missing", "index", name, "err", err)
-				return nil
-			}
-			seed, err := loadSeed(name, data)
-			if err != nil {
-				return err
-			}
-			seeds = append(seeds, seed)
-			return nil
+			return err
 		})
 		if err != nil {
-			return nil, fmt.Errorf("seed directory %s: %w", dir, err)
+			return nil, err
 		}
 	}
 	return seeds, nil
+}
+
+// walkSeedDir calls add for every index named *ext under dir (as desync
+// does: subdirectories too, symlinked ones not followed), but indexPath
+// itself, whose data (its name without ext) exists as dataOK wants it; an
+// index without its data is skipped with a warning.
+func walkSeedDir(dir, ext, indexPath string, dataOK func(string) bool, warn func(msg string, args ...any), add func(index, data string) error) error {
+	err := filepath.WalkDir(dir, func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(name) != ext || samePath(name, indexPath) {
+			return err
+		}
+		data := strings.TrimSuffix(name, ext)
+		if !dataOK(data) {
+			warn("seed index skipped: its data is missing", "index", name, "data", data)
+			return nil
+		}
+		return add(name, data)
+	})
+	if err != nil {
+		return fmt.Errorf("seed directory %s: %w", dir, err)
+	}
+	return nil
 }
 
 // seedArg is a --seed argument taken apart: an index (none for a file

@@ -289,20 +289,10 @@ func loadArchiveSeeds(ctx context.Context, f *seedFlags, indexPath string, warn 
 			return nil, err
 		}
 	}
+	isDir := func(p string) bool { fi, err := os.Stat(p); return err == nil && fi.IsDir() }
 	for _, d := range f.dirs {
-		err := filepath.WalkDir(d, func(name string, e fs.DirEntry, err error) error {
-			if err != nil || e.IsDir() || filepath.Ext(name) != ".caidx" || samePath(name, indexPath) {
-				return err
-			}
-			dir := strings.TrimSuffix(name, ".caidx")
-			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-				warn("seed index skipped: its tree is missing", "index", name, "tree", dir)
-				return nil
-			}
-			return add(name, dir)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("seed directory %s: %w", d, err)
+		if err := walkSeedDir(d, ".caidx", indexPath, isDir, warn, add); err != nil {
+			return nil, err
 		}
 	}
 	return seeds, nil

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/folbricht/desync/assemble"
@@ -132,13 +131,6 @@ Example:
 			return err
 		}
 		if index {
-			// tar -i holds little live data (the make pipeline's blocks,
-			// the open directories): collecting at 1.5x of it instead of
-			// 2x keeps peak RSS under 64 MiB for any tree, at no
-			// measurable CPU cost. GOGC, when set, still decides.
-			if os.Getenv("GOGC") == "" {
-				defer debug.SetGCPercent(debug.SetGCPercent(50))
-			}
 			stats.MakeStats, err = a.tarIndex(ctx, out, f, &sf, storeSetup{level: level, noSync: noSync}, uint64(feat), encode)
 		} else {
 			err = writeOutput(args, 0, func(w io.Writer) error {

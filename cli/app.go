@@ -54,6 +54,10 @@ type app struct {
 	cfg        *config
 	log        *slog.Logger
 	logLevel   slog.LevelVar // --verbose lowers it to debug
+	version    bool          // --version, before any command
+	// root is the command tree, for the commands that describe it
+	// (completion, manpage); Run sets it.
+	root *ffcli.Command
 }
 
 // addVerbose registers --verbose, a global flag of the original desync.
@@ -69,6 +73,7 @@ func commands(a *app) []*command {
 		a.makeCmd(), a.extractCmd(), a.catCmd(), a.chopCmd(), a.cacheCmd(), a.pruneCmd(), a.verifyCmd(),
 		a.infoCmd(), a.listChunksCmd(), a.inspectChunksCmd(), a.chunkCmd(), a.verifyIndexCmd(), a.configCmd(),
 		a.chunkServerCmd(), a.indexServerCmd(), a.mountIndexCmd(), a.pullCmd(), a.tarCmd(), a.untarCmd(), a.mtreeCmd(),
+		a.completionCmd(), a.manpageCmd(), a.versionCmd(),
 	}
 }
 
@@ -136,9 +141,14 @@ flags and an example.`,
 			if len(args) > 0 {
 				return usageErr("unknown command %q", args[0])
 			}
+			if a.version {
+				writeVersion(stdio.Out)
+				return nil
+			}
 			return flag.ErrHelp
 		},
 	}
+	a.root = root
 	byName := map[string]*command{}
 	cmds = append(cmds, a.helpCmd(root, byName))
 	for _, c := range cmds {
@@ -204,5 +214,6 @@ func rootFlags(a *app) *flag.FlagSet {
 	fs.StringVar(&a.configPath, "config", "", "config file (default $HOME/.config/desync/config.json)")
 	a.digest.add(fs)
 	a.addVerbose(fs)
+	fs.BoolVar(&a.version, "version", false, "show the version of desync and of its modules")
 	return fs
 }

@@ -16,7 +16,8 @@
 // after the command without dashes; its tests are in the matching
 // _test.go when it has tests of its own (list-chunks, chunk, verify-index
 // and help are covered by app_test.go, config by config_test.go; tar, untar
-// and mtree share tar_test.go):
+// and mtree share tar_test.go; completion, manpage and version
+// surface_test.go):
 //
 //	make           make.go           cut a file into chunks, store them, write the index
 //	extract        extract.go        rebuild a file from its index, seeds and stores
@@ -38,6 +39,9 @@
 //	tar            tar.go            archive a tree (or a tar stream) as a catar, or a caidx and its chunks
 //	untar          untar.go          extract a catar or caidx to a tree or a GNU tar stream; archive seeds
 //	mtree          mtree.go          casync's mtree lines of a catar, a caidx or a directory
+//	completion     completion.go     bash, zsh and fish completion scripts made from the command tree
+//	manpage        manpage.go        man pages made from the command tree (the same text as --help)
+//	version        version.go        the CLI's version and each desync module's, from the build information
 //	help           help.go           the help of desync or of a command
 //
 // A new command is a new file with its xxxCmd, and one entry in the list
@@ -50,7 +54,9 @@
 //     on stdout; a usage error is one line naming the flag as typed and a
 //     pointer to --help.
 //   - cmdline.go: flags after positional arguments (permute) and the
-//     rewording of the flag package's errors; usage.go: the help text.
+//     rewording of the flag package's errors; usage.go: the help text,
+//     and flagGroups (a flag with its aliases) that the completion scripts
+//     and man pages share with it.
 //   - flags.go: shared flag types (list, count, chunk sizes, digest,
 //     verbose) and the flags several commands take (-n, -m, --print-stats).
 //   - config.go: config.json, store-options globs over the whole location,

@@ -30,43 +30,65 @@ func usage(c *ffcli.Command) string {
 		tw.Flush()
 		fmt.Fprintln(&b)
 	}
-	type group struct {
-		names []string
-		f     *flag.Flag
-	}
-	var groups []*group
-	byValue := map[flag.Value]*group{}
-	c.FlagSet.VisitAll(func(f *flag.Flag) {
-		if g, ok := byValue[f.Value]; ok {
-			g.names = append(g.names, f.Name)
-			return
-		}
-		g := &group{names: []string{f.Name}, f: f}
-		byValue[f.Value] = g
-		groups = append(groups, g)
-	})
-	if len(groups) > 0 {
+	if groups := flagGroups(c.FlagSet); len(groups) > 0 {
 		fmt.Fprintln(&b, "FLAGS")
 		for _, g := range groups {
-			slices.SortFunc(g.names, func(x, y string) int { return len(x) - len(y) })
-			names := make([]string, len(g.names))
-			for i, n := range g.names {
-				names[i] = "-" + n
-				if len(n) > 1 {
-					names[i] = "--" + n
-				}
-			}
 			arg := " value"
-			if bf, ok := g.f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+			if !g.takesValue() {
 				arg = ""
 			}
 			def := ""
 			if g.f.DefValue != "" && g.f.DefValue != "false" {
 				def = fmt.Sprintf(" (default %s)", g.f.DefValue)
 			}
-			fmt.Fprintf(tw, "  %s%s\t%s%s\n", strings.Join(names, ", "), arg, g.f.Usage, def)
+			fmt.Fprintf(tw, "  %s%s\t%s%s\n", strings.Join(g.dashed(), ", "), arg, g.f.Usage, def)
 		}
 		tw.Flush()
 	}
 	return b.String()
+}
+
+// flagGroup is one flag and its aliases (the names sharing its Value), as
+// help, completion scripts and man pages show it.
+type flagGroup struct {
+	names []string // shortest first
+	f     *flag.Flag
+}
+
+// flagGroups returns the flags of fs, aliases grouped, in the flag set's
+// order.
+func flagGroups(fs *flag.FlagSet) []*flagGroup {
+	var groups []*flagGroup
+	byValue := map[flag.Value]*flagGroup{}
+	fs.VisitAll(func(f *flag.Flag) {
+		if g, ok := byValue[f.Value]; ok {
+			g.names = append(g.names, f.Name)
+			return
+		}
+		g := &flagGroup{names: []string{f.Name}, f: f}
+		byValue[f.Value] = g
+		groups = append(groups, g)
+	})
+	for _, g := range groups {
+		slices.SortStableFunc(g.names, func(x, y string) int { return len(x) - len(y) })
+	}
+	return groups
+}
+
+// dashed returns the names as typed: one dash for a letter, two otherwise.
+func (g *flagGroup) dashed() []string {
+	names := make([]string, len(g.names))
+	for i, n := range g.names {
+		names[i] = "-" + n
+		if len(n) > 1 {
+			names[i] = "--" + n
+		}
+	}
+	return names
+}
+
+// takesValue reports whether the flag needs a value (it is not boolean).
+func (g *flagGroup) takesValue() bool {
+	bf, ok := g.f.Value.(interface{ IsBoolFlag() bool })
+	return !ok || !bf.IsBoolFlag()
 }

@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -471,4 +473,54 @@ func TestPruneInterrupted(t *testing.T) {
 	for _, c := range cs[:10] {
 		wantChunk(t, s, c)
 	}
+}
+
+// TestRetryWarnsOncePerStreak: a store whose calls keep failing makes one
+// warning until a call succeeds, and one for its next failure streak; at
+// debug level every retry is logged.
+func TestRetryWarnsOncePerStreak(t *testing.T) {
+	ctx := context.Background()
+	cs := testChunks(1)
+	for _, tc := range []struct {
+		level                slog.Level
+		warnings, debugLines int
+	}{
+		{slog.LevelWarn, 2, 0},
+		{slog.LevelDebug, 2, 4}, // 6 retries in all
+	} {
+		var log bytes.Buffer
+		logger := slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: tc.level}))
+		s := &switchable{Store: newLocal(t, cs...)}
+		r := storage.NewRetry(s, storage.RetryOptions{Attempts: 3, BaseInterval: time.Millisecond, Logger: logger})
+		s.down.Store(true)
+		for range 2 { // two calls of 3 attempts: 4 retries, one streak
+			if _, err := r.GetChunk(ctx, cs[0].ID()); err == nil {
+				t.Fatal("GetChunk of a store that is down succeeded")
+			}
+		}
+		s.down.Store(false)
+		wantChunk(t, r, cs[0]) // the streak ends
+		s.down.Store(true)
+		if _, err := r.GetChunk(ctx, cs[0].ID()); err == nil { // 2 retries, a new streak
+			t.Fatal("GetChunk of a store that is down succeeded")
+		}
+		warnings := strings.Count(log.String(), "level=WARN")
+		debug := strings.Count(log.String(), "level=DEBUG")
+		if warnings != tc.warnings || debug != tc.debugLines {
+			t.Errorf("level %v: %d warnings and %d debug lines, want %d and %d:\n%s", tc.level, warnings, debug, tc.warnings, tc.debugLines, log.String())
+		}
+	}
+}
+
+// switchable is a store whose reads fail transiently while down is set.
+type switchable struct {
+	chunk.Store
+	down atomic.Bool
+}
+
+func (s *switchable) GetChunk(ctx context.Context, id chunk.ID) (*chunk.Chunk, error) {
+	if s.down.Load() {
+		return nil, storage.Transient(errors.New("down"))
+	}
+	return s.Store.GetChunk(ctx, id)
 }

@@ -55,8 +55,9 @@ func CopyIndex(ctx context.Context, s IndexStore, name string, w io.Writer) erro
 // collected once and sent again on a retry, and a copy is repeated only
 // while nothing has been written to the caller's writer.
 type IndexRetry struct {
-	s IndexStore
-	o RetryOptions
+	s      IndexStore
+	o      RetryOptions
+	streak streak
 }
 
 // NewIndexRetry wraps s. Use [WrapIndexRetry] to keep s's capabilities
@@ -97,7 +98,7 @@ func WrapIndexRetry(s IndexStore, o RetryOptions) IndexStore {
 
 // GetIndex reads an index, retrying transient failures.
 func (r *IndexRetry) GetIndex(ctx context.Context, name string) (ix *caindex.Index, err error) {
-	err = retry(ctx, r.o, r.s.String(), "get index", name, func() (err error) {
+	err = retry(ctx, r.o, &r.streak, r.s.String(), "get index", name, func() (err error) {
 		ix, err = r.s.GetIndex(ctx, name)
 		return err
 	})
@@ -127,7 +128,7 @@ func (w indexWriter) WriteIndex(ctx context.Context, name string, write func(io.
 	if err := write(&b); err != nil {
 		return err
 	}
-	return retry(ctx, w.r.o, w.r.s.String(), "store index", name, func() error {
+	return retry(ctx, w.r.o, &w.r.streak, w.r.s.String(), "store index", name, func() error {
 		return WriteIndex(ctx, w.r.s, name, func(out io.Writer) error {
 			_, err := out.Write(b.Bytes())
 			return err
@@ -141,7 +142,7 @@ type indexCopier struct{ r *IndexRetry }
 // before any byte has reached w.
 func (c indexCopier) CopyIndex(ctx context.Context, name string, w io.Writer) error {
 	cw := &countWriter{w: w}
-	return retry(ctx, c.r.o, c.r.s.String(), "copy index", name, func() error {
+	return retry(ctx, c.r.o, &c.r.streak, c.r.s.String(), "copy index", name, func() error {
 		err := CopyIndex(ctx, c.r.s, name, cw)
 		if err != nil && cw.n > 0 {
 			return Permanent(err) // the caller has part of it: no retry

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/folbricht/desync/chunk"
@@ -27,8 +28,24 @@ type RetryOptions struct {
 	// BaseInterval is the wait before the first retry; retry n waits n times
 	// as long, as in desync.
 	BaseInterval time.Duration
-	// Logger receives a warning for every retry; nil discards.
+	// Logger receives a warning for the first retry of a failure streak
+	// (the calls of a store that fail until one succeeds), and a debug
+	// message for every retry; nil discards.
 	Logger *slog.Logger
+}
+
+// streak counts the retries of a store since its last call that
+// succeeded, so that a store that is down makes one warning, not one per
+// chunk.
+type streak struct{ retries atomic.Int64 }
+
+// note records the outcome of a call: one that did not fail transiently
+// (it succeeded, or the store answered, such as with a missing chunk) ends
+// the streak.
+func (s *streak) note(err error) {
+	if !IsTransient(err) && s.retries.Load() != 0 {
+		s.retries.Store(0)
+	}
 }
 
 // Retry repeats store calls that fail with a transient error ([IsTransient]):
@@ -37,8 +54,9 @@ type RetryOptions struct {
 // cancelled context, a [Permanent] error, or an error nobody classified. A call is made at most max(Attempts, 1) times. The wait ends early
 // when the context does.
 type Retry struct {
-	s chunk.Store
-	o RetryOptions
+	s      chunk.Store
+	o      RetryOptions
+	streak streak
 }
 
 // NewRetry wraps s. StoreChunk is retried too, if s is a chunk.WriteStore.
@@ -50,15 +68,17 @@ func NewRetry(s chunk.Store, o RetryOptions) *Retry {
 }
 
 func (r *Retry) do(ctx context.Context, op string, id chunk.ID, fn func() error) error {
-	return retry(ctx, r.o, r.s.String(), op, id.String(), fn)
+	return retry(ctx, r.o, &r.streak, r.s.String(), op, id.String(), fn)
 }
 
 // retry calls fn until it succeeds, fails with an error that is not
 // transient, o.Attempts calls are made, or ctx is done. store, op and what
-// (a chunk ID, an index name) are for the log.
-func retry(ctx context.Context, o RetryOptions, store, op, what string, fn func() error) error {
+// (a chunk ID, an index name) are for the log; st is the store's failure
+// streak.
+func retry(ctx context.Context, o RetryOptions, st *streak, store, op, what string, fn func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := fn()
+		st.note(err)
 		last := attempt >= o.Attempts
 		if !last && IsTransient(err) && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 			// A retry is due but the caller has given up: say so, as when
@@ -72,7 +92,11 @@ func retry(ctx context.Context, o RetryOptions, store, op, what string, fn func(
 			return err
 		}
 		wait := time.Duration(attempt) * o.BaseInterval
-		o.Logger.Warn("retrying store call", "store", store, "op", op, "id", what,
+		level, msg := slog.LevelDebug, "retrying store call"
+		if st.retries.Add(1) == 1 {
+			level, msg = slog.LevelWarn, "store calls failing, retrying (further retries are logged at debug level until a call succeeds)"
+		}
+		o.Logger.Log(ctx, level, msg, "store", store, "op", op, "id", what,
 			"attempt", attempt, "wait", wait, "error", err)
 		t := time.NewTimer(wait)
 		select {

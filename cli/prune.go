@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/folbricht/desync/chunk"
 	"github.com/folbricht/desync/storage"
@@ -22,7 +24,8 @@ func (a *app) pruneCmd() *command {
 		short:   "delete the chunks no index refers to",
 		long: `Deletes every chunk of the store (-s) that none of the indexes refers to
 (and none of the --keep-chunks files lists), after asking for confirmation
-unless -y (--yes) is given. Chunks are deleted one at a time: an interrupted prune
+unless -y (--yes) is given, and says how many chunks it kept and deleted
+(and, for a local store, how many bytes that freed). Chunks are deleted one at a time: an interrupted prune
 leaves every chunk the indexes need in place. Temporary files that writers
 which died left behind are deleted too. Do not run it while chunks are
 being written to the store.
@@ -66,10 +69,47 @@ Example:
 				return fmt.Errorf("prune: not confirmed; nothing deleted")
 			}
 		}
-		if err := p.Prune(ctx, func(id chunk.ID) bool { return keep[id] }); err != nil {
+		var kept, deleted, freed atomic.Int64
+		filer, hasFiles := storage.As[storage.ChunkFiler](s)
+		err = p.Prune(ctx, func(id chunk.ID) bool {
+			if keep[id] {
+				kept.Add(1)
+				return true
+			}
+			deleted.Add(1)
+			if hasFiles {
+				if path, _, ok := filer.ChunkFile(id); ok {
+					if fi, err := os.Stat(path); err == nil {
+						freed.Add(fi.Size())
+					}
+				}
+			}
+			return false
+		})
+		if err != nil {
 			return fmt.Errorf("prune %s: %w", s, err)
 		}
+		fmt.Fprintf(a.io.Err, "%d chunks kept, %d deleted", kept.Load(), deleted.Load())
+		if hasFiles {
+			fmt.Fprintf(a.io.Err, ", %s freed", humanBytes(freed.Load()))
+		}
+		fmt.Fprintln(a.io.Err)
 		return nil
 	}
 	return c
+}
+
+// humanBytes writes n bytes in the largest binary unit that keeps it at
+// least 1 ("3.2 MiB", "512 B").
+func humanBytes(n int64) string {
+	const units = "KMGTPE"
+	if n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	f, i := float64(n)/1024, 0
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.1f %ciB", f, units[i])
 }

@@ -45,8 +45,16 @@ func TestPrune(t *testing.T) {
 	for _, yes := range []string{"-y", "--yes"} {
 		t.Run(yes, func(t *testing.T) {
 			s := newStore(t)
-			mustRun(t, nil, "prune", "-s", s, yes, idx1)
+			before := dirSize(t, s)
+			r := mustRun(t, nil, "prune", "-s", s, yes, idx1)
 			assertSameIDs(t, "pruned store", storeChunks(t, s), ids1)
+			// It says what it did: counts, and the bytes the deleted
+			// chunk files held.
+			freed := humanBytes(before - dirSize(t, s))
+			want := fmt.Sprintf("%d chunks kept, %d deleted, %s freed\n", len(ids1), len(ids2)-shared, freed)
+			if r.stderr != want {
+				t.Errorf("prune said %q, want %q", r.stderr, want)
+			}
 			extractOK(t, data1, idx1, "-s", s)
 		})
 	}

@@ -157,6 +157,9 @@ flags and an example.`,
 		byName[c.Name] = c
 		exec := c.Exec
 		c.Exec = func(ctx context.Context, args []string) error {
+			if err := applyEnv(c.FlagSet); err != nil {
+				return err
+			}
 			if len(args) < c.minArgs || (c.maxArgs != anyArgs && len(args) > c.maxArgs) {
 				return usageErr("%s: wrong number of arguments (%d); usage: %s", c.Name, len(args), c.ShortUsage)
 			}

@@ -57,6 +57,8 @@
 //     rewording of the flag package's errors; usage.go: the help text,
 //     and flagGroups (a flag with its aliases) that the completion scripts
 //     and man pages share with it.
+//   - env.go: DESYNC_<FLAG> variables for every long flag, applied to
+//     what the command line did not set, before config.json.
 //   - flags.go: shared flag types (list, count, chunk sizes, digest,
 //     verbose) and the flags several commands take (-n, -m, --print-stats).
 //   - config.go: config.json, store-options globs over the whole location,

@@ -41,7 +41,11 @@ func usage(c *ffcli.Command) string {
 			if g.f.DefValue != "" && g.f.DefValue != "false" {
 				def = fmt.Sprintf(" (default %s)", g.f.DefValue)
 			}
-			fmt.Fprintf(tw, "  %s%s\t%s%s\n", strings.Join(g.dashed(), ", "), arg, g.f.Usage, def)
+			env := ""
+			if vars := g.envVars(); len(vars) > 0 {
+				env = " [$" + strings.Join(vars, ", $") + "]"
+			}
+			fmt.Fprintf(tw, "  %s%s\t%s%s%s\n", strings.Join(g.dashed(), ", "), arg, g.f.Usage, def, env)
 		}
 		tw.Flush()
 	}

@@ -337,14 +337,26 @@ func TestExtractStream(t *testing.T) {
 	}
 }
 
-// recordProgress keeps the total of the last phase and the bytes added.
+// recordProgress keeps the total of the assembling phase and the bytes
+// added to it.
 type recordProgress struct {
-	total int64
-	done  atomic.Int64
+	total      int64
+	done       atomic.Int64
+	assembling bool
 }
 
-func (p *recordProgress) Phase(_ string, total int64) { p.total = total; p.done.Store(0) }
-func (p *recordProgress) Add(n int64)                 { p.done.Add(n) }
+func (p *recordProgress) Phase(name string, total int64) {
+	if p.assembling = name == "Assembling"; p.assembling {
+		p.total = total
+		p.done.Store(0)
+	}
+}
+
+func (p *recordProgress) Add(n int64) {
+	if p.assembling {
+		p.done.Add(n)
+	}
+}
 
 // TestExtractStreamFailures checks that a streamed extraction that fails,
 // even after whole windows were written, leaves the output as it was.

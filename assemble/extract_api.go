@@ -46,7 +46,9 @@ type ExtractOptions struct {
 	// Progress, if set, follows the extraction (not ExtractWriter): a phase
 	// "Chunking seed N" for each seed without an index, then "Assembling",
 	// whose Add calls add up to the index's size when it succeeds (its
-	// total is that size; for ExtractStream, the reader's SizeHint).
+	// total is that size; for ExtractStream, the reader's SizeHint), then
+	// "Syncing", of no size, while the output is made durable (not with
+	// NoSync).
 	Progress Progress
 }
 

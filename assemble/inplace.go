@@ -60,6 +60,9 @@ func extractInPlace(ctx context.Context, ix *caindex.Index, path string, o Extra
 	if stats, err = newExtraction(ix, f, seeds, o).run(ctx); err != nil {
 		return stats, err
 	}
+	if !o.NoSync {
+		o.Progress.Phase("Syncing", 0)
+	}
 	if err := o.sync().SyncFile(f); err != nil {
 		return stats, err
 	}

@@ -41,6 +41,11 @@ type MakeOptions struct {
 	// come after more than recentMax (16384) other distinct chunks, which
 	// the store then holds whether this run stored them or not.
 	CountUnique bool
+	// Progress, if set, is told of every byte read (Add), and of the end:
+	// a phase "Flushing" of no size while the store makes its chunks
+	// durable. The caller starts the first phase (it knows the input's
+	// size).
+	Progress Progress
 }
 
 // MakeStats describe a finished [Make].
@@ -153,6 +158,9 @@ type maker struct {
 func newMaker(o MakeOptions) (*maker, error) {
 	if o.Params == (chunker.Params{}) {
 		o.Params = chunker.DefaultParams()
+	}
+	if o.Progress == nil {
+		o.Progress = noProgress{}
 	}
 	ck, err := chunker.New(o.Params)
 	if err != nil {
@@ -278,6 +286,7 @@ func (m *maker) read(r io.Reader) error {
 		for end < len(blk.buf) && !eof {
 			k, err := r.Read(blk.buf[end:])
 			end += k
+			m.o.Progress.Add(int64(k))
 			if errors.Is(err, io.EOF) {
 				eof = true
 			} else if err != nil {
@@ -360,6 +369,7 @@ func (m *maker) drain() {
 func (m *maker) finish() (*caindex.Index, MakeStats, error) {
 	// The index is the commit record: its chunks must be durable first.
 	if f, ok := m.o.Store.(chunk.Flusher); ok {
+		m.o.Progress.Phase("Flushing", 0)
 		if err := f.Flush(m.ctx); err != nil {
 			return nil, m.stats, err
 		}

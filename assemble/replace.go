@@ -27,6 +27,9 @@ func replaceFile(path string, o ExtractOptions, fill func(f *os.File) error) err
 		if err := fill(f); err != nil {
 			return err
 		}
+		if !o.NoSync {
+			o.Progress.Phase("Syncing", 0)
+		}
 		return f.Chmod(mode)
 	})
 }

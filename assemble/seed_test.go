@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -251,24 +252,27 @@ func (p *phaseRecorder) Add(n int64) {
 	p.done[len(p.done)-1] += n
 }
 
-// TestExtractProgress: a phase per seed to chunk, then assembling; each
-// phase's progress adds up to its total.
+// TestExtractProgress: a phase per seed to chunk, then assembling, then
+// syncing (none with NoSync); each phase's progress adds up to its total.
 func TestExtractProgress(t *testing.T) {
 	old := randomBytes(1, 2<<20)
 	f := newSeedFixture(t, old, concat(old[:1<<20], make([]byte, 100000), randomBytes(5, 50000), old[1<<20:]))
 	for _, tc := range []struct {
-		inPlace bool
-		seed    Seed
-		phases  []string
+		inPlace, noSync bool
+		seed            Seed
+		phases          []string
 	}{
-		{false, Seed{Path: f.oldPath, Index: f.oldIx}, []string{"Assembling"}},
-		{true, Seed{Path: f.oldPath, Index: f.oldIx}, []string{"Assembling"}},
-		{false, Seed{Path: f.oldPath}, []string{"Chunking seed 1", "Assembling"}},
+		{false, false, Seed{Path: f.oldPath, Index: f.oldIx}, []string{"Assembling", "Syncing"}},
+		{false, true, Seed{Path: f.oldPath, Index: f.oldIx}, []string{"Assembling"}},
+		{true, false, Seed{Path: f.oldPath, Index: f.oldIx}, []string{"Assembling", "Syncing"}},
+		{true, true, Seed{Path: f.oldPath, Index: f.oldIx}, []string{"Assembling"}},
+		{false, false, Seed{Path: f.oldPath}, []string{"Chunking seed 1", "Assembling", "Syncing"}},
 	} {
 		out := filepath.Join(t.TempDir(), "out")
 		os.WriteFile(out, old, 0o644)
 		p := &phaseRecorder{}
-		if _, err := ExtractFile(context.Background(), f.ix, out, ExtractOptions{Store: f.store, InPlace: tc.inPlace, Seeds: []Seed{tc.seed}, Progress: p}); err != nil {
+		o := ExtractOptions{Store: f.store, InPlace: tc.inPlace, NoSync: tc.noSync, Seeds: []Seed{tc.seed}, Progress: p}
+		if _, err := ExtractFile(context.Background(), f.ix, out, o); err != nil {
 			t.Fatal(err)
 		}
 		if strings.Join(p.names, ",") != strings.Join(tc.phases, ",") {
@@ -280,8 +284,8 @@ func TestExtractProgress(t *testing.T) {
 				t.Errorf("in place %v: phase %s adds up to %d of %d", tc.inPlace, p.names[i], p.done[i], p.totals[i])
 			}
 		}
-		if p.totals[len(p.totals)-1] != int64(f.ix.Size()) {
-			t.Errorf("assembling total %d, the file has %d bytes", p.totals[len(p.totals)-1], f.ix.Size())
+		if i := slices.Index(p.names, "Assembling"); p.totals[i] != int64(f.ix.Size()) {
+			t.Errorf("assembling total %d, the file has %d bytes", p.totals[i], f.ix.Size())
 		}
 	}
 }
@@ -678,5 +682,35 @@ func TestSeedData(t *testing.T) {
 	}
 	if _, err := ExtractWriter(ctx, f.ix, io.Discard, ExtractOptions{Store: f.store, Seeds: []Seed{{Path: "x", Data: memData{bytes.NewReader(old)}}}}); err == nil {
 		t.Fatal("reader seed without an index accepted")
+	}
+}
+
+// TestMakeProgress: Make counts every byte it reads, then, with a store
+// that batches (a local store syncs), a phase "Flushing" before the index
+// is complete; without a store there is nothing to flush.
+func TestMakeProgress(t *testing.T) {
+	data := randomBytes(3, 3<<20+12345)
+	for _, withStore := range []bool{false, true} {
+		p := &phaseRecorder{}
+		p.Phase("Chunking", int64(len(data))) // the caller starts the first phase
+		o := MakeOptions{Progress: p}
+		if withStore {
+			store, err := storage.NewLocal(t.TempDir(), storage.LocalOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			o.Store = store
+		}
+		if _, _, err := Make(context.Background(), bytes.NewReader(data), o); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"Chunking"}
+		if withStore {
+			want = append(want, "Flushing")
+		}
+		if !slices.Equal(p.names, want) || p.done[0] != int64(len(data)) {
+			t.Errorf("store %v: phases %q with %v bytes, want %q with %d read", withStore, p.names, p.done, want, len(data))
+		}
 	}
 }

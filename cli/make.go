@@ -107,10 +107,13 @@ func (a *app) makeInto(ctx context.Context, what, location string, in io.Reader,
 			a.log.Info("removed stale temporary files", "store", s, "count", n)
 		}
 	}
+	p := &phases{w: a.io.Err}
+	defer p.Finish()
 	makeTo := func(w io.Writer) (err error) {
+		p.Phase("Chunking", inputSize(in))
 		_, stats, err = assemble.Make(ctx, in, assemble.MakeOptions{
 			Params: f.params.p, Digest: a.digest.d, Store: store, Concurrency: f.concurrency,
-			IndexTo: w, CountUnique: f.printStats, Flags: flags,
+			IndexTo: w, CountUnique: f.printStats, Flags: flags, Progress: p,
 		})
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
@@ -121,4 +124,14 @@ func (a *app) makeInto(ctx context.Context, what, location string, in io.Reader,
 		return stats, makeTo(a.io.Out)
 	}
 	return stats, a.writeIndex(ctx, location, makeTo)
+}
+
+// inputSize is the size of a regular file being read, or 0 (unknown).
+func inputSize(in io.Reader) int64 {
+	if f, ok := in.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			return fi.Size()
+		}
+	}
+	return 0
 }

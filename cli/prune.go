@@ -98,18 +98,3 @@ Example:
 	}
 	return c
 }
-
-// humanBytes writes n bytes in the largest binary unit that keeps it at
-// least 1 ("3.2 MiB", "512 B").
-func humanBytes(n int64) string {
-	const units = "KMGTPE"
-	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
-	}
-	f, i := float64(n)/1024, 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	return fmt.Sprintf("%.1f %ciB", f, units[i])
-}

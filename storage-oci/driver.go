@@ -244,15 +244,16 @@ func (d *Driver) ensureConfig(ctx context.Context) error {
 
 // Delete removes the chunk artifact tagged with the name's tag: it reads
 // the manifest and deletes it by digest, but only if it is a desync chunk
-// artifact (an unrelated artifact under a chunk-shaped tag is left alone,
-// with an error). Blobs are left to the registry's garbage collection.
+// artifact: an unrelated artifact under a chunk-shaped tag is left alone,
+// with a *leftAloneError, which Classify calls missing (there is no chunk
+// to remove), so that prune goes on. Blobs are left to the registry's garbage collection.
 func (d *Driver) Delete(ctx context.Context, name string) error {
 	tag := Tag(name)
 	desc, _, err := d.fetchManifest(ctx, tag)
 	if err != nil {
 		var nc *notChunkError
 		if errors.As(err, &nc) {
-			return fmt.Errorf("refusing to delete: %w", err)
+			return &leftAloneError{err}
 		}
 		return err
 	}

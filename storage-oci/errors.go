@@ -6,6 +6,7 @@ import (
 	"syscall"
 
 	"oras.land/oras-go/v2/errdef"
+	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/errcode"
 
 	"github.com/folbricht/desync/storage"
@@ -24,14 +25,15 @@ func (d *Driver) Classify(err error) storage.ErrorKind { return classify(err) }
 func classify(err error) storage.ErrorKind {
 	var resp *errcode.ErrorResponse
 	var nc *notChunkError
+	var left *leftAloneError
 	switch {
 	case err == nil:
 		return storage.KindUnknown
-	case errors.Is(err, errdef.ErrNotFound):
+	case errors.As(err, &left), errors.Is(err, errdef.ErrNotFound):
 		return storage.KindMissing
 	case errors.As(err, &resp):
 		return storage.ClassifyStatus(resp.StatusCode)
-	case errors.As(err, &nc), errors.Is(err, errors.ErrUnsupported):
+	case errors.As(err, &nc), errors.Is(err, errors.ErrUnsupported), errors.Is(err, auth.ErrBasicCredentialNotFound):
 		return storage.KindPermanent
 	case errors.Is(err, syscall.ECONNREFUSED):
 		// Nothing listens there: no registry at this address. Retrying
@@ -43,6 +45,9 @@ func classify(err error) storage.ErrorKind {
 
 // explain adds what a refusal means to an error of the registry API.
 func explain(err error) error {
+	if errors.Is(err, auth.ErrBasicCredentialNotFound) {
+		return &hintError{err, "the registry wants credentials (DESYNC_OCI_USERNAME/DESYNC_OCI_PASSWORD, oci-credentials in config.json, docker login)"}
+	}
 	var resp *errcode.ErrorResponse
 	if !errors.As(err, &resp) {
 		return err
@@ -64,3 +69,10 @@ type hintError struct {
 
 func (e *hintError) Error() string { return e.hint + ": " + e.err.Error() }
 func (e *hintError) Unwrap() error { return e.err }
+
+// leftAloneError: Delete found something other than a chunk artifact
+// under the tag and did not delete it.
+type leftAloneError struct{ err error }
+
+func (e *leftAloneError) Error() string { return "not deleted: " + e.err.Error() }
+func (e *leftAloneError) Unwrap() error { return e.err }

@@ -15,7 +15,7 @@ require (
 	github.com/folbricht/desync/caindex v0.0.0 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
 	golang.org/x/sync v0.24.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
 )
 
 replace github.com/folbricht/desync/storage => ../storage

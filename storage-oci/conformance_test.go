@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -64,79 +65,86 @@ func openFormat(t testing.TB, location string, fo storage.FormatOptions) *storag
 // TestConformance runs the chunk store suite against the distribution
 // registry: compressed, plain, with a suffix that has an encryption part
 // (the driver takes it from the layout), through storage.Open (with a
-// Retry), and behind basic and bearer-token auth.
+// Retry), and behind bearer-token auth; the variants run side by side.
 func TestConformance(t *testing.T) {
 	noDocker(t)
 	srv := ocitest.Start(t)
-	basic := ocitest.StartBasic(t)
 	bearer := ocitest.StartBearer(t, "desync/bearer")
 	zstd, err := chunk.NewZstd(chunk.ZstdOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// (Basic auth: TestCredentialOrder and TestOpen.)
 	login := func(s *ocitest.Server) storage.Credentials {
 		return storage.StaticCredentials{s.Addr: {ID: s.User, Secret: storage.Secret(s.Pass)}}
 	}
-	for _, tc := range []struct {
-		name string
-		new  func(t *testing.T) *storage.ObjectStore
-		wrap bool // open through storage.Open
-		conv chunk.Converter
-		loc  func() string
-	}{
-		{name: "Zstd", conv: zstd, new: func(t *testing.T) *storage.ObjectStore { return open(t, srv.URL(newRepo()), storage.Options{}) }},
-		{name: "Uncompressed", conv: chunk.Uncompressed{}, new: func(t *testing.T) *storage.ObjectStore {
-			return open(t, srv.URL(newRepo()), storage.Options{Uncompressed: true})
-		}},
-		{name: "EncryptionSuffix", conv: zstd, new: func(t *testing.T) *storage.ObjectStore {
-			return openFormat(t, srv.URL(newRepo()), storage.FormatOptions{Suffix: ".cacnk.xchacha20-poly1305-630dcd29"})
-		}},
-		{name: "Basic", conv: zstd, new: func(t *testing.T) *storage.ObjectStore {
-			return open(t, basic.URL(newRepo()), storage.Options{Credentials: login(basic)})
-		}},
-		{name: "Bearer", conv: zstd, new: func(t *testing.T) *storage.ObjectStore {
-			return open(t, bearer.URL("desync/bearer"), storage.Options{Credentials: login(bearer.Server)})
-		}},
-		{name: "Open", conv: zstd, wrap: true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			drivers := map[chunk.Store]*storage.ObjectStore{}
-			storagetest.Run(t, storagetest.Harness{
-				New: func(t *testing.T) chunk.Store {
-					if tc.wrap {
-						loc := srv.URL(newRepo())
-						s, err := storage.Open(context.Background(), loc, storage.Options{ErrorRetry: 2, ErrorRetryBaseInterval: time.Millisecond})
-						if err != nil {
-							t.Fatal(err)
+	t.Run("Variants", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			new  func(t *testing.T) *storage.ObjectStore
+			wrap bool // open through storage.Open
+			conv chunk.Converter
+			loc  func() string
+		}{
+			{name: "Zstd", conv: zstd, new: func(t *testing.T) *storage.ObjectStore { return open(t, srv.URL(newRepo()), storage.Options{}) }},
+			{name: "Uncompressed", conv: chunk.Uncompressed{}, new: func(t *testing.T) *storage.ObjectStore {
+				return open(t, srv.URL(newRepo()), storage.Options{Uncompressed: true})
+			}},
+			{name: "EncryptionSuffix", conv: zstd, new: func(t *testing.T) *storage.ObjectStore {
+				return openFormat(t, srv.URL(newRepo()), storage.FormatOptions{Suffix: ".cacnk.xchacha20-poly1305-630dcd29"})
+			}},
+			{name: "Bearer", conv: zstd, new: func(t *testing.T) *storage.ObjectStore {
+				return open(t, bearer.URL("desync/bearer"), storage.Options{Credentials: login(bearer.Server)})
+			}},
+			{name: "Open", conv: zstd, wrap: true},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel() // each variant in its own repositories; the registry's latency dominates
+				var mu sync.Mutex
+				drivers := map[chunk.Store]*storage.ObjectStore{}
+				storagetest.Run(t, storagetest.Harness{
+					New: func(t *testing.T) chunk.Store {
+						if tc.wrap {
+							loc := srv.URL(newRepo())
+							s, err := storage.Open(context.Background(), loc, storage.Options{ErrorRetry: 2, ErrorRetryBaseInterval: time.Millisecond})
+							if err != nil {
+								t.Fatal(err)
+							}
+							if _, ok := s.(*storage.Retry); !ok {
+								t.Fatalf("storage.Open(%s) = %T, want a *storage.Retry", loc, s)
+							}
+							mu.Lock()
+							drivers[s] = open(t, loc, storage.Options{})
+							mu.Unlock()
+							return s
 						}
-						if _, ok := s.(*storage.Retry); !ok {
-							t.Fatalf("storage.Open(%s) = %T, want a *storage.Retry", loc, s)
+						s := tc.new(t)
+						if tc.name == "Bearer" {
+							// One repository for every subtest: empty it.
+							if err := s.Prune(context.Background(), func(chunk.ID) bool { return false }); err != nil {
+								t.Fatal(err)
+							}
 						}
-						drivers[s] = open(t, loc, storage.Options{})
+						mu.Lock()
+						drivers[s] = s
+						mu.Unlock()
 						return s
-					}
-					s := tc.new(t)
-					if tc.name == "Bearer" {
-						// One repository for every subtest: empty it.
-						if err := s.Prune(context.Background(), func(chunk.ID) bool { return false }); err != nil {
+					},
+					Converter: tc.conv,
+					// Corrupt pushes the bytes as the chunk's blob, through the
+					// registry API like any chunk.
+					Corrupt: func(t *testing.T, s chunk.Store, id chunk.ID, stored []byte) {
+						mu.Lock()
+						st := drivers[s]
+						mu.Unlock()
+						if err := st.Driver().Put(context.Background(), st.Name(id), stored); err != nil {
 							t.Fatal(err)
 						}
-					}
-					drivers[s] = s
-					return s
-				},
-				Converter: tc.conv,
-				// Corrupt pushes the bytes as the chunk's blob, through the
-				// registry API like any chunk.
-				Corrupt: func(t *testing.T, s chunk.Store, id chunk.ID, stored []byte) {
-					st := drivers[s]
-					if err := st.Driver().Put(context.Background(), st.Name(id), stored); err != nil {
-						t.Fatal(err)
-					}
-				},
+					},
+				})
 			})
-		})
-	}
+		}
+	})
 	if bearer.Tokens() == 0 {
 		t.Error("the bearer registry handed out no token")
 	}

@@ -79,6 +79,9 @@ func NewDriver(ctx context.Context, loc *url.URL, o storage.Options) (*Driver, e
 // Location returns the store's parsed location.
 func (d *Driver) Location() Location { return d.loc }
 
+// setPageSize sets the tag listing's page size (tests).
+func (d *Driver) setPageSize(n int) { d.repo.TagListPageSize = n }
+
 // Tag returns the tag of an object name: the name without its directory.
 func Tag(name string) string {
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {

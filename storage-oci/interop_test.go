@@ -19,20 +19,25 @@ import (
 	"github.com/folbricht/desync/storage-oci/ocitest"
 )
 
-const origDir = "testdata/orig"
+// The original's artifacts: a plain casync store, and an encrypted one.
+const (
+	origDir    = "testdata/orig"
+	origEncDir = "testdata/orig-enc"
+	encSuffix  = ".cacnk.xchacha20-poly1305-630dcd29"
+)
 
 // loadOrig puts the original's artifacts into repo with plain HTTP
 // requests: each blob by a monolithic upload, each manifest by PUT of its
 // exact bytes under its tag.
-func loadOrig(t *testing.T, srv *ocitest.Server, repo string) []string {
+func loadOrig(t *testing.T, srv *ocitest.Server, dir, repo string) []string {
 	t.Helper()
-	blobs, err := os.ReadDir(filepath.Join(origDir, "blobs"))
+	blobs, err := os.ReadDir(filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "http://" + srv.Addr + "/v2/" + repo
 	for _, e := range blobs {
-		b, err := os.ReadFile(filepath.Join(origDir, "blobs", e.Name()))
+		b, err := os.ReadFile(filepath.Join(dir, "blobs", e.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,9 +57,9 @@ func loadOrig(t *testing.T, srv *ocitest.Server, repo string) []string {
 			t.Fatalf("uploading blob %s: %s", e.Name(), resp.Status)
 		}
 	}
-	tags := readTags(t)
+	tags := readTags(t, dir)
 	for _, tag := range tags {
-		m, err := os.ReadFile(filepath.Join(origDir, "manifests", tag))
+		m, err := os.ReadFile(filepath.Join(dir, "manifests", tag))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,9 +70,9 @@ func loadOrig(t *testing.T, srv *ocitest.Server, repo string) []string {
 	return tags
 }
 
-func readTags(t *testing.T) []string {
+func readTags(t *testing.T, dir string) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(origDir, "tags.txt"))
+	b, err := os.ReadFile(filepath.Join(dir, "tags.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +120,7 @@ func rawManifest(t *testing.T, srv *ocitest.Server, repo, tag string) []byte {
 func TestReadOriginal(t *testing.T) {
 	noDocker(t)
 	srv := ocitest.Start(t)
-	tags := loadOrig(t, srv, "vec/store")
+	tags := loadOrig(t, srv, origDir, "vec/store")
 	s := open(t, srv.URL("vec/store"), storage.Options{})
 	defer s.Close()
 	ctx := context.Background()
@@ -152,32 +157,84 @@ func TestReadOriginal(t *testing.T) {
 	}
 }
 
-// TestSameManifest: for the blob the original pushed under a tag, our
-// store pushes the byte-identical manifest (so the same digest).
+// TestReadOriginalEncrypted: the tags of the original's encrypted store
+// are listed by a store whose layout has the encryption suffix, and each
+// reads back as the blob the original pushed (decrypting it is the
+// encryption converter's business, not the driver's).
+func TestReadOriginalEncrypted(t *testing.T) {
+	noDocker(t)
+	srv := ocitest.Start(t)
+	tags := loadOrig(t, srv, origEncDir, "vec/enc")
+	s := openFormat(t, srv.URL("vec/enc"), storage.FormatOptions{Suffix: encSuffix})
+	defer s.Close()
+	ctx := context.Background()
+	var listed []string
+	for id, err := range s.ListChunks(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed = append(listed, id.String()+encSuffix)
+	}
+	slices.Sort(listed)
+	if !slices.Equal(listed, tags) {
+		t.Errorf("listed %q, want the original's tags %q", listed, tags)
+	}
+	for _, tag := range tags {
+		got, err := s.Driver().Get(ctx, tag[:4]+"/"+tag, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want, _ := os.ReadFile(filepath.Join(origEncDir, "blobs", layerDigest(t, origEncDir, tag))); !bytes.Equal(got, want) {
+			t.Errorf("tag %s: read %d bytes, not the original's blob of %d", tag, len(got), len(want))
+		}
+	}
+	// A store without the suffix sees none of them.
+	plain := open(t, srv.URL("vec/enc"), storage.Options{})
+	defer plain.Close()
+	for id := range plain.ListChunks(ctx) {
+		t.Errorf("a .cacnk store lists %s of the encrypted store", id)
+	}
+}
+
+// layerDigest returns the hex sha256 of the one layer of a manifest of dir.
+func layerDigest(t *testing.T, dir, tag string) string {
+	t.Helper()
+	m, err := os.ReadFile(filepath.Join(dir, "manifests", tag))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(m), `"layers":[{"mediaType":"application/octet-stream","digest":"sha256:`)
+	if !ok {
+		t.Fatalf("manifest %s has no octet-stream layer", tag)
+	}
+	d, _, _ := strings.Cut(after, `"`)
+	return d
+}
+
+// TestSameManifest: for each blob the original pushed under a tag (plain
+// and encrypted stores), our driver pushes the byte-identical manifest
+// (so the same digest).
 func TestSameManifest(t *testing.T) {
 	noDocker(t)
 	srv := ocitest.Start(t)
 	s := open(t, srv.URL("ours/store"), storage.Options{})
 	defer s.Close()
-	for _, tag := range readTags(t) {
-		orig, err := os.ReadFile(filepath.Join(origDir, "manifests", tag))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var digest string
-		if _, after, ok := strings.Cut(string(orig), `"layers":[{"mediaType":"application/octet-stream","digest":"sha256:`); ok {
-			digest, _, _ = strings.Cut(after, `"`)
-		}
-		blob, err := os.ReadFile(filepath.Join(origDir, "blobs", digest))
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := fmt.Sprintf("%s/%s", tag[:4], tag)
-		if err := s.Driver().Put(context.Background(), name, blob); err != nil {
-			t.Fatal(err)
-		}
-		if got := rawManifest(t, srv, "ours/store", tag); !bytes.Equal(got, orig) {
-			t.Errorf("our manifest for %s:\n%s\nthe original's:\n%s", tag, got, orig)
+	for _, dir := range []string{origDir, origEncDir} {
+		for _, tag := range readTags(t, dir) {
+			orig, err := os.ReadFile(filepath.Join(dir, "manifests", tag))
+			if err != nil {
+				t.Fatal(err)
+			}
+			blob, err := os.ReadFile(filepath.Join(dir, "blobs", layerDigest(t, dir, tag)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Driver().Put(context.Background(), fmt.Sprintf("%s/%s", tag[:4], tag), blob); err != nil {
+				t.Fatal(err)
+			}
+			if got := rawManifest(t, srv, "ours/store", tag); !bytes.Equal(got, orig) {
+				t.Errorf("our manifest for %s:\n%s\nthe original's:\n%s", tag, got, orig)
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@ module github.com/folbricht/desync/storage-oci
 go 1.26.0
 
 require (
+	github.com/folbricht/desync/caindex v0.0.0
 	github.com/folbricht/desync/chunk v0.0.0
 	github.com/folbricht/desync/storage v0.0.0
 	github.com/opencontainers/go-digest v1.0.0
@@ -12,7 +13,6 @@ require (
 )
 
 require (
-	github.com/folbricht/desync/caindex v0.0.0 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect

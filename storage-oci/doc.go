@@ -25,7 +25,10 @@
 //     chunk artifact: an unrelated artifact under a chunk-shaped tag is
 //     left alone. Blobs are left to the registry's garbage collection;
 //   - List pages through the tag listing (1000 tags a page, Link headers)
-//     and yields the tags that look like chunk names.
+//     and yields the tags that look like chunk names. It cannot tell a
+//     foreign artifact under a chunk-shaped tag without reading its
+//     manifest, so reading one (verify does) fails with a permanent error
+//     that says the tag is not a desync chunk artifact.
 //
 // Index stores on a registry are refused, with the original's message
 // (ErrIndexStore).

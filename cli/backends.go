@@ -12,6 +12,7 @@ package cli
 import (
 	_ "github.com/folbricht/desync/storage-gcs"      // gs://: chunk and index stores in Google Cloud Storage
 	_ "github.com/folbricht/desync/storage-http"     // http://, https://: chunk and index stores over HTTP(S)
+	_ "github.com/folbricht/desync/storage-oci"      // oci+http://, oci+https://: chunk stores in OCI registries (one artifact per chunk, as the original desync)
 	_ "github.com/folbricht/desync/storage-s3"       // s3+http://, s3+https://: chunk and index stores in S3 buckets
 	_ "github.com/folbricht/desync/storage-sftp"     // sftp://: chunk and index stores over SFTP (the ssh program)
 	_ "github.com/folbricht/desync/storage/sshstore" // ssh://: read-only chunk stores over casync's protocol (casync pull, or desync pull, on the remote)

@@ -26,6 +26,7 @@ type config struct {
 	HTTPTimeout    json.RawMessage            `json:"http-timeout,omitempty"`     // desync's deprecated global; kept for round trips
 	HTTPErrorRetry json.RawMessage            `json:"http-error-retry,omitempty"` // likewise
 	S3Credentials  map[string]s3Credentials   `json:"s3-credentials"`
+	OCICredentials map[string]ociCredentials  `json:"oci-credentials,omitempty"`
 	StoreOptions   map[string]json.RawMessage `json:"store-options"`
 
 	path string // where it was read from; "" if no file
@@ -209,8 +210,9 @@ func (c *config) effective() (any, error) {
 		HTTPTimeout    json.RawMessage            `json:"http-timeout,omitempty"`
 		HTTPErrorRetry json.RawMessage            `json:"http-error-retry,omitempty"`
 		S3Credentials  map[string]s3Credentials   `json:"s3-credentials"`
+		OCICredentials map[string]ociCredentials  `json:"oci-credentials,omitempty"`
 		StoreOptions   map[string]storage.Options `json:"store-options"`
-	}{c.HTTPTimeout, c.HTTPErrorRetry, creds, opts}, nil
+	}{c.HTTPTimeout, c.HTTPErrorRetry, creds, c.OCICredentials, opts}, nil
 }
 
 // s3CredentialsFor returns the S3 credentials for a store URL, as desync
@@ -274,6 +276,9 @@ type credentials struct {
 // matching storage.ErrNoCredential when neither the config nor the
 // environment has one.
 func (c credentials) Credential(_ context.Context, loc *url.URL) (storage.Credential, error) {
+	if strings.HasPrefix(loc.Scheme, "oci+") {
+		return c.cfg.ociCredential(loc)
+	}
 	cr, err := c.cfg.s3CredentialsFor(loc, c.getenv)
 	if err != nil {
 		return storage.Credential{}, err

@@ -11,6 +11,7 @@ require (
 	github.com/folbricht/desync/httpserver v0.0.0
 	github.com/folbricht/desync/storage v0.0.0
 	github.com/folbricht/desync/storage-http v0.0.0
+	github.com/folbricht/desync/storage-oci v0.0.0
 	github.com/folbricht/desync/storage-s3 v0.0.0
 	github.com/peterbourgon/ff/v3 v3.4.0
 	golang.org/x/term v0.47.0
@@ -43,6 +44,8 @@ require (
 	github.com/hanwen/go-fuse/v2 v2.12.1 // indirect
 	github.com/kr/fs v0.1.0 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/opencontainers/go-digest v1.0.0 // indirect
+	github.com/opencontainers/image-spec v1.1.1 // indirect
 	github.com/pkg/sftp v1.13.12 // indirect
 	github.com/planetscale/vtprotobuf v0.6.1-0.20240319094008-0393e58bdf10 // indirect
 	github.com/prometheus/client_golang v1.24.1 // indirect
@@ -70,6 +73,7 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261110000943-09e21b237f2c // indirect
 	google.golang.org/grpc v1.85.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
+	oras.land/oras-go/v2 v2.7.0 // indirect
 )
 
 require (
@@ -118,3 +122,5 @@ replace github.com/folbricht/desync/storage-sftp => ../storage-sftp
 replace github.com/folbricht/desync/fuse => ../fuse
 
 replace github.com/folbricht/desync/catar => ../catar
+
+replace github.com/folbricht/desync/storage-oci => ../storage-oci

@@ -455,3 +455,21 @@ func TestEncryptedIndexStore(t *testing.T) {
 		t.Errorf("ReadIndex without encryption: %v", err)
 	}
 }
+
+// BenchmarkLocalEncrypted is BenchmarkLocal with encryption, to compare
+// (go test -bench 'Local').
+func BenchmarkLocalEncrypted(b *testing.B) {
+	for _, alg := range []string{chunk.XChaCha20Poly1305, chunk.AES256GCM} {
+		b.Run(alg, func(b *testing.B) {
+			storagetest.RunBenchmarks(b, storagetest.BenchHarness{
+				New: func(b *testing.B) chunk.Store {
+					s, err := storage.NewLocal(filepath.Join(b.TempDir(), "store"), storage.LocalOptions{Encryption: &storage.Encryption{Algorithm: alg, Key: mustKey(b, vectorKey)}})
+					if err != nil {
+						b.Fatal(err)
+					}
+					return s
+				},
+			})
+		})
+	}
+}

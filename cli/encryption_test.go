@@ -14,11 +14,13 @@ import (
 const (
 	encKey1 = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 	encKey2 = "4242424242424242424242424242424242424242424242424242424242424242"
-	// encKeyID1 and encKeyID2 are their key IDs (SHA-256, 4 bytes).
+	// encKeyID1 is encKey1's key ID (SHA-256, 4 bytes), as the original
+	// desync names it.
 	encKeyID1 = "630dcd29"
 )
 
-func encKeyID(t *testing.T, h string) string {
+// encKeyID returns the key ID of the hex key h.
+func encKeyID(h string) string {
 	k, _ := hex.DecodeString(h)
 	sum := sha256.Sum256(k)
 	return hex.EncodeToString(sum[:4])
@@ -110,7 +112,7 @@ func TestEncryptedStoreCLI(t *testing.T) {
 			newStore := filepath.Join(t.TempDir(), "new")
 			both := encConfig(t, store, encEntry(encKey1, tc.alg, tc.uncompressed), newStore, encEntry(encKey2, tc.alg, tc.uncompressed))
 			mustRun(t, nil, "--config", both, "cache", "-s", store, "-c", newStore, index)
-			want2 := strings.Replace(tc.suffix, encKeyID1, encKeyID(t, encKey2), 1)
+			want2 := strings.Replace(tc.suffix, encKeyID1, encKeyID(encKey2), 1)
 			for _, f := range chunkFiles(t, newStore) {
 				if !strings.HasSuffix(f, want2) {
 					t.Fatalf("re-encrypted chunk file %s, want the suffix %s", f, want2)
@@ -191,7 +193,7 @@ func TestEncryptionConfigErrors(t *testing.T) {
 	cfg := encConfig(t, store, `{"encryption": true}`)
 	mustRun(t, nil, "--config", cfg, "make", "-s", store, filepath.Join(dir, "ok.caibx"), input)
 	for _, f := range chunkFiles(t, store) {
-		if !strings.HasSuffix(f, ".cacnk.xchacha20-poly1305-"+encKeyID(t, encKey2)) {
+		if !strings.HasSuffix(f, ".cacnk.xchacha20-poly1305-"+encKeyID(encKey2)) {
 			t.Fatalf("chunk file %s is not encrypted with the environment's key", f)
 		}
 	}

@@ -11,6 +11,7 @@ require (
 
 require (
 	github.com/klauspost/compress v1.20.4 // indirect
+	golang.org/x/crypto v0.55.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 )
 

@@ -152,11 +152,18 @@ func (c *Chunk) StoredAs(conv Converter) ([]byte, bool) {
 // want's stored form. For a zstd store that is any zstd frame (levels and
 // size caps may differ; any frame is a valid .cacnk), but not a gzip
 // member, which Zstd also decodes (a download from a casync gzip store
-// arrives that way); otherwise the converter must be the same.
+// arrives that way). For an encrypted store it is a chunk encrypted with
+// the same algorithm and key over the same kind of compression: never one
+// of another key, nor a plain or zstd chunk. Otherwise the converter must
+// be the same.
 func storedFits(have, want Converter, stored []byte) bool {
-	if _, ok := want.(*Zstd); ok {
+	switch w := want.(type) {
+	case *Zstd:
 		_, h := have.(*Zstd)
 		return h && bytes.HasPrefix(stored, magicZstd)
+	case *Encrypted:
+		h, ok := have.(*Encrypted)
+		return ok && sameEncryption(h, w)
 	}
 	return have == want
 }

@@ -23,10 +23,23 @@
 //     before decoding; one whose block headers allow more than the cap is
 //     first decoded without keeping its output, so a small frame that
 //     decodes to gigabytes fails without taking the cap in memory. [Uncompressed] is the identity converter.
+//   - [Encrypted], a converter that encrypts what an inner converter (zstd
+//     or uncompressed) stores, as the original desync does: XChaCha20-Poly1305
+//     ([XChaCha20Poly1305], the default) or AES-256-GCM ([AES256GCM]) with a
+//     32-byte key, a random nonce per chunk, stored as nonce || sealed
+//     (ciphertext and tag, no additional data). Its [Encrypted.Suffix]
+//     ("<algorithm>-<key id>", [KeyID] being 4 bytes of the key's SHA-256)
+//     ends the names of encrypted chunks, so a store of another key sees
+//     none of them. A chunk that is cut, altered or of another key fails
+//     to decode ([*InvalidError]); one swapped for another chunk's fails
+//     verification. A chunk read from an encrypted store is handed on as
+//     it is ([Chunk.StoredAs]) only to a store of the same algorithm, key
+//     and compression.
 //   - The store interfaces ([Store], [WriteStore], [PruneStore]) with
 //     context.Context on every call, and the errors callers act on:
 //     [ErrMissing] (via errors.Is, carried by [*MissingError]) and
 //     [*InvalidError] (content does not match the ID).
 //
-// The only dependency is github.com/klauspost/compress.
+// The only dependencies are github.com/klauspost/compress and
+// golang.org/x/crypto (XChaCha20-Poly1305).
 package chunk

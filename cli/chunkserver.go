@@ -76,6 +76,7 @@ func (a *app) chunkServerCmd() *command {
 	var srv serverFlags
 	var writable, uncompressed, skipVerifyRead, skipVerifyWrite bool
 	var storeFile storeFileFlag
+	var enc encryptionFlags
 	c := a.newCommand(commandSpec{
 		name:    "chunk-server",
 		usage:   "desync chunk-server -s <store> [flags]",
@@ -94,6 +95,13 @@ sizes the uploading clients make with, e.g. -m 16:64:256; casync's 128 MiB
 limit without it), so a writable server given -m holds little memory for a
 hostile upload. -u serves and accepts uncompressed chunks (/<4 hex>/<id>),
 converting as needed. HEAD answers whether a chunk exists. /metrics has Prometheus metrics.
+
+With --encryption, chunks are served (and accepted) encrypted, whatever form
+the upstream stores keep them in, at /<4 hex>/<id>.cacnk.<algorithm>-<key id>
+(/<4 hex>/<id>.<algorithm>-<key id> with -u), as the original desync names
+them. The key is read from $DESYNC_ENCRYPTION_KEY unless --encryption-key is
+given; --encryption-key or --encryption-algorithm imply --encryption, the
+environment variable alone does not.
 
 Every chunk sent is verified first (a local store's chunk file the first time
 it is sent), and marked immutable (Cache-Control) for caches and CDNs in
@@ -124,6 +132,7 @@ Example:
 	fs.BoolVar(&uncompressed, "u", false, "serve uncompressed chunks")
 	fs.BoolVar(&uncompressed, "uncompressed", false, "serve uncompressed chunks")
 	storeFile.add(fs)
+	enc.add(fs)
 	fs.BoolVar(&skipVerifyRead, "skip-verify-read", false, "do not verify chunks read from the upstream stores (nor local chunk files sent as they are); responses are then not marked immutable")
 	fs.BoolVar(&skipVerifyWrite, "skip-verify-write", false, "accepted for desync compatibility; uploads are always verified")
 	c.Exec = func(ctx context.Context, args []string) error {
@@ -131,6 +140,10 @@ Example:
 			return err
 		}
 		if err := storeFile.check("chunk-server", &sf); err != nil {
+			return err
+		}
+		encryption, err := enc.settings("chunk-server")
+		if err != nil {
 			return err
 		}
 		if skipVerifyWrite {
@@ -187,7 +200,7 @@ Example:
 			maxChunk = int(f.params.p.Max)
 		}
 		cs, err := httpserver.NewChunkServer(store, httpserver.ChunkServerOptions{
-			MaxChunkSize: maxChunk, Writable: writable, Uncompressed: uncompressed, SkipVerifyRead: skipRead, Digest: a.digest.d,
+			MaxChunkSize: maxChunk, Writable: writable, Uncompressed: uncompressed, Encryption: encryption, SkipVerifyRead: skipRead, Digest: a.digest.d,
 			Authorization: srv.authorization, Metrics: httpserver.NewMetrics(), Logger: a.log, AccessLog: access,
 		})
 		if err != nil {

@@ -108,8 +108,14 @@ func TestConfigErrors(t *testing.T) {
 			[]string{"config @:4:7:", `"timeout"`}},
 		{"option of the wrong type", "{\n  \"store-options\": {\n    \"/x\": {\"error-retry\": \"3\"}\n  }\n}\n",
 			[]string{"config @:3:12:", `"error-retry"`}},
-		{"unsupported option", "{\n  \"store-options\": {\n    \"/x\": {\"encryption\": true}\n  }\n}\n",
-			[]string{"config @:3:12:", `"encryption"`, "not supported"}},
+		{"unsupported option", "{\n  \"store-options\": {\n    \"/x\": {\"encryption-password\": \"p\"}\n  }\n}\n",
+			[]string{"config @:3:12:", `"encryption-password"`, "not supported"}},
+		{"bad encryption key", "{\n  \"store-options\": {\n    \"/x\": {\"encryption\": true, \"encryption-key\": \"0011\"}\n  }\n}\n",
+			[]string{"config @:3:32:", `"encryption-key"`, "2 bytes, want 32"}},
+		{"encryption key without encryption", "{\n  \"store-options\": {\n    \"/x\": {\"encryption-key\": \"0011\"}\n  }\n}\n",
+			[]string{"config @:3:12:", "encryption-key or encryption-algorithm configured without setting encryption to true"}},
+		{"unknown encryption algorithm", "{\n  \"store-options\": {\n    \"/x\": {\"encryption\": true, \"encryption-algorithm\": \"rot13\"}\n  }\n}\n",
+			[]string{"config @:3:32:", `unknown encryption algorithm "rot13"`}},
 		{"wrong type", "{\n  \"store-options\": 5\n}\n", []string{"config @:2:20:", `"store-options"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

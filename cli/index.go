@@ -76,6 +76,9 @@ func (a *app) indexLocation(location string) (dir, name string, o storage.Option
 	if o, err = cfg.storeOptions(dir); err != nil {
 		return "", "", o, err
 	}
+	if err := storage.CheckIndexOptions(location, o); err != nil {
+		return "", "", o, err
+	}
 	o.Logger = a.log
 	return dir, name, o, nil
 }
@@ -91,6 +94,9 @@ func (a *app) streamIndex(ctx context.Context, location, tmpDir string) (r *cain
 		return nil, "", nil, nil
 	}
 	if p, local := storage.LocalPath(location); local {
+		if _, _, _, err := a.indexLocation(location); err != nil {
+			return nil, "", nil, err // encryption configured for its directory
+		}
 		if !isRegular(p) {
 			return nil, "", nil, nil
 		}

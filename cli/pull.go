@@ -251,7 +251,7 @@ func (s *pullServer) serveChunks(ctx context.Context, ids []chunk.ID) error {
 // fetch reads chunk id as stored: the file itself from a local store (the
 // client verifies it), else through the store (verified) in zstd form.
 func (s *pullServer) fetch(ctx context.Context, id chunk.ID) fetched {
-	if path, plain, ok := chunkFileOf(s.store, id); ok && !plain {
+	if path, suffix, ok := chunkFileOf(s.store, id); ok && suffix == storage.SuffixCompressed {
 		if b, err := os.ReadFile(path); err == nil {
 			return fetched{data: b}
 		}
@@ -267,9 +267,9 @@ func (s *pullServer) fetch(ctx context.Context, id chunk.ID) fetched {
 	return fetched{data: b, err: err}
 }
 
-func chunkFileOf(st chunk.Store, id chunk.ID) (string, bool, bool) {
+func chunkFileOf(st chunk.Store, id chunk.ID) (string, string, bool) {
 	if f, ok := st.(storage.ChunkFiler); ok {
 		return f.ChunkFile(id)
 	}
-	return "", false, false
+	return "", "", false
 }

@@ -16,6 +16,7 @@ require (
 	github.com/dchest/siphash v1.2.3 // indirect
 	github.com/folbricht/desync/chunker v0.0.0 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
+	golang.org/x/crypto v0.55.0 // indirect
 )
 
 replace github.com/folbricht/desync/assemble => ../assemble

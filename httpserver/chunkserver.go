@@ -38,6 +38,12 @@ type ChunkServerOptions struct {
 	// Uncompressed serves (and accepts) plain chunks at /<4 hex>/<id>
 	// instead of zstd chunks at /<4 hex>/<id>.cacnk, converting as needed.
 	Uncompressed bool
+	// Encryption, if set, serves (and accepts) chunks encrypted with it,
+	// however the store keeps them, at the names the original desync
+	// gives them: /<4 hex>/<id>.cacnk.<algorithm>-<key id>, or
+	// /<4 hex>/<id>.<algorithm>-<key id> when Uncompressed. A chunk the
+	// store holds encrypted with the same key is sent as it is.
+	Encryption *storage.Encryption
 	// SkipVerifyRead says the store does not verify the chunks it reads
 	// (desync's --skip-verify-read): the server then sends a local store's
 	// chunk files without verifying them either, and marks no response
@@ -80,7 +86,8 @@ const DefaultMaxUploadBytes = 256 << 20
 //	HEAD /<4 hex>/<id>.cacnk   200 or 404
 //	PUT  /<4 hex>/<id>.cacnk   200 once stored durably (Writable only; else 405)
 //
-// (/<4 hex>/<id> without .cacnk, plain chunks, when Uncompressed). Any
+// (/<4 hex>/<id> without .cacnk, plain chunks, when Uncompressed; with
+// Encryption, the names end in .<algorithm>-<key id> after either). Any
 // other path is 400. Uploads larger than the chunk size limit are 413;
 // uploads that do not decode or whose content does not hash to the ID are
 // 422, and nothing is stored. Store failures are 500 with a fixed message;
@@ -122,7 +129,7 @@ func NewChunkServer(s chunk.Store, o ChunkServerOptions) (*ChunkServer, error) {
 	}
 	// The format a client of package storage-http uses for the same
 	// options: both take it from storage, so they agree on names and caps.
-	f, err := storage.NewChunkFormat(storage.FormatOptions{Uncompressed: o.Uncompressed, MaxChunkSize: o.MaxChunkSize, CompressionLevel: o.CompressionLevel})
+	f, err := storage.NewChunkFormat(storage.FormatOptions{Uncompressed: o.Uncompressed, MaxChunkSize: o.MaxChunkSize, CompressionLevel: o.CompressionLevel, Encryption: o.Encryption})
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +272,7 @@ func (cs *ChunkServer) get(w http.ResponseWriter, r *http.Request, s chunk.Store
 	}
 	defer c.Release() // the response writer keeps nothing
 	var b []byte
-	if cs.o.Uncompressed {
+	if cs.o.Uncompressed && cs.o.Encryption == nil {
 		b, err = c.Plain()
 	} else {
 		b, err = c.Stored(cs.conv)
@@ -298,8 +305,10 @@ func (cs *ChunkServer) serveFile(w http.ResponseWriter, r *http.Request, s chunk
 	if !ok {
 		return false
 	}
-	path, uncompressed, ok := filer.ChunkFile(id)
-	if !ok || uncompressed != cs.o.Uncompressed {
+	// The suffix names the form (compression, algorithm and key ID): a
+	// file of another form is never sent as this one.
+	path, suffix, ok := filer.ChunkFile(id)
+	if !ok || suffix != cs.layout.Suffix {
 		return false
 	}
 	f, err := os.Open(path)

@@ -23,8 +23,13 @@
 //     MaxUploadBytes (default 256 MiB; each reserves its Content-Length
 //     first), which bounds a writable server's memory. A body larger than
 //     the largest zstd frame of a MaxChunkSize chunk is 413, refused by its
-//     Content-Length before any of it is read. Uncompressed serving converts as needed.
-//     A local store in the served form is served straight from its files
+//     Content-Length before any of it is read. Uncompressed serving converts as needed,
+//     and so does encrypted serving (ChunkServerOptions.Encryption, the
+//     original desync's --encryption): chunks are served and accepted
+//     encrypted at .cacnk.<algorithm>-<key id> whatever form the store keeps,
+//     and uploads are decrypted and verified before they are stored.
+//     A local store in the served form (the same chunk name suffix, so the
+//     same compression, algorithm and key ID) is served straight from its files
 //     (sendfile); each file is verified the first time it is sent (the bytes
 //     checked are the bytes sent) and then remembered by inode, size and
 //     modification time in a bounded set. A corrupt chunk is never sent:

@@ -53,7 +53,7 @@ declare -A TABLE_SIB=(
 # HTTP client, requires nothing but its siblings (httpserver requires storage-http for
 # its tests, which run the client against the servers).
 declare -A TABLE_3RD=(
-	[chunker]="" [chunk]="github.com/klauspost/compress" [caindex]="" [catar]="github.com/dchest/siphash"
+	[chunker]="" [chunk]="github.com/klauspost/compress golang.org/x/crypto golang.org/x/sys" [caindex]="" [catar]="github.com/dchest/siphash"
 	[storage]="golang.org/x/sys" [storage-http]="" [httpserver]="github.com/prometheus/client_golang"
 	[assemble]=""
 )

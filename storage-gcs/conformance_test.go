@@ -22,6 +22,7 @@ import (
 type where struct {
 	bucket, prefix string
 	uncompressed   bool
+	encrypted      bool // with the test key (630dcd29) and AES-256-GCM
 }
 
 // objectName is the object of chunk id, written out here rather than
@@ -32,6 +33,9 @@ func (w where) objectName(id chunk.ID) string {
 	if !w.uncompressed {
 		name += ".cacnk"
 	}
+	if w.encrypted {
+		name += ".aes-256-gcm-630dcd29"
+	}
 	if w.prefix != "" {
 		name = w.prefix + "/" + name
 	}
@@ -41,7 +45,7 @@ func (w where) objectName(id chunk.ID) string {
 // chunkFile matches what a store may leave under its prefix: chunk files
 // in the directory of their first 4 hex digits (64 hex: SHA-512/256 and
 // SHA-256 IDs alike).
-var chunkFile = regexp.MustCompile(`^([0-9a-f]{4})/([0-9a-f]{64})(\.cacnk)?$`)
+var chunkFile = regexp.MustCompile(`^([0-9a-f]{4})/([0-9a-f]{64})(\.cacnk)?(\.aes-256-gcm-630dcd29)?$`)
 
 // checkLayout walks the server's files of the store and wants nothing but
 // chunk objects named as casync names them (and with the right suffix).
@@ -59,8 +63,8 @@ func checkLayout(t *testing.T, srv *gcstest.Server, w where) {
 			t.Errorf("object %q in the store is not <4hex>/<id>[.cacnk]", rel)
 		case m[1] != m[2][:4]:
 			t.Errorf("object %q is not in the directory of its first 4 hex digits", rel)
-		case (m[3] == "") != w.uncompressed:
-			t.Errorf("object %q: wrong suffix for uncompressed=%v", rel, w.uncompressed)
+		case (m[3] == "") != w.uncompressed || (m[4] == "") == w.encrypted:
+			t.Errorf("object %q: wrong suffix for uncompressed=%v, encrypted=%v", rel, w.uncompressed, w.encrypted)
 		}
 		return nil
 	})
@@ -79,6 +83,11 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	encKey, _ := chunk.ParseEncryptionKey("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+	encConv, err := chunk.NewEncrypted(zstd, chunk.AES256GCM, encKey)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name   string
 		o      storage.Options
@@ -91,13 +100,14 @@ func TestConformance(t *testing.T) {
 		{name: "RootSmallPages", conv: zstd, root: true, paging: 7},
 		{name: "UncompressedSHA256", o: storage.Options{Uncompressed: true, Digest: chunk.SHA256}, conv: chunk.Uncompressed{}},
 		{name: "Open", o: storage.Options{ErrorRetry: 2, ErrorRetryBaseInterval: 1}, conv: zstd, open: true},
+		{name: "Encrypted", o: storage.Options{Encryption: true, EncryptionKey: "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", EncryptionAlgorithm: chunk.AES256GCM}, conv: encConv},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bucket := srv.Bucket(t)
 			var stores sync.Map // chunk.Store → where
 			storagetest.Run(t, storagetest.Harness{
 				New: func(t *testing.T) chunk.Store {
-					w := where{bucket: srv.Bucket(t), uncompressed: tc.o.Uncompressed}
+					w := where{bucket: srv.Bucket(t), uncompressed: tc.o.Uncompressed, encrypted: tc.o.Encryption}
 					if !tc.root {
 						w.bucket, w.prefix = bucket, fmt.Sprintf("p%d/store", prefixSeq.Add(1))
 					}

@@ -63,6 +63,11 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	encKey, _ := chunk.ParseEncryptionKey("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+	encConv, err := chunk.NewEncrypted(zstd, chunk.AES256GCM, encKey)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name    string
 		prefix  string
@@ -74,6 +79,7 @@ func TestConformance(t *testing.T) {
 		{"BucketRoot", "", storage.Options{}, zstd, false},
 		{"Uncompressed", "plain", storage.Options{Uncompressed: true}, chunk.Uncompressed{}, false},
 		{"Open", "opened", storage.Options{ErrorRetry: 2, ErrorRetryBaseInterval: time.Millisecond}, zstd, true},
+		{"Encrypted", "enc", storage.Options{Encryption: true, EncryptionKey: "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", EncryptionAlgorithm: chunk.AES256GCM}, encConv, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			drivers := map[chunk.Store]*storage.ObjectStore{}

@@ -74,7 +74,11 @@ func (b *backing) get(s chunk.Store) string {
 // local opens the server's directory as a local store, as casync would.
 func local(t testing.TB, dir string, o storage.Options) *storage.Local {
 	t.Helper()
-	l, err := storage.NewLocal(dir, storage.LocalOptions{Digest: o.Digest, Uncompressed: o.Uncompressed})
+	enc, err := o.EncryptionSettings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := storage.NewLocal(dir, storage.LocalOptions{Digest: o.Digest, Uncompressed: o.Uncompressed, Encryption: enc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +105,11 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	encKey, _ := chunk.ParseEncryptionKey("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+	encConv, err := chunk.NewEncrypted(zstd, chunk.AES256GCM, encKey)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		o    storage.Options
@@ -109,6 +118,7 @@ func TestConformance(t *testing.T) {
 		{"Zstd", storage.Options{N: 3}, zstd},
 		{"Uncompressed", storage.Options{Uncompressed: true, N: 2}, chunk.Uncompressed{}},
 		{"SHA256", storage.Options{Digest: chunk.SHA256, N: 1}, zstd},
+		{"Encrypted", storage.Options{Encryption: true, EncryptionKey: "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", EncryptionAlgorithm: chunk.AES256GCM, N: 2}, encConv},
 	} {
 		for _, viaOpen := range []bool{false, true} {
 			name := tc.name

@@ -98,7 +98,7 @@ func (c *Cache) String() string { return c.store.String() + " (cache " + c.cache
 
 // ChunkFile forwards to the cache (see [ChunkFiler]): a chunk the cache
 // has is what GetChunk returns; one it lacks is fetched by GetChunk.
-func (c *Cache) ChunkFile(id chunk.ID) (string, bool, bool) { return chunkFile(c.cache, id) }
+func (c *Cache) ChunkFile(id chunk.ID) (string, string, bool) { return chunkFile(c.cache, id) }
 
 var (
 	_ ChunkFiler = (*Local)(nil)

@@ -31,19 +31,21 @@ type Remover interface {
 // the file is not there. Others (a [Router], a [Failover]) do not.
 type ChunkFiler interface {
 	// ChunkFile returns the file that holds chunk id once it is in place,
-	// and whether the store keeps chunks plain (else zstd). ok is false
+	// and the suffix of the store's chunk names, which tells the form the
+	// file holds: "" plain, ".cacnk" zstd, ".cacnk.<algorithm>-<key id>"
+	// (or ".<algorithm>-<key id>") encrypted with the key of that ID. ok is false
 	// when there is no such file to ask for (a decorator over a store
 	// without files). The file need not exist (a missing chunk, or one
 	// not yet renamed into place), and what it holds is not verified.
-	ChunkFile(id chunk.ID) (path string, uncompressed, ok bool)
+	ChunkFile(id chunk.ID) (path, suffix string, ok bool)
 }
 
 // chunkFile asks s for chunk id's file if s is a [ChunkFiler].
-func chunkFile(s any, id chunk.ID) (string, bool, bool) {
+func chunkFile(s any, id chunk.ID) (string, string, bool) {
 	if f, ok := s.(ChunkFiler); ok {
 		return f.ChunkFile(id)
 	}
-	return "", false, false
+	return "", "", false
 }
 
 // Wrapper is a store that decorates another (a [Retry], a [Dedup], a

@@ -43,16 +43,16 @@ func TestChunkFiler(t *testing.T) {
 		{"Fault", storagetest.NewDown(l, errors.New("down")), ""},
 	} {
 		f, isFiler := tc.s.(storage.ChunkFiler)
-		var path string
-		var plain, ok bool
+		var path, suffix string
+		var ok bool
 		if isFiler {
-			path, plain, ok = f.ChunkFile(id)
+			path, suffix, ok = f.ChunkFile(id)
 		}
 		switch {
 		case tc.want == "" && ok:
 			t.Errorf("%s: ChunkFile = %s, want none", tc.name, path)
-		case tc.want != "" && (!ok || path != tc.want || !plain):
-			t.Errorf("%s: ChunkFile = %q, %v, %v; want %s of an uncompressed store", tc.name, path, plain, ok, tc.want)
+		case tc.want != "" && (!ok || path != tc.want || suffix != storage.SuffixPlain):
+			t.Errorf("%s: ChunkFile = %q, %q, %v; want %s of an uncompressed store", tc.name, path, suffix, ok, tc.want)
 		}
 	}
 }

@@ -97,4 +97,4 @@ func (d *Dedup) Close() error   { return d.s.Close() }
 func (d *Dedup) String() string { return d.s.String() }
 
 // ChunkFile forwards to the wrapped store (see [ChunkFiler]).
-func (d *Dedup) ChunkFile(id chunk.ID) (string, bool, bool) { return chunkFile(d.s, id) }
+func (d *Dedup) ChunkFile(id chunk.ID) (string, string, bool) { return chunkFile(d.s, id) }

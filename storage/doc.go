@@ -29,8 +29,17 @@
 // written once here, and a remote backend supplies only object operations.
 //
 //   - [ChunkLayout] names chunks: <4 hex>/<id><suffix>, the suffix ".cacnk"
-//     for zstd, "" for plain chunks, or a longer one for a transform of a
-//     later kind (".cacnk.xchacha20-poly1305-<keyid>").
+//     for zstd, "" for plain chunks, ".cacnk.<algorithm>-<key id>" or
+//     ".<algorithm>-<key id>" for encrypted ones.
+//   - Encryption (encryption.go): the store options "encryption",
+//     "encryption-key" (or $DESYNC_ENCRYPTION_KEY, [EncryptionKeyEnv]) and
+//     "encryption-algorithm" become an [Encryption] ([Options.EncryptionSettings]),
+//     which [FormatOptions] turns into a chunk.Encrypted converter over
+//     the zstd or plain one, with the original desync's suffix: every
+//     store built on a ChunkFormat (local, object stores, the chunk
+//     server) is encrypted the same way. [CheckIndexOptions] refuses
+//     encryption for index stores. A [ChunkFiler]'s file is sent as it is
+//     only to a server of the same suffix, so never in another form or key.
 //   - [ChunkFormat] is a layout plus the stored form (zstd or plain, from
 //     [FormatOptions]), the decoded-size cap and the largest stored object
 //     it allows ([MaxStoredSize]), Encode (pooled) and Decode (capped,

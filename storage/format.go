@@ -83,8 +83,13 @@ type FormatOptions struct {
 	// share encoders); it must match Uncompressed.
 	Converter chunk.Converter
 	// Suffix, if set, replaces the suffix of the stored form (for a
-	// transform layered on the stored form, such as encryption).
+	// transform layered on the stored form).
 	Suffix string
+	// Encryption, if set, encrypts the stored form (compressed or not):
+	// chunk names get the suffix ".cacnk.<algorithm>-<key id>" (or
+	// ".<algorithm>-<key id>" uncompressed), as the original desync names
+	// them. A Converter that is already a *chunk.Encrypted is used as it is.
+	Encryption *Encryption
 }
 
 // ChunkFormat is how a store keeps chunks: their names, their stored form,
@@ -123,15 +128,38 @@ func NewChunkFormat(o FormatOptions) (*ChunkFormat, error) {
 			f.Conv = z
 		}
 	}
+	if o.Encryption != nil {
+		if _, ok := f.Conv.(*chunk.Encrypted); !ok {
+			e, err := chunk.NewEncrypted(f.Conv, o.Encryption.Algorithm, o.Encryption.Key)
+			if err != nil {
+				return nil, err
+			}
+			f.Conv = e
+		}
+	}
+	if e, ok := f.Conv.(*chunk.Encrypted); ok {
+		f.Layout.Suffix = encryptionSuffix(e, o.Uncompressed)
+		f.MaxStored += int64(e.Overhead())
+	}
 	if o.Suffix != "" {
 		f.Layout.Suffix = o.Suffix
 	}
 	return f, nil
 }
 
-// Uncompressed reports whether chunks are stored plain.
+// Uncompressed reports whether chunks are stored plain (encrypted or not).
 func (f *ChunkFormat) Uncompressed() bool {
-	_, ok := f.Conv.(chunk.Uncompressed)
+	conv := f.Conv
+	if e, ok := conv.(*chunk.Encrypted); ok {
+		conv = e.Inner()
+	}
+	_, ok := conv.(chunk.Uncompressed)
+	return ok
+}
+
+// Encrypted reports whether chunks are stored encrypted.
+func (f *ChunkFormat) Encrypted() bool {
+	_, ok := f.Conv.(*chunk.Encrypted)
 	return ok
 }
 

@@ -8,7 +8,10 @@ require (
 	golang.org/x/sys v0.47.0
 )
 
-require github.com/klauspost/compress v1.20.4 // indirect
+require (
+	github.com/klauspost/compress v1.20.4 // indirect
+	golang.org/x/crypto v0.55.0 // indirect
+)
 
 replace github.com/folbricht/desync/chunk => ../chunk
 

@@ -34,6 +34,10 @@ type LocalOptions struct {
 	// Converter overrides the zstd converter made from the options above,
 	// so callers can share one set of encoders among stores.
 	Converter chunk.Converter
+	// Encryption, if set, encrypts the chunks (over Converter, or the
+	// converter the options make), named <id>.cacnk.<algorithm>-<key id>
+	// (<id>.<algorithm>-<key id> when Uncompressed).
+	Encryption *Encryption
 	// Logger receives debug messages; nil discards them.
 	Logger *slog.Logger
 	// Syncer makes written chunks durable; nil is [SystemSync].
@@ -94,10 +98,10 @@ func NewLocal(dir string, o LocalOptions) (*Local, error) {
 	}
 	f, err := NewChunkFormat(FormatOptions{
 		Uncompressed: o.Uncompressed, MaxChunkSize: o.MaxChunkSize, CompressionLevel: o.CompressionLevel,
-		Digest: o.Digest, SkipVerify: o.SkipVerify, Converter: o.Converter,
+		Digest: o.Digest, SkipVerify: o.SkipVerify, Converter: o.Converter, Encryption: o.Encryption,
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store %s: %w", dir, err)
 	}
 	s := &Local{dir: dir, o: o, f: f, pending: map[chunk.ID]string{}}
 	if s.o.Logger == nil {
@@ -498,6 +502,6 @@ var (
 func (s *Local) Uncompressed() bool { return s.o.Uncompressed }
 
 // ChunkFile returns the file of chunk id (see [ChunkFiler]).
-func (s *Local) ChunkFile(id chunk.ID) (path string, uncompressed, ok bool) {
-	return s.Path(id), s.o.Uncompressed, true
+func (s *Local) ChunkFile(id chunk.ID) (path, suffix string, ok bool) {
+	return s.Path(id), s.f.Layout.Suffix, true
 }

@@ -67,4 +67,4 @@ func (n *NullChunk) String() string { return n.s.String() }
 
 // ChunkFile forwards to the wrapped store (see [ChunkFiler]): the null
 // chunk, if its file is not there, is still answered by GetChunk.
-func (n *NullChunk) ChunkFile(id chunk.ID) (string, bool, bool) { return chunkFile(n.s, id) }
+func (n *NullChunk) ChunkFile(id chunk.ID) (string, string, bool) { return chunkFile(n.s, id) }

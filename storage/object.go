@@ -88,12 +88,16 @@ type ObjectStore struct {
 
 // NewObjectStore returns the chunk store on d with the chunk settings of o
 // (Uncompressed, MaxChunkSize, CompressionLevel, Digest, SkipVerify,
-// Logger). The store owns d: if the settings are refused, d is closed.
+// Encryption, Logger). The store owns d: if the settings are refused, d is closed.
 func NewObjectStore(d ObjectDriver, o Options) (*ObjectStore, error) {
-	f, err := NewChunkFormat(FormatOptions{
-		Uncompressed: o.Uncompressed, MaxChunkSize: o.MaxChunkSize, CompressionLevel: o.CompressionLevel,
-		Digest: o.Digest, SkipVerify: o.SkipVerify,
-	})
+	enc, err := o.EncryptionSettings()
+	var f *ChunkFormat
+	if err == nil {
+		f, err = NewChunkFormat(FormatOptions{
+			Uncompressed: o.Uncompressed, MaxChunkSize: o.MaxChunkSize, CompressionLevel: o.CompressionLevel,
+			Digest: o.Digest, SkipVerify: o.SkipVerify, Encryption: enc,
+		})
+	}
 	if err != nil {
 		d.Close()
 		return nil, fmt.Errorf("store %s: %w", d, err)

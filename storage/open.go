@@ -183,9 +183,14 @@ func (r *Registry) openOne(ctx context.Context, location string, o Options) (chu
 		return nil, err
 	}
 	if u == nil {
+		enc, err := o.EncryptionSettings()
+		if err != nil {
+			return nil, fmt.Errorf("store %s: %w", location, err)
+		}
 		return NewLocal(localPath(location), LocalOptions{
 			Digest: o.Digest, MaxChunkSize: o.MaxChunkSize, CompressionLevel: o.CompressionLevel,
 			Uncompressed: o.Uncompressed, SkipVerify: o.SkipVerify, Logger: o.Logger, Syncer: o.Syncer,
+			Encryption: enc,
 		})
 	}
 	if b.ChunkStore == nil {
@@ -211,6 +216,9 @@ func OpenIndexStore(ctx context.Context, location string, o Options) (IndexStore
 
 // OpenIndexStore is [OpenIndexStore] with the backends of r.
 func (r *Registry) OpenIndexStore(ctx context.Context, location string, o Options) (IndexStore, error) {
+	if err := CheckIndexOptions(location, o); err != nil {
+		return nil, err
+	}
 	u, b, err := r.parseLocation(location)
 	if err != nil {
 		return nil, err
@@ -263,6 +271,9 @@ func ReadIndex(ctx context.Context, location string, o Options) (*caindex.Index,
 
 // ReadIndex is [ReadIndex] with the backends of r.
 func (r *Registry) ReadIndex(ctx context.Context, location string, o Options) (*caindex.Index, error) {
+	if err := CheckIndexOptions(location, o); err != nil {
+		return nil, err
+	}
 	u, _, err := r.parseLocation(location)
 	if err != nil {
 		return nil, err

@@ -42,6 +42,16 @@ type Options struct {
 	SkipVerify bool `json:"skip-verify,omitempty"`
 	// Uncompressed stores keep plain chunks, named without .cacnk.
 	Uncompressed bool `json:"uncompressed"`
+	// Encryption encrypts the store's chunks after compression, as the
+	// original desync does (see [Options.EncryptionSettings]): with
+	// EncryptionKey, 64 hex digits (if empty, the environment variable
+	// DESYNC_ENCRYPTION_KEY, which alone never turns encryption on), under
+	// EncryptionAlgorithm, "xchacha20-poly1305" (the default) or
+	// "aes-256-gcm". Chunk names then end in ".<algorithm>-<key id>", so a
+	// store sees only the chunks of its own key.
+	Encryption          bool   `json:"encryption,omitempty"`
+	EncryptionAlgorithm string `json:"encryption-algorithm,omitempty"`
+	EncryptionKey       string `json:"encryption-key,omitempty"`
 	// ListBeforeWrite bounds the listing a remote store written to
 	// (make, chop, cache -c) makes before its first HasChunk, so that a
 	// small store is asked for its chunks once instead of once per chunk
@@ -90,7 +100,7 @@ func (e *OptionError) Error() string { return fmt.Sprintf("store option %q: %s",
 
 // unsupportedOptions are desync options this implementation does not have;
 // they are accepted only with their zero value.
-var unsupportedOptions = []string{"encryption", "encryption-algorithm", "encryption-password", "safe-pruning", "safe-propagation-time"}
+var unsupportedOptions = []string{"encryption-password", "safe-pruning", "safe-propagation-time"}
 
 // UnmarshalJSON sets the options present in b and leaves the others as they
 // are, so defaults can be filled in first. Unknown keys are an error (a
@@ -148,7 +158,7 @@ func (o *Options) UnmarshalJSON(b []byte) error {
 		}
 		return err
 	}
-	return nil
+	return o.checkEncryption()
 }
 
 // parseDuration reads nanoseconds (desync's form) or a duration string.

@@ -155,4 +155,4 @@ func flush(ctx context.Context, s chunk.Store) error {
 }
 
 // ChunkFile forwards to the wrapped store (see [ChunkFiler]).
-func (r *Retry) ChunkFile(id chunk.ID) (string, bool, bool) { return chunkFile(r.s, id) }
+func (r *Retry) ChunkFile(id chunk.ID) (string, string, bool) { return chunkFile(r.s, id) }

@@ -57,6 +57,12 @@ func New(ctx context.Context, u *url.URL, o storage.Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Encryption {
+		// The remote casync sends its chunks as it keeps them: there is
+		// nothing to decrypt, and encrypting what it is sent is not ours
+		// to do.
+		return nil, fmt.Errorf("store %s: encryption is not supported by ssh:// (casync) stores", loc)
+	}
 	sshPath := os.Getenv("CASYNC_SSH_PATH")
 	if sshPath == "" {
 		sshPath = "ssh"

@@ -360,3 +360,14 @@ func TestRetiredUnderCall(t *testing.T) {
 		t.Fatalf("call on a retired connection: %v", err)
 	}
 }
+
+// TestEncryptionRefused: an ssh:// store with encryption on fails at once,
+// without starting ssh, instead of serving casync's chunks unencrypted.
+func TestEncryptionRefused(t *testing.T) {
+	t.Setenv("CASYNC_SSH_PATH", "/nonexistent/ssh")
+	u, _ := url.Parse("ssh://host/store")
+	_, err := New(context.Background(), u, storage.Options{Encryption: true, EncryptionKey: strings.Repeat("00", 32)})
+	if err == nil || !strings.Contains(err.Error(), "encryption is not supported") {
+		t.Fatalf("New: %v, want encryption refused", err)
+	}
+}

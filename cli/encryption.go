@@ -30,13 +30,13 @@ func (e encryptionFlags) settings(cmd string) (*storage.Encryption, error) {
 	o := storage.Options{Encryption: true, EncryptionKey: e.key, EncryptionAlgorithm: e.alg}
 	enc, err := o.EncryptionSettings()
 	if err != nil {
-		return nil, usageErr("%s: --encryption: %s", cmd, flagWords(err))
+		return nil, usageErr("%s: --encryption: %s", cmd, optionFlagError(err))
 	}
 	return enc, nil
 }
 
-// flagWords turns an option error into one about the flags.
-func flagWords(err error) string {
+// optionFlagError turns an option error into one about the flags.
+func optionFlagError(err error) string {
 	if oe, ok := err.(*storage.OptionError); ok {
 		return fmt.Sprintf("--%s: %s", oe.Key, oe.Msg)
 	}

@@ -69,12 +69,12 @@ export GONOSUMDB=$P${GONOSUMDB:+,$GONOSUMDB}
 consumer() { # consumer NAME: an empty module example.com/NAME in $tmp/NAME; cd there
 	mkdir -p "$tmp/$1"
 	cd "$tmp/$1"
-	go mod init -q "example.com/$1" 2>/dev/null || go mod init "example.com/$1" >/dev/null 2>&1
+	go mod init "example.com/$1" 2>/dev/null
 }
 
 step "chunker pulls nothing else"
 consumer chunker
-go get -q "$P/chunker@$V"
+go get "$P/chunker@$V"
 got=$(go list -m all)
 want=$(printf 'example.com/chunker\n%s/chunker %s' "$P" "$V")
 [[ $got == "$want" ]] || fail "go list -m all after go get $P/chunker@$V is not the consumer and chunker alone:" $'\n'"$got"
@@ -85,7 +85,7 @@ go build "$P/chunker" || fail "$P/chunker@$V does not build for a consumer"
 
 step "storage-s3 pulls no cloud.google.com/go"
 consumer s3
-go get -q "$P/storage-s3@$V"
+go get "$P/storage-s3@$V"
 if bad=$(go list -m all | grep '^cloud.google.com/go'); then
 	fail "storage-s3@$V pulls (go list -m all):"$'\n'"$bad"
 fi
@@ -95,7 +95,7 @@ go build "$P/storage-s3" || fail "$P/storage-s3@$V does not build for a consumer
 
 step "storage-gcs pulls no minio-go"
 consumer gcs
-go get -q "$P/storage-gcs@$V"
+go get "$P/storage-gcs@$V"
 if bad=$(go list -m all | grep '^github.com/minio/minio-go'); then
 	fail "storage-gcs@$V pulls (go list -m all):"$'\n'"$bad"
 fi

@@ -72,9 +72,13 @@ consumer() { # consumer NAME: an empty module example.com/NAME in $tmp/NAME; cd 
 	go mod init "example.com/$1" 2>/dev/null
 }
 
+get() { # go get, its chatter ("go: added …") kept for a failure
+	go get "$1" 2>"$tmp/get.log" || { cat "$tmp/get.log"; fail "go get $1 failed"; return 1; }
+}
+
 step "chunker pulls nothing else"
 consumer chunker
-go get "$P/chunker@$V"
+get "$P/chunker@$V"
 got=$(go list -m all)
 want=$(printf 'example.com/chunker\n%s/chunker %s' "$P" "$V")
 [[ $got == "$want" ]] || fail "go list -m all after go get $P/chunker@$V is not the consumer and chunker alone:" $'\n'"$got"
@@ -85,22 +89,24 @@ go build "$P/chunker" || fail "$P/chunker@$V does not build for a consumer"
 
 step "storage-s3 pulls no cloud.google.com/go"
 consumer s3
-go get "$P/storage-s3@$V"
-if bad=$(go list -m all | grep '^cloud.google.com/go'); then
+get "$P/storage-s3@$V"
+mods=$(go list -m all)
+if bad=$(grep '^cloud.google.com/go' <<<"$mods"); then
 	fail "storage-s3@$V pulls (go list -m all):"$'\n'"$bad"
 fi
 if grep -q '^cloud.google.com/go' go.sum; then fail "storage-s3@$V: go.sum has cloud.google.com/go"; fi
-go list -m all | grep -q '^github.com/minio/minio-go' || fail "storage-s3@$V: no minio-go in go list -m all (is the check looking at the right thing?)"
+grep -q '^github.com/minio/minio-go' <<<"$mods" || fail "storage-s3@$V: no minio-go in go list -m all (is the check looking at the right thing?)"
 go build "$P/storage-s3" || fail "$P/storage-s3@$V does not build for a consumer"
 
 step "storage-gcs pulls no minio-go"
 consumer gcs
-go get "$P/storage-gcs@$V"
-if bad=$(go list -m all | grep '^github.com/minio/minio-go'); then
+get "$P/storage-gcs@$V"
+mods=$(go list -m all)
+if bad=$(grep '^github.com/minio/minio-go' <<<"$mods"); then
 	fail "storage-gcs@$V pulls (go list -m all):"$'\n'"$bad"
 fi
 if grep -q '^github.com/minio/minio-go' go.sum; then fail "storage-gcs@$V: go.sum has minio-go"; fi
-go list -m all | grep -q '^cloud.google.com/go/storage' || fail "storage-gcs@$V: no cloud.google.com/go/storage in go list -m all"
+grep -q '^cloud.google.com/go/storage' <<<"$mods" || fail "storage-gcs@$V: no cloud.google.com/go/storage in go list -m all"
 
 step "go install $P/cli/cmd/desync@$V"
 cd "$tmp"

@@ -112,9 +112,9 @@ step "go install $P/cli/cmd/desync@$V"
 cd "$tmp"
 if GOBIN=$tmp/bin go install "$P/cli/cmd/desync@$V"; then
 	desync=$tmp/bin/desync
-	first=$("$desync" --version | head -1)
-	[[ $first == "desync $V" ]] || fail "desync --version says '$first', want 'desync $V'"
-	"$desync" --version | grep -q "$P/cli[[:space:]]*$V" || fail "desync --version does not give the cli module at $V"
+	ver=$("$desync" --version) || fail "desync --version failed"
+	[[ ${ver%%$'\n'*} == "desync $V" ]] || fail "desync --version says '${ver%%$'\n'*}', want 'desync $V'"
+	grep -q "$P/cli[[:space:]]*$V\$" <<<"$ver" || fail "desync --version does not give the cli module at $V:"$'\n'"$ver"
 	head -c 3000000 /dev/urandom >"$tmp/in.bin"
 	"$desync" make -s "$tmp/store" "$tmp/in.caibx" "$tmp/in.bin" || fail "desync make failed"
 	"$desync" extract -s "$tmp/store" "$tmp/in.caibx" "$tmp/out.bin" || fail "desync extract failed"

@@ -52,6 +52,9 @@ func forgetCached(modcache, path, version string) error {
 			return err
 		}
 	}
+	if err := unlist(filepath.Join(dl, "list"), version); err != nil {
+		return err
+	}
 	src := filepath.Join(modcache, ep+"@"+ev)
 	if _, err := os.Lstat(src); os.IsNotExist(err) {
 		return nil
@@ -64,6 +67,28 @@ func forgetCached(modcache, path, version string) error {
 		return nil
 	})
 	return os.RemoveAll(src)
+}
+
+// unlist removes version from a module cache's @v/list, the versions the
+// cache has seen; the file goes when none is left.
+func unlist(list, version string) error {
+	data, err := os.ReadFile(list)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var keep []string
+	for _, v := range strings.Fields(string(data)) {
+		if v != version {
+			keep = append(keep, v)
+		}
+	}
+	if len(keep) == 0 {
+		return os.Remove(list)
+	}
+	return os.WriteFile(list, []byte(strings.Join(keep, "\n")+"\n"), 0o644)
 }
 
 // proxyBuilder writes the proxy directory of a plan.
@@ -79,7 +104,7 @@ type proxyBuilder struct {
 
 // build stages, tidies and publishes every released module into b.dir, in
 // release order, so that each module's tidy resolves its siblings there.
-func (b *proxyBuilder) build() ([]*artifact, error) {
+func (b *proxyBuilder) build() (_ []*artifact, err error) {
 	modcache, err := goEnv("GOMODCACHE")
 	if err != nil {
 		return nil, err
@@ -92,11 +117,16 @@ func (b *proxyBuilder) build() ([]*artifact, error) {
 	if b.time, err = b.r.commitTime(b.p.source); err != nil {
 		return nil, err
 	}
-	for _, m := range b.p.released() {
-		if err := forgetCached(modcache, m.path, m.next); err != nil {
-			return nil, fmt.Errorf("%s@%s: removing a cached copy: %v", m.path, m.next, err)
-		}
+	if err := b.forget(modcache); err != nil {
+		return nil, err
 	}
+	// What the tidies of later modules copied into the module cache goes
+	// too: a test version must not linger there for the next consumer.
+	defer func() {
+		if ferr := b.forget(modcache); ferr != nil && err == nil {
+			err = ferr
+		}
+	}()
 	var arts []*artifact
 	for _, m := range b.p.released() {
 		start := time.Now()
@@ -111,6 +141,17 @@ func (b *proxyBuilder) build() ([]*artifact, error) {
 		arts = append(arts, a)
 	}
 	return arts, nil
+}
+
+// forget removes every module b releases, at its new version, from the
+// module cache.
+func (b *proxyBuilder) forget(modcache string) error {
+	for _, m := range b.p.released() {
+		if err := forgetCached(modcache, m.path, m.next); err != nil {
+			return fmt.Errorf("%s@%s: removing a cached copy: %v", m.path, m.next, err)
+		}
+	}
+	return nil
 }
 
 // stage copies m's tracked files into a temporary directory, writes its

@@ -14,6 +14,11 @@
 // go.work ties them for development — and the go.sum `go mod tidy` makes for
 // it, with the siblings resolved from the module proxy directory being built.
 //
+// The released versions are removed from the local module cache before the
+// build and after it: the tidies read the siblings from the directory being
+// built, never from a copy an earlier build of the same (test) version left,
+// and a test version does not linger for the next consumer on the machine.
+//
 // Modes:
 //
 //   - --dry-run prints the plan (module, last version → new version, why,

@@ -41,6 +41,11 @@ forget() { # the test version of every desync module, out of the module cache
 		chmod -R u+w "$d" && rm -rf "$d"
 	done
 	rm -f "$modcache/cache/download/$P"/*/@v/"$V".*
+	for d in "$modcache/cache/download/$P"/*/@v/list; do
+		[[ -e $d ]] || continue
+		sed -i "/^${V//./\\.}\$/d" "$d"
+		[[ -s $d ]] || rm -f "$d"
+	done
 }
 tmp=$(mktemp -d)
 cleanup() {

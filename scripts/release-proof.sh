@@ -4,9 +4,10 @@
 #
 #   scripts/release-proof.sh [VERSION]
 #
-# Builds the module proxy directory of a release of every module at a test version
-# (scripts/release --proxy --all --allow-missing-changelog; default v0.99.0, or the
-# patch after the highest <dir>/v* tag), then, in empty consumer modules with that
+# Prints the plan of a release at a test version (scripts/release --dry-run; default
+# v0.99.0, or the patch after the highest <dir>/v* tag once a release is above it), builds
+# the module proxy directory of every module at that version (scripts/release --proxy
+# --all --allow-missing-changelog), then, in empty consumer modules with that
 # directory first in GOPROXY (third-party modules from the ordinary proxy, or the module
 # cache, after it), GOWORK=off and GOFLAGS=-mod=mod:
 #   chunker      go get …/chunker@V adds nothing else: `go list -m all` is the consumer
@@ -62,6 +63,9 @@ fail() {
 	FAILS=$((FAILS + 1))
 }
 step() { printf -- '--- %s (%ds)\n' "$1" "$SECONDS"; }
+
+step "scripts/release --dry-run $V"
+scripts/release --dry-run "$V"
 
 step "scripts/release --proxy (every module at $V)"
 scripts/release --proxy "$tmp/proxy" --all --allow-missing-changelog "$V" 2>"$tmp/release.log" ||

@@ -4,6 +4,7 @@
 # Reads modules.txt (release order) and checks, for every module listed there:
 #   layout  <dir>/go.mod exists, declares github.com/folbricht/desync/<dir>; go.work uses
 #           exactly the modules of modules.txt; no unlisted top-level module exists
+#           but tools (NOT_RELEASED: the release tool's module)
 #   (a)     chunker requires nothing outside github.com/folbricht/desync/...
 #   (b)     GOWORK=off go build ./... and GOWORK=off go vet ./... pass in the module
 #   (c)     GOWORK=off go mod tidy -diff is clean (no unused or missing requirement)
@@ -156,9 +157,13 @@ if [[ -f go.work ]]; then
 else
 	fail "go.work not found"
 fi
+# tools/ is the release tool's module (tools/release, run by scripts/release): never
+# released, outside go.work on purpose, so it is the one top-level module not listed.
+NOT_RELEASED=(tools)
 for gm in */go.mod; do
 	[[ -e $gm ]] || continue
 	d=${gm%/go.mod}
+	[[ " ${NOT_RELEASED[*]} " != *" $d "* ]] || continue
 	[[ -n ${POS[$d]+x} ]] || fail "$d/go.mod exists but modules.txt does not list $d"
 done
 

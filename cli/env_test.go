@@ -95,7 +95,29 @@ func TestEnvHelp(t *testing.T) {
 			t.Errorf("extract --help names %s, a variable of a one-letter alias", v)
 		}
 	}
+	// DESYNC_ENCRYPTION_KEY is a key, never a switch: --encryption-key,
+	// which implies --encryption, has no variable.
+	cs := mustRun(t, nil, "chunk-server", "--help").stdout
+	if !strings.Contains(cs, "[$DESYNC_ENCRYPTION_ALGORITHM]") || strings.Contains(cs, "[$DESYNC_ENCRYPTION_KEY]") {
+		t.Errorf("chunk-server --help: the encryption flags' variables are wrong:\n%s", cs)
+	}
 	if root := mustRun(t, nil, "--help").stdout; strings.Contains(root, "DESYNC_VERSION") {
 		t.Error("desync --help names DESYNC_VERSION")
+	}
+}
+
+// TestEnvEncryptionKeyIsNoSwitch: with only DESYNC_ENCRYPTION_KEY set, a
+// chunk-server serves chunks as its store keeps them: the variable is the
+// key of an encryption turned on elsewhere, not --encryption-key.
+func TestEnvEncryptionKeyIsNoSwitch(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	index, store := filepath.Join(dir, "in.caibx"), filepath.Join(dir, "store")
+	mustRun(t, nil, "make", "-s", store, index, writeFile(t, filepath.Join(dir, "in"), genRandom(t, 100<<10, 4)))
+	t.Setenv("DESYNC_ENCRYPTION_KEY", encKey1)
+	u := startServer(t, "chunk-server", "-s", store)
+	id := readIndex(t, index).Chunks[0].ID.String()
+	if code, _ := httpGet(t, u+id[:4]+"/"+id+".cacnk"); code != 200 {
+		t.Errorf("GET of the .cacnk name from a chunk-server without encryption flags: %d, want 200", code)
 	}
 }

@@ -72,6 +72,10 @@ scripts/release --proxy "$tmp/proxy" --all --allow-missing-changelog "$V" 2>"$tm
 	{ cat "$tmp/release.log"; exit 1; }
 
 export GOWORK=off GOFLAGS=-mod=mod
+# The go command indexes each module cache directory once (in GOCACHE) and trusts
+# the cache to be immutable; the test version is made again on every run, with
+# other contents, so its stale index would hide files (goindex=0 turns it off).
+export GODEBUG=${GODEBUG:+$GODEBUG,}goindex=0
 export GOPROXY="file://$tmp/proxy,$(go env GOPROXY)"
 export GONOSUMDB=$P${GONOSUMDB:+,$GONOSUMDB}
 

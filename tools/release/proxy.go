@@ -196,6 +196,11 @@ func (b *proxyBuilder) stage(m *modState) (*artifact, error) {
 		"GOFLAGS=-mod=mod",
 		"GOPROXY=file://"+filepath.ToSlash(b.dir)+","+b.upstream,
 		"GONOSUMDB="+joinList(os.Getenv("GONOSUMDB"), strings.TrimSuffix(modulePrefix, "/")),
+		// The go command keeps an index of each module cache directory
+		// (in GOCACHE), trusting the cache to be immutable; a version made
+		// again (a test version, a re-run) would be read through the index
+		// of its earlier contents.
+		"GODEBUG="+joinList(os.Getenv("GODEBUG"), "goindex=0"),
 	)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("%s: go mod tidy of the released go.mod: %v\n%s", m.dir, err, out)

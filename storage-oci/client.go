@@ -15,6 +15,14 @@ import (
 // desync's default.
 const DefaultTimeout = time.Minute
 
+// ConnectTimeout bounds setting up a connection: the TCP dial, and the TLS
+// handshake after it. A reachable registry takes well under a second for
+// either, so one that does not answer (a host that is down, a firewall
+// that drops packets, a port that accepts and stays silent) fails within
+// seconds even after the retries, instead of waiting out the request
+// timeout on every attempt.
+const ConnectTimeout = 3 * time.Second
+
 // newHTTPClient is the HTTP client of one store: a pool of o.N idle
 // connections (desync's -n, 10 if unset), the request timeout, and the
 // TLS settings of the options (ca-cert, client-cert/-key, trust-insecure)
@@ -29,7 +37,7 @@ func newHTTPClient(o storage.Options) (*http.Client, error) {
 	if n <= 0 {
 		n = 10
 	}
-	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	dialer := &net.Dialer{Timeout: ConnectTimeout, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           dialer.DialContext,
@@ -37,7 +45,7 @@ func newHTTPClient(o storage.Options) (*http.Client, error) {
 		MaxIdleConns:          max(100, n),
 		MaxIdleConnsPerHost:   n,
 		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
+		TLSHandshakeTimeout:   ConnectTimeout,
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true, // chunks are compressed already, or meant not to be
 	}

@@ -3,7 +3,9 @@ package ocistore_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -188,4 +190,41 @@ func BenchmarkOCI(b *testing.B) {
 	storagetest.RunBenchmarks(b, storagetest.BenchHarness{
 		New: func(b *testing.B) chunk.Store { return open(b, srv.URL(newRepo()), storage.Options{}) },
 	})
+}
+
+// TestSilentRegistry: a registry address that accepts connections and
+// never answers (a hung host, a firewall that swallows the handshake)
+// fails within seconds, retries included, naming the store, instead of
+// waiting out the minute of the request timeout on every attempt.
+func TestSilentRegistry(t *testing.T) {
+	noDocker(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, silent, until the test ends
+		}
+	}()
+	s := open(t, "oci+https://"+ln.Addr().String()+"/desync/store", storage.Options{})
+	defer s.Close()
+	r := storage.NewRetry(s, storage.RetryOptions{Attempts: storage.DefaultErrorRetry, BaseInterval: storage.DefaultErrorRetryBaseInterval})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	_, err = r.GetChunk(ctx, chunk.SHA512_256.Sum([]byte("silent")))
+	took := time.Since(start)
+	if err == nil || !strings.Contains(err.Error(), s.String()) {
+		t.Fatalf("GetChunk from a silent registry: %v, want an error naming %s", err, s)
+	}
+	// 3 attempts of at most ConnectTimeout each, and the waits between.
+	if bound := storage.DefaultErrorRetry*ocistore.ConnectTimeout + 2*time.Second; took > bound {
+		t.Errorf("a silent registry took %v to fail, more than %v", took.Round(time.Millisecond), bound)
+	}
 }

@@ -46,7 +46,10 @@
 // connection (no registry at that address), an unresolvable host and TLS
 // failures are permanent, so a wrong login, a repository the login may not
 // see or an unreachable registry fail at once, naming the store; 408, 429,
-// 5xx and timeouts are transient and retried by storage.Retry.
+// 5xx and timeouts are transient and retried by storage.Retry. Setting up a
+// connection (dial and TLS handshake) is bounded by ConnectTimeout (3 s),
+// so a registry that does not answer fails within seconds, retries
+// included, not after the minute of the request timeout per attempt.
 //
 // Files:
 //   - location.go: the store URL, checked.

@@ -24,6 +24,8 @@ const (
 	origDir    = "testdata/orig"
 	origEncDir = "testdata/orig-enc"
 	encSuffix  = ".cacnk.xchacha20-poly1305-630dcd29"
+	// origEncKey is the key of testdata/orig-enc/cfg.json.
+	origEncKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 )
 
 // loadOrig puts the original's artifacts into repo with plain HTTP
@@ -158,9 +160,9 @@ func TestReadOriginal(t *testing.T) {
 }
 
 // TestReadOriginalEncrypted: the tags of the original's encrypted store
-// are listed by a store whose layout has the encryption suffix, and each
-// reads back as the blob the original pushed (decrypting it is the
-// encryption converter's business, not the driver's).
+// are listed by a store whose layout has the encryption suffix, each reads
+// back as the blob the original pushed, and a store opened with the
+// original's encryption options decrypts them into the original's input.
 func TestReadOriginalEncrypted(t *testing.T) {
 	noDocker(t)
 	srv := ocitest.Start(t)
@@ -187,6 +189,30 @@ func TestReadOriginalEncrypted(t *testing.T) {
 		if want, _ := os.ReadFile(filepath.Join(origEncDir, "blobs", layerDigest(t, origEncDir, tag))); !bytes.Equal(got, want) {
 			t.Errorf("tag %s: read %d bytes, not the original's blob of %d", tag, len(got), len(want))
 		}
+	}
+	// With the original's store options (its cfg.json), the chunks
+	// decrypt and reassemble the original's input.
+	enc := open(t, srv.URL("vec/enc"), storage.Options{Encryption: true, EncryptionKey: origEncKey})
+	defer enc.Close()
+	ix, err := caindex.ReadFile(filepath.Join(origEncDir, "in.caibx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	for _, c := range ix.Chunks {
+		ch, err := enc.GetChunk(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := ch.Plain()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write(b)
+	}
+	want, _ := os.ReadFile(filepath.Join(origEncDir, "in.bin.sha256"))
+	if got := hex.EncodeToString(h.Sum(nil)); got != strings.TrimSpace(string(want)) {
+		t.Errorf("decrypted and reassembled sha256 %s, want %s", got, want)
 	}
 	// A store without the suffix sees none of them.
 	plain := open(t, srv.URL("vec/enc"), storage.Options{})

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/folbricht/desync/caindex"
+	"github.com/folbricht/desync/chunk"
 	"github.com/folbricht/desync/storage"
 	"github.com/folbricht/desync/storage-oci/ocitest"
 )
@@ -141,9 +142,16 @@ func TestReadOriginal(t *testing.T) {
 	if !slices.Equal(listed, tags) {
 		t.Errorf("listed %q, want the original's tags %q", listed, tags)
 	}
+	checkReassembled(t, s, ix, origDir)
+}
+
+// checkReassembled reads the chunks of ix from s in order and compares the
+// sha256 of their content with the one of the original's input in dir.
+func checkReassembled(t *testing.T, s chunk.Store, ix *caindex.Index, dir string) {
+	t.Helper()
 	h := sha256.New()
 	for _, c := range ix.Chunks {
-		ch, err := s.GetChunk(ctx, c.ID)
+		ch, err := s.GetChunk(context.Background(), c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +161,7 @@ func TestReadOriginal(t *testing.T) {
 		}
 		h.Write(b)
 	}
-	want, _ := os.ReadFile(filepath.Join(origDir, "in.bin.sha256"))
+	want, _ := os.ReadFile(filepath.Join(dir, "in.bin.sha256"))
 	if got := hex.EncodeToString(h.Sum(nil)); got != strings.TrimSpace(string(want)) {
 		t.Errorf("reassembled sha256 %s, want %s", got, want)
 	}
@@ -198,22 +206,7 @@ func TestReadOriginalEncrypted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := sha256.New()
-	for _, c := range ix.Chunks {
-		ch, err := enc.GetChunk(ctx, c.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := ch.Plain()
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Write(b)
-	}
-	want, _ := os.ReadFile(filepath.Join(origEncDir, "in.bin.sha256"))
-	if got := hex.EncodeToString(h.Sum(nil)); got != strings.TrimSpace(string(want)) {
-		t.Errorf("decrypted and reassembled sha256 %s, want %s", got, want)
-	}
+	checkReassembled(t, enc, ix, origEncDir)
 	// A store without the suffix sees none of them.
 	plain := open(t, srv.URL("vec/enc"), storage.Options{})
 	defer plain.Close()

@@ -75,16 +75,27 @@ Example:
 		}
 		defer s.Close()
 		var fetched atomic.Int64
+		var total int64
+		for _, c := range chunks {
+			total += int64(c.Size)
+		}
+		p := &phases{w: a.io.Err}
+		p.Phase("Caching", total)
 		err = workpool.Each(ctx, f.concurrency, chunks, func(ctx context.Context, c caindex.Chunk) error {
 			if _, err := s.GetChunk(ctx, c.ID); err != nil {
 				return fmt.Errorf("chunk %s: %w", c.ID, err)
 			}
 			fetched.Add(1)
+			p.Add(int64(c.Size))
 			return nil
 		})
+		if _, ok := s.(chunk.Flusher); ok && err == nil {
+			p.Phase("Flushing", 0)
+		}
 		if ferr := flushStore(s); err == nil {
 			err = ferr
 		}
+		p.Finish()
 		if err != nil {
 			return fmt.Errorf("cache %s: %w", sf.cache, err)
 		}

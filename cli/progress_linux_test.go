@@ -56,7 +56,7 @@ func runOnTerminal(t *testing.T, args ...string) string {
 	return out.String()
 }
 
-// TestProgressOnTerminal: make and extract show their phases on a
+// TestProgressOnTerminal: make, extract and cache show their phases on a
 // terminal, the last line of each with the time and rate (or where it
 // stopped), and nothing when stderr is a pipe or a file.
 func TestProgressOnTerminal(t *testing.T) {
@@ -89,6 +89,11 @@ func TestProgressOnTerminal(t *testing.T) {
 		if !regexp.MustCompile(re).MatchString(tty) {
 			t.Errorf("extract on a terminal: no line matching %q in %q", re, tty)
 		}
+	}
+
+	tty = runOnTerminal(t, "cache", "-s", store, "-c", filepath.Join(dir, "cache"), index)
+	if re := `\rCaching 48\.0 MiB in [0-9.]+m?s \([0-9.]+ [KMG]iB/s\)\x1b\[K\r?\n`; !regexp.MustCompile(re).MatchString(tty) {
+		t.Errorf("cache on a terminal: no line matching %q in %q", re, tty)
 	}
 
 	// Not a terminal: nothing but what the command says anyway.

@@ -115,20 +115,45 @@ func report(r io.Reader, w io.Writer) int {
 		fmt.Fprintf(w, "FAIL\t%s\t(no result: go test ended before it)\n", pkg)
 		failedPkgs++
 	}
-	if len(skips) > 0 {
-		slices.SortFunc(skips, func(a, b skip) int {
-			return strings.Compare(a.pkg+" "+a.test, b.pkg+" "+b.test)
-		})
-		fmt.Fprintf(w, "\nSKIPPED (%d):\n", len(skips))
-		for _, s := range skips {
-			fmt.Fprintf(w, "  %s %s: %s\n", s.pkg, s.test, s.reason)
-		}
-	}
+	writeSkips(w, skips)
 	if failedTests+failedPkgs > 0 {
 		fmt.Fprintf(w, "\nFAILED: %d tests, %d packages\n", failedTests, failedPkgs)
 		return 1
 	}
 	return 0
+}
+
+// writeSkips lists the skipped tests: each top-level test with its reason
+// (a live-interop test whose server or tool is missing), and the skipped
+// subtests of a test that ran (a conformance case a store cannot run by
+// design) as one line per parent with their count and the first reason.
+func writeSkips(w io.Writer, skips []skip) {
+	if len(skips) == 0 {
+		return
+	}
+	slices.SortFunc(skips, func(a, b skip) int {
+		return strings.Compare(a.pkg+" "+a.test, b.pkg+" "+b.test)
+	})
+	fmt.Fprintf(w, "\nSKIPPED (%d):\n", len(skips))
+	for i := 0; i < len(skips); {
+		s := skips[i]
+		parent, sub, ok := strings.Cut(s.test, "/")
+		if !ok {
+			fmt.Fprintf(w, "  %s %s: %s\n", s.pkg, s.test, s.reason)
+			i++
+			continue
+		}
+		n := 1
+		for i+n < len(skips) && skips[i+n].pkg == s.pkg && strings.HasPrefix(skips[i+n].test, parent+"/") {
+			n++
+		}
+		if n == 1 {
+			fmt.Fprintf(w, "  %s %s: %s\n", s.pkg, s.test, s.reason)
+		} else {
+			fmt.Fprintf(w, "  %s %s: %d subtests, such as %s: %s\n", s.pkg, parent, n, sub, s.reason)
+		}
+		i += n
+	}
 }
 
 // reason is what a skipped test said: its output without go test's own

@@ -63,6 +63,22 @@ func TestReport(t *testing.T) {
 			want: []string{"FAIL\ts\t(no result", "FAILED: 0 tests, 1 packages"},
 		},
 		{
+			name: "skipped subtests of a test that ran are one line",
+			events: `{"Action":"start","Package":"u"}
+{"Action":"output","Package":"u","Test":"TestConf/List","Output":"    c.go:1: store x is not a Lister\n"}
+{"Action":"skip","Package":"u","Test":"TestConf/List"}
+{"Action":"output","Package":"u","Test":"TestConf/Prune","Output":"    c.go:2: store x is not a PruneStore\n"}
+{"Action":"skip","Package":"u","Test":"TestConf/Prune"}
+{"Action":"pass","Package":"u","Test":"TestConf"}
+{"Action":"output","Package":"u","Test":"TestOther/One","Output":"    c.go:3: only one\n"}
+{"Action":"skip","Package":"u","Test":"TestOther/One"}
+{"Action":"pass","Package":"u","Elapsed":1}
+`,
+			code: 0,
+			want: []string{"SKIPPED (3):", "u TestConf: 2 subtests, such as List: store x is not a Lister", "u TestOther/One: only one"},
+			not:  []string{"PruneStore"},
+		},
+		{
 			name:   "lines that are not events pass through",
 			events: "go: downloading example.com/m v1.0.0\n" + `{"Action":"skip","Package":"t"}` + "\n",
 			code:   0,

@@ -60,10 +60,6 @@ func newDriver(ctx context.Context, loc *url.URL, o storage.Options, kind string
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", kind, l, err)
 	}
-	timeout := o.Timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
-	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -72,7 +68,7 @@ func newDriver(ctx context.Context, loc *url.URL, o storage.Options, kind string
 		client:  client,
 		bucket:  client.Bucket(l.bucket).Retryer(gcs.WithPolicy(gcs.RetryNever)),
 		loc:     l,
-		timeout: timeout,
+		timeout: o.RequestTimeout(DefaultTimeout),
 		log:     log,
 	}, nil
 }

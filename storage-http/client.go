@@ -51,18 +51,7 @@ func newClient(o storage.Options) (*http.Client, error) {
 		// transparent gzip layer would only cost CPU.
 		DisableCompression: true,
 	}
-	return &http.Client{Transport: tr, Timeout: orDefault(o.Timeout, DefaultTimeout)}, nil
-}
-
-// orDefault is d, or def when d is 0, or no limit (0) when d is negative.
-func orDefault(d, def time.Duration) time.Duration {
-	switch {
-	case d == 0:
-		return def
-	case d < 0:
-		return 0
-	}
-	return d
+	return &http.Client{Transport: tr, Timeout: o.RequestTimeout(DefaultTimeout)}, nil
 }
 
 // baseURL checks a store location and returns it with a trailing slash.

@@ -49,14 +49,7 @@ func newHTTPClient(o storage.Options) (*http.Client, error) {
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true, // chunks are compressed already, or meant not to be
 	}
-	timeout := o.Timeout
-	switch {
-	case timeout == 0:
-		timeout = DefaultTimeout
-	case timeout < 0:
-		timeout = 0
-	}
-	return &http.Client{Transport: tr, Timeout: timeout}, nil
+	return &http.Client{Transport: tr, Timeout: o.RequestTimeout(DefaultTimeout)}, nil
 }
 
 // newAuthClient wraps hc in oras's auth client: it answers the registry's

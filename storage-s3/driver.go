@@ -45,14 +45,7 @@ func newDriver(c *minio.Client, tr http.RoundTripper, loc *Location, o storage.O
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	timeout := o.Timeout
-	switch {
-	case timeout == 0:
-		timeout = DefaultTimeout
-	case timeout < 0:
-		timeout = 0
-	}
-	return &Driver{c: c, core: minio.Core{Client: c}, loc: loc, name: loc.String(), timeout: timeout, log: log, tr: tr}
+	return &Driver{c: c, core: minio.Core{Client: c}, loc: loc, name: loc.String(), timeout: o.RequestTimeout(DefaultTimeout), log: log, tr: tr}
 }
 
 // Location returns the driver's parsed location.

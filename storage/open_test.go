@@ -209,3 +209,15 @@ func TestRegistry(t *testing.T) {
 		t.Errorf("LocalPath(file:///a/b) = %q, %v", p, ok)
 	}
 }
+
+func TestRequestTimeout(t *testing.T) {
+	for _, tc := range []struct{ set, want time.Duration }{
+		{0, time.Minute}, // the backend's default
+		{-1, 0},          // no bound
+		{5 * time.Second, 5 * time.Second},
+	} {
+		if got := (storage.Options{Timeout: tc.set}).RequestTimeout(time.Minute); got != tc.want {
+			t.Errorf("Timeout %v: RequestTimeout %v, want %v", tc.set, got, tc.want)
+		}
+	}
+}

@@ -199,3 +199,15 @@ func parseListBound(b json.RawMessage) (int, error) {
 	}
 	return 0, fmt.Errorf("bad value %s: want true, false or a number of objects", b)
 }
+
+// RequestTimeout is the bound of one request: Timeout, or def when Timeout
+// is 0, or 0 (no bound) when Timeout is negative.
+func (o Options) RequestTimeout(def time.Duration) time.Duration {
+	switch {
+	case o.Timeout == 0:
+		return def
+	case o.Timeout < 0:
+		return 0
+	}
+	return o.Timeout
+}
